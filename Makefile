@@ -1,0 +1,65 @@
+# Kompanion: `make run` serves the site with demo data; `make test` runs the whole suite.
+# Needs only Python 3.11+ and make: dependencies come from uv.lock into .venv.
+
+PYTHON_BOOTSTRAP ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve migrate translations seed test lint format css totp clean
+
+help:
+	@echo "make run     set up everything and serve http://$(HOST):$(PORT)/ with demo data"
+	@echo "make test    lint + the whole test suite (DATABASE_URL/REDIS_URL used when set)"
+	@echo "make css     rebuild static/css/app.css with Tailwind (needs npm)"
+	@echo "make totp    print the demo admin's current two-factor code"
+	@echo "make format  ruff format + fix"
+
+$(UV):
+	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Re-sync only when the lock changes.
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --quiet
+	@touch $@
+
+install: $(VENV)/.synced
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+translations: install
+	$(PY) manage.py compiletranslations
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: install translations migrate seed serve
+
+serve:
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+test: install translations lint
+	$(VENV)/bin/pytest
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+css:
+	npm ci --no-audit --no-fund
+	npm run build:css
+
+totp: install
+	@$(PY) manage.py demo_totp
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm media staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,55 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import ConsentRecord, User
+
+
+class ConsentRecordInline(admin.TabularInline):
+    model = ConsentRecord
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "document", "version", "granted", "ip_address", "user_agent")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ("-date_joined",)
+    list_display = ("email", "full_name", "role", "phone", "is_active", "is_staff", "date_joined")
+    list_filter = ("role", "is_active", "is_staff", "whatsapp_opt_in", "time_zone")
+    search_fields = ("email", "full_name", "phone")
+    readonly_fields = ("date_joined", "last_login")
+    inlines = [ConsentRecordInline]
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (
+            _("Profile"),
+            {"fields": ("full_name", "phone", "date_of_birth", "role", "preferred_language", "time_zone", "avatar")},
+        ),
+        (_("Consent"), {"fields": ("whatsapp_opt_in",)}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "document", "version", "granted", "ip_address")
+    list_filter = ("document", "granted", "version")
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    readonly_fields = ("user", "document", "version", "granted", "ip_address", "user_agent", "created_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,170 @@
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from accounts import services
+from accounts.models import Role, User
+from accounts.phones import normalize_indonesian_mobile
+from core.i18n import SUPPORTED_LANGUAGES, IndonesianTimeZone, Language
+
+MINIMUM_AGE = 18
+MAXIMUM_AGE = 100
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def validate_adult_birth_date(born: date, *, time_zone: str) -> None:
+    today = timezone.localdate(timezone=ZoneInfo(time_zone))
+    if born > today:
+        raise forms.ValidationError(_("Your date of birth cannot be in the future."), code="future")
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if age < MINIMUM_AGE:
+        raise forms.ValidationError(
+            _("You must be at least %(age)d years old to use Kompanion."),
+            code="underage",
+            params={"age": MINIMUM_AGE},
+        )
+    if age > MAXIMUM_AGE:
+        raise forms.ValidationError(_("Please check your date of birth."), code="implausible")
+
+
+class PhoneField(forms.CharField):
+    """Accepts 08…, 628…, +628… and cleans to E.164."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 24)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "0812-3456-7890"}),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return value
+        return normalize_indonesian_mobile(value)
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's email + password sign-up, plus who the user is and what they consent to."""
+
+    role = forms.ChoiceField(
+        label=_("I want to"),
+        choices=[
+            (Role.CUSTOMER, _("Book companions")),
+            (Role.COMPANION, _("Work as a companion")),
+        ],
+        widget=forms.RadioSelect,
+        initial=Role.CUSTOMER,
+    )
+    full_name = forms.CharField(
+        label=_("Full name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        help_text=_("As on your ID card (KTP)."),
+    )
+    phone = PhoneField(label=_("Mobile number (WhatsApp)"), help_text=_("For example 0812-3456-7890."))
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"),
+        widget=DateInput(attrs={"autocomplete": "bday"}),
+        help_text=_("You must be 18 or older."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=IndonesianTimeZone.choices, initial=IndonesianTimeZone.WIB
+    )
+    accept_terms = forms.BooleanField(
+        label=_("I agree to the Terms of Service and the Privacy Policy."),
+        error_messages={"required": _("You need to accept the Terms and the Privacy Policy to sign up.")},
+    )
+    whatsapp_opt_in = forms.BooleanField(
+        label=_("Send me booking updates on WhatsApp (optional)."), required=False, initial=False
+    )
+
+    field_order = [
+        "role",
+        "full_name",
+        "email",
+        "phone",
+        "date_of_birth",
+        "time_zone",
+        "password1",
+        "password2",
+        "accept_terms",
+        "whatsapp_opt_in",
+    ]
+
+    def clean(self):
+        cleaned = super().clean()
+        born = cleaned.get("date_of_birth")
+        if born is not None:
+            try:
+                validate_adult_birth_date(born, time_zone=cleaned.get("time_zone") or settings.DEFAULT_USER_TIME_ZONE)
+            except forms.ValidationError as error:
+                self.add_error("date_of_birth", error)
+        return cleaned
+
+    def save(self, request) -> User:
+        language = get_language()
+        with transaction.atomic():
+            user = super().save(request)
+            services.user_complete_signup(
+                user=user,
+                full_name=self.cleaned_data["full_name"].strip(),
+                phone=self.cleaned_data["phone"],
+                date_of_birth=self.cleaned_data["date_of_birth"],
+                role=self.cleaned_data["role"],
+                time_zone=self.cleaned_data["time_zone"],
+                language=language if language in SUPPORTED_LANGUAGES else Language.INDONESIAN,
+                whatsapp_opt_in=self.cleaned_data["whatsapp_opt_in"],
+                meta=services.RequestMeta.from_request(request),
+            )
+        return user
+
+
+class AccountSettingsForm(forms.Form):
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput(attrs={"autocomplete": "bday"}))
+    preferred_language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=IndonesianTimeZone.choices)
+    whatsapp_opt_in = forms.BooleanField(
+        label=_("Send me booking updates on WhatsApp."), required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        born = cleaned.get("date_of_birth")
+        if born is not None:
+            try:
+                validate_adult_birth_date(born, time_zone=cleaned.get("time_zone") or settings.DEFAULT_USER_TIME_ZONE)
+            except forms.ValidationError as error:
+                self.add_error("date_of_birth", error)
+        return cleaned
+
+    @classmethod
+    def initial_for(cls, user: User) -> dict:
+        return {
+            "full_name": user.full_name,
+            "date_of_birth": user.date_of_birth,
+            "preferred_language": user.preferred_language,
+            "time_zone": user.time_zone,
+            "whatsapp_opt_in": user.whatsapp_opt_in,
+        }
+
+
+class PhoneChangeForm(forms.Form):
+    phone = PhoneField(label=_("New mobile number (WhatsApp)"), help_text=_("For example 0812-3456-7890."))

@@ -1,0 +1,148 @@
+"""Writes for accounts: one function per thing a user does."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounts.models import ConsentDocument, ConsentRecord, Role, User
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    """Where a consent came from; kept with the record as evidence."""
+
+    ip_address: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def from_request(cls, request) -> "RequestMeta":
+        # REMOTE_ADDR is the client behind a trusted proxy only when the proxy rewrites it;
+        # allauth's ALLAUTH_TRUSTED_PROXY_COUNT governs rate limits, we keep the direct peer here.
+        return cls(
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=(request.META.get("HTTP_USER_AGENT") or "")[:255],
+        )
+
+
+def _record_consent(*, user: User, document: str, granted: bool, meta: RequestMeta, version: str = "") -> None:
+    ConsentRecord.objects.create(
+        user=user,
+        document=document,
+        version=version,
+        granted=granted,
+        ip_address=meta.ip_address,
+        user_agent=meta.user_agent,
+    )
+
+
+@transaction.atomic
+def user_complete_signup(
+    *,
+    user: User,
+    full_name: str,
+    phone: str,
+    date_of_birth: date,
+    role: str,
+    time_zone: str,
+    language: str,
+    whatsapp_opt_in: bool,
+    meta: RequestMeta,
+) -> User:
+    """Fills in the profile of a user allauth has just created, and records the consents given.
+
+    Precondition: the caller validated the values (forms.SignupForm); phone is E.164.
+    """
+    if role not in Role.values:
+        raise ValueError(f"unknown role {role!r}")
+    user.full_name = full_name
+    user.phone = phone
+    user.date_of_birth = date_of_birth
+    user.role = role
+    user.time_zone = time_zone
+    user.preferred_language = language
+    user.whatsapp_opt_in = whatsapp_opt_in
+    user.save(
+        update_fields=[
+            "full_name",
+            "phone",
+            "date_of_birth",
+            "role",
+            "time_zone",
+            "preferred_language",
+            "whatsapp_opt_in",
+        ]
+    )
+    _record_consent(user=user, document=ConsentDocument.TERMS, version=settings.TERMS_VERSION, granted=True, meta=meta)
+    _record_consent(
+        user=user, document=ConsentDocument.PRIVACY, version=settings.PRIVACY_VERSION, granted=True, meta=meta
+    )
+    if whatsapp_opt_in:
+        _record_consent(user=user, document=ConsentDocument.WHATSAPP, granted=True, meta=meta)
+    return user
+
+
+@transaction.atomic
+def user_update_settings(
+    *,
+    user: User,
+    full_name: str,
+    date_of_birth: date,
+    preferred_language: str,
+    time_zone: str,
+    whatsapp_opt_in: bool,
+    meta: RequestMeta,
+) -> User:
+    """Saves the account settings; a change of WhatsApp consent is recorded either way."""
+    consent_changed = whatsapp_opt_in != user.whatsapp_opt_in
+    user.full_name = full_name
+    user.date_of_birth = date_of_birth
+    user.preferred_language = preferred_language
+    user.time_zone = time_zone
+    user.whatsapp_opt_in = whatsapp_opt_in
+    user.save(update_fields=["full_name", "date_of_birth", "preferred_language", "time_zone", "whatsapp_opt_in"])
+    if consent_changed:
+        _record_consent(user=user, document=ConsentDocument.WHATSAPP, granted=whatsapp_opt_in, meta=meta)
+    return user
+
+
+def user_change_phone(*, user: User, phone: str) -> User:
+    """Precondition: the caller re-authenticated the user and normalised the phone to E.164."""
+    user.phone = phone
+    user.save(update_fields=["phone"])
+    return user
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    if user.preferred_language != language:
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+
+
+def purge_unverified_accounts(*, now=None) -> int:
+    """Erases sign-ups that never confirmed an email address within the retention window.
+
+    Staff and superusers are never touched. Safe to run any number of times.
+    """
+    from allauth.account.models import EmailAddress
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.UNVERIFIED_ACCOUNT_RETENTION_DAYS)
+    verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    stale = User.objects.filter(date_joined__lt=cutoff, is_staff=False, is_superuser=False).exclude(Exists(verified))
+    deleted = 0
+    for user_id in stale.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            # Re-checked under the transaction: the user may have confirmed since the scan.
+            count, _ = User.objects.filter(pk=user_id).exclude(Exists(verified)).delete()
+            deleted += 1 if count else 0
+    return deleted
+
+
+def sessions_clear_expired() -> int:
+    count, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return count

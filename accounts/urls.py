@@ -1,0 +1,10 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("settings/", views.account_settings, name="settings"),
+    path("phone/", views.phone_change, name="phone_change"),
+]

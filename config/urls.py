@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.views import SignupView
+from core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("terms/", core_views.terms, name="terms"),
+    path("privacy/", core_views.privacy, name="privacy"),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    # No trailing slash and no redirect: probes must get the answer itself.
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    # Same path and name as allauth's own sign-up, declared first so ours (with ?role=) serves it.
+    path("accounts/signup/", SignupView.as_view(), name="account_signup"),
+    path("accounts/", include("allauth.urls")),
+    path(settings.ADMIN_URL, admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,43 @@
+"""Loads the demo data for `make run`. Safe to run again: it fills in only what is missing."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts import demo as accounts_demo
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent). Refuses to run unless DEBUG is on, or with --force."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Seed even with DEBUG off (never in production).")
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the demo logins.")
+
+    def handle(self, *args, force: bool = False, quiet_logins: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo creates accounts with a published password: it runs only with DEBUG on.")
+        created = accounts_demo.seed_accounts()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"demo data ready (new: {created['customers']} customers, {created['companions']} companions)"
+            )
+        )
+        if quiet_logins:
+            return
+        password = accounts_demo.DEMO_PASSWORD
+        companion = accounts_demo.demo_companions()[0]
+        customer = accounts_demo.CUSTOMERS[0][0]
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "Demo logins (password for all: " + password + ")",
+                    f"  customer   {customer}",
+                    f"  companion  {companion.email}  (and 39 more: <first name>@kompanion.test)",
+                    f"  admin      {accounts_demo.ADMIN_EMAIL}  -> /admin/ asks for a two-factor code:",
+                    f"             authenticator secret {accounts_demo.ADMIN_TOTP_SECRET}, or run `make totp`",
+                    "  emails (verification, password reset) are printed in this console",
+                    "",
+                ]
+            )
+        )
