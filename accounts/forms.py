@@ -47,7 +47,7 @@ class PhoneField(forms.CharField):
         kwargs.setdefault("max_length", 24)
         kwargs.setdefault(
             "widget",
-            forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "placeholder": "0812-3456-7890"}),
+            forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
         )
         super().__init__(**kwargs)
 

@@ -12,9 +12,9 @@ class Language(models.TextChoices):
 
 
 class IndonesianTimeZone(models.TextChoices):
-    WIB = "Asia/Jakarta", _("WIB (Western Indonesia: Jakarta, Bandung, Medan)")
-    WITA = "Asia/Makassar", _("WITA (Central Indonesia: Bali, Makassar)")
-    WIT = "Asia/Jayapura", _("WIT (Eastern Indonesia: Papua, Maluku)")
+    WIB = "Asia/Jakarta", _("WIB · Java, Sumatra, West Kalimantan")
+    WITA = "Asia/Makassar", _("WITA · Bali, Sulawesi, Nusa Tenggara")
+    WIT = "Asia/Jayapura", _("WIT · Maluku, Papua")
 
 
 TIME_ZONE_ABBREVIATIONS = {

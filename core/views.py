@@ -63,3 +63,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if failed:
         body["errors"] = failed
     return JsonResponse(body, status=503 if failed else 200)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A friendly page instead of Django's technical one: usually an expired page or cookie."""
+    return render(request, "403_csrf.html", status=403)

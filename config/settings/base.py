@@ -39,6 +39,10 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "core",
     "accounts",
+    "companions",
+    "bookings",
+    "payments",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -83,10 +87,8 @@ TEMPLATES = [
 # SQLite by default. IMMEDIATE transactions take the write lock at BEGIN, so two concurrent writers
 # wait for each other (busy timeout) instead of failing with "database is locked" mid-transaction.
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-    )
+    # An empty DATABASE_URL counts as unset (prod.py then refuses to start with a clear message).
+    "default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -194,6 +196,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # templates hand the token to HTMX through hx-headers instead
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 LANGUAGE_COOKIE_NAME = "kompanion_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
@@ -201,7 +204,10 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 # --- i18n ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "id"
 LANGUAGES = [("id", _("Bahasa Indonesia")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: our strings (makemessages). locale_overrides/: third-party strings (allauth, Django)
+# reworded in our voice ("kamu", never "Anda") or translated where they ship untranslated. The first
+# path wins over the second, and both win over the apps' own catalogues.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_overrides"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"  # stored in UTC; shown in the user's zone (WIB/WITA/WIT)

@@ -1,0 +1,61 @@
+import os
+import time
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.core.cache import cache
+from django.db import connection
+
+from tests.factories import CompanionFactory, CustomerFactory, StaffFactory
+
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
+
+
+def totp_code(secret: str, *, offset: int = 0) -> str:
+    """The code an authenticator app shows now (offset in 30-second steps)."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    """Rate-limit counters and cached sessions must not leak between tests."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def customer(db):
+    return CustomerFactory()
+
+
+@pytest.fixture
+def companion(db):
+    return CompanionFactory()
+
+
+@pytest.fixture
+def staff_without_mfa(db):
+    return StaffFactory()
+
+
+@pytest.fixture
+def staff(db):
+    user = StaffFactory()
+    TOTP.activate(user, STAFF_TOTP_SECRET)
+    assert Authenticator.objects.filter(user=user).exists()
+    return user
+
+
+def is_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+requires_postgresql = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres", "psql", "pgsql")),
+    reason="needs PostgreSQL: set DATABASE_URL (CI does)",
+)
+requires_redis = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL (CI does)"
+)
