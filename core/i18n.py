@@ -12,9 +12,9 @@ class Language(models.TextChoices):
 
 
 class IndonesianTimeZone(models.TextChoices):
-    WIB = "Asia/Jakarta", _("WIB · Java, Sumatra, West Kalimantan")
-    WITA = "Asia/Makassar", _("WITA · Bali, Sulawesi, Nusa Tenggara")
-    WIT = "Asia/Jayapura", _("WIT · Maluku, Papua")
+    WIB = "Asia/Jakarta", _("WIB (Jakarta, Medan)")
+    WITA = "Asia/Makassar", _("WITA (Bali, Makassar)")
+    WIT = "Asia/Jayapura", _("WIT (Ambon, Jayapura)")
 
 
 TIME_ZONE_ABBREVIATIONS = {
