@@ -32,7 +32,7 @@ def check_broker() -> str | None:
         return None
     try:
         with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as broker:
-            broker.ensure_connection(max_retries=1, timeout=2)
+            broker.ensure_connection(max_retries=1, interval_start=0, timeout=2)
     except Exception as error:  # noqa: BLE001
         return type(error).__name__
     return None
