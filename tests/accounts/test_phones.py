@@ -38,7 +38,8 @@ def test_indonesian_forms_are_normalised_to_e164(typed):
 def test_anything_else_is_refused_with_a_clear_message(typed):
     with pytest.raises(ValidationError) as caught:
         normalize_indonesian_mobile(typed)
-    assert "Indonesian mobile number" in caught.value.messages[0]
+    assert caught.value.code == "invalid_phone"
+    assert caught.value.messages == ["Masukkan nomor HP Indonesia, misalnya 0812-3456-7890 atau +62 812-3456-7890."]
 
 
 def test_a_jakarta_landline_is_refused_as_not_mobile():
