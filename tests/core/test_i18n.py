@@ -112,3 +112,24 @@ def test_every_marked_string_is_in_both_catalogues(tmp_path):
         committed = {entry.msgid for entry in polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))}
         missing = sorted(extracted - committed)
         assert not missing, f"{language}: strings missing from the catalogue: {missing[:10]}"
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["home", "account_login", "account_signup", "account_reset_password", "terms", "privacy"],
+)
+def test_indonesian_pages_say_kamu_never_anda(client, url_name):
+    """allauth and Django ship "Anda"; locale_overrides/ rewords their strings in our voice."""
+    import re
+
+    content = client.get(reverse(url_name)).content.decode()
+    assert not re.search(r"\b[Aa]nda\b", content)
+
+
+def test_signed_in_pages_say_kamu_never_anda(client, customer):
+    import re
+
+    client.force_login(customer)
+    for url_name in ("accounts:settings", "account_change_password", "account_email", "mfa_index"):
+        content = client.get(reverse(url_name)).content.decode()
+        assert not re.search(r"\b[Aa]nda\b", content), url_name
