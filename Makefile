@@ -10,11 +10,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate translations seed test lint format css totp clean
+.PHONY: help install run serve migrate translations seed test lint format css totp clean bench
 
 help:
 	@echo "make run     set up everything and serve http://$(HOST):$(PORT)/ with demo data"
 	@echo "make test    lint + the whole test suite (DATABASE_URL/REDIS_URL used when set)"
+	@echo "make bench   seed 20,000 companions into kompanion_bench (PostgreSQL) and print search/profile timings"
 	@echo "make css     rebuild static/css/app.css with Tailwind (needs npm)"
 	@echo "make totp    print the demo admin's current two-factor code"
 	@echo "make format  ruff format + fix"
@@ -49,6 +50,10 @@ lint: install
 
 test: install translations lint
 	$(VENV)/bin/pytest
+
+# Measures, never asserts: prints server-side p50/p95, requests per second and queries per request.
+bench: install translations
+	$(PY) -m tests.bench.run
 
 format: install
 	$(VENV)/bin/ruff format .

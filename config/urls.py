@@ -17,6 +17,7 @@ urlpatterns = [
     # Same path and name as allauth's own sign-up, declared first so ours (with ?role=) serves it.
     path("accounts/signup/", SignupView.as_view(), name="account_signup"),
     path("accounts/", include("allauth.urls")),
+    path("", include("companions.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 

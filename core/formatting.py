@@ -23,3 +23,45 @@ def format_phone_national(e164: str) -> str:
     national = "0" + str(number.national_number)
     groups = [national[:4], national[4:8], national[8:]]
     return "-".join(group for group in groups if group)
+
+
+MONTHS_ID = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+DAYS_ID = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+DAYS_ID_SHORT = ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"]
+MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+DAYS_EN = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _english(language: str) -> bool:
+    return language.startswith("en")
+
+
+def format_time(moment, *, language: str = "id") -> str:
+    """19.00 (id), 7:00 PM (en). `moment` is already in the zone to show."""
+    if _english(language):
+        hour = moment.hour % 12 or 12
+        return f"{hour}:{moment.minute:02d} {'AM' if moment.hour < 12 else 'PM'}"
+    return f"{moment.hour:02d}.{moment.minute:02d}"
+
+
+def format_date(day, *, language: str = "id", weekday: bool = True) -> str:
+    """Sabtu, 28 Nov 2026 (id), Sat, 28 Nov 2026 (en)."""
+    if _english(language):
+        text = f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
+        return f"{DAYS_EN[day.weekday()]}, {text}" if weekday else text
+    text = f"{day.day} {MONTHS_ID[day.month - 1]} {day.year}"
+    return f"{DAYS_ID[day.weekday()]}, {text}" if weekday else text
+
+
+def format_day_short(day, *, today, language: str = "id") -> str:
+    """Hari ini / Besok / Sab, 28 Nov (id); Today / Tomorrow / Sat, 28 Nov (en)."""
+    from datetime import timedelta
+
+    english = _english(language)
+    if day == today:
+        return "Today" if english else "Hari ini"
+    if day == today + timedelta(days=1):
+        return "Tomorrow" if english else "Besok"
+    if english:
+        return f"{DAYS_EN[day.weekday()]}, {day.day} {MONTHS_EN[day.month - 1]}"
+    return f"{DAYS_ID_SHORT[day.weekday()]}, {day.day} {MONTHS_ID[day.month - 1]}"

@@ -39,7 +39,7 @@ MANAGE = CHILD_PRELUDE + textwrap.dedent(
     """
 )
 
-REQUIRED_VARIABLES = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL")
+REQUIRED_VARIABLES = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION_KEYS")
 # Everything the settings read that could change the outcome of a production check.
 SETTINGS_VARIABLES = (
     *REQUIRED_VARIABLES,
@@ -71,6 +71,7 @@ def production_environment(**overrides: str | None) -> dict[str, str]:
         ALLOWED_HOSTS="kompanion.id",
         DATABASE_URL=database_url,
         REDIS_URL=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+        FIELD_ENCRYPTION_KEYS="dGVzdC1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMtISE=",
         PYTHONDONTWRITEBYTECODE="1",
     )
     for name, value in overrides.items():
@@ -141,7 +142,7 @@ def production_settings(**overrides: str | None) -> dict:
             "SECURE_CONTENT_TYPE_NOSNIFF", "X_FRAME_OPTIONS", "ACCOUNT_DEFAULT_HTTP_PROTOCOL",
             "ALLOWED_HOSTS", "STORAGES",
         ]
-        print(json.dumps({name: getattr(settings, name) for name in names}))
+        print(json.dumps({name: getattr(settings, name) for name in names}, default=str))
         """
     )
     result = run_child(code, environment=production_environment(**overrides))

@@ -9,6 +9,7 @@ or "redirect:<url name>" (302 to that page).
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 from django.conf import settings
@@ -26,7 +27,8 @@ class Row:
     customer: str
     companion: str
     staff: str
-    kwargs: dict = field(default_factory=dict)
+    # URL arguments: a dict, or a function of the `objects` fixture (things owned by someone else).
+    kwargs: object = field(default_factory=dict)
     query: str = ""
 
     def expected(self, role: str) -> str:
@@ -79,6 +81,28 @@ MATRIX: dict[str, Row] = {
     "mfa_view_recovery_codes": Row("login", "404", "404", "404"),
     "mfa_generate_recovery_codes": signed_in("redirect:account_reauthenticate"),
     "mfa_download_recovery_codes": Row("login", "404", "404", "404"),
+    # companions: public pages
+    "companions:search": same("200"),
+    "companions:profile": same("200", kwargs=lambda objects: {"slug": objects["listed"].slug}),
+    # companions: the companion's own pages (staff here have the customer role)
+    "companions:dashboard": Row("login", "403", "200", "403"),
+    "companions:profile_edit": Row("login", "403", "200", "403"),
+    "companions:photos": Row("login", "403", "200", "403"),
+    "companions:verification": Row("login", "403", "200", "403"),
+    "companions:schedule": Row("login", "403", "200", "403"),
+    # POST-only actions (see test_companion_actions_on_someone_elses_things_are_404 for the IDOR side)
+    "companions:listing": same("405"),
+    "companions:photo_delete": same("405", kwargs=lambda objects: {"photo_id": objects["photo"].pk}),
+    "companions:photo_cover": same("405", kwargs=lambda objects: {"photo_id": objects["photo"].pk}),
+    "companions:photo_move": same("405", kwargs=lambda objects: {"photo_id": objects["photo"].pk}),
+    "companions:schedule_copy": same("405"),
+    "companions:schedule_rules": same("405"),
+    "companions:time_off_add": same("405"),
+    "companions:time_off_delete": same("405", kwargs=lambda objects: {"time_off_id": objects["time_off"].pk}),
+    # Another companion's KTP: only staff; everyone else 404, visitors too (no login redirect).
+    "companions:identity_file": Row(
+        "404", "404", "404", "200", kwargs=lambda objects: {"pk": objects["verification"].pk, "kind": "ktp"}
+    ),
 }
 
 # Django admin: one rule for the whole family, checked on the index and every changelist.
@@ -163,11 +187,45 @@ def _check(clients, url: str, row: Row) -> list[str]:
     return problems
 
 
-def test_each_row_holds_for_each_role(clients):
+@pytest.fixture
+def objects(db):
+    """Things that belong to a companion who is none of the signed-in roles."""
+    from companions.models import CompanionPhoto, IdentityVerification, TimeOff
+    from tests.companions.helpers import listed_companion
+    from tests.companions.test_services import jpeg
+
+    listed = listed_companion(name="Owner")
+    photo = CompanionPhoto.objects.create(profile=listed, image=jpeg(), thumbnail=jpeg(), is_cover=True)
+    time_off = TimeOff.objects.create(profile=listed, start_date=date(2027, 1, 1), end_date=date(2027, 1, 2))
+    verification = IdentityVerification.objects.create(
+        profile=listed, nik="3174016104960001", nik_last4="0001", ktp_image=jpeg(), selfie_image=jpeg()
+    )
+    return {"listed": listed, "photo": photo, "time_off": time_off, "verification": verification}
+
+
+def test_each_row_holds_for_each_role(clients, objects):
     problems = []
     for name, row in MATRIX.items():
-        problems += _check(clients, reverse(name, kwargs=row.kwargs) + row.query, row)
+        kwargs = row.kwargs(objects) if callable(row.kwargs) else row.kwargs
+        problems += _check(clients, reverse(name, kwargs=kwargs) + row.query, row)
     assert not problems, "\n".join(problems)
+
+
+def test_companion_actions_on_someone_elses_things_are_404(clients, objects):
+    """IDOR: a signed-in companion posting another companion's ids changes nothing."""
+    from companions.models import CompanionPhoto, TimeOff
+
+    companion = clients["companion"]
+    photo, time_off = objects["photo"], objects["time_off"]
+    for url in (
+        reverse("companions:photo_delete", args=[photo.pk]),
+        reverse("companions:photo_cover", args=[photo.pk]),
+        reverse("companions:photo_move", args=[photo.pk]),
+        reverse("companions:time_off_delete", args=[time_off.pk]),
+    ):
+        assert companion.post(url, {"direction": "up"}).status_code == 404, url
+    assert CompanionPhoto.objects.filter(pk=photo.pk, is_cover=True).exists()
+    assert TimeOff.objects.filter(pk=time_off.pk).exists()
 
 
 def test_admin_family_rule(clients):

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "core",
     "accounts",
+    "storages",
     "companions",
     "bookings",
     "payments",
@@ -219,10 +220,67 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+# KTP and selfie images live apart from public media and are never served from a public URL:
+# only core/companions views that check permissions stream them (S3: short-lived presigned URLs).
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private_media")))
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_PRIVATE_STORAGE_BUCKET_NAME = env.str("AWS_PRIVATE_STORAGE_BUCKET_NAME", default="") or AWS_STORAGE_BUCKET_NAME
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="ap-southeast-3")  # Jakarta
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None  # MinIO or another S3-compatible store
+AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None  # CDN for public media
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None  # unset: the instance role
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+PRIVATE_URL_EXPIRY_SECONDS = env.int("PRIVATE_URL_EXPIRY_SECONDS", default=180)
+if AWS_STORAGE_BUCKET_NAME:
+    _s3_common = {
+        "region_name": AWS_S3_REGION_NAME,
+        "endpoint_url": AWS_S3_ENDPOINT_URL,
+        "access_key": AWS_ACCESS_KEY_ID,
+        "secret_key": AWS_SECRET_ACCESS_KEY,
+        "file_overwrite": False,
+        "signature_version": "s3v4",
+    }
+    STORAGES = {
+        # Public: photos. Readable through the bucket policy or the CDN, not per-object ACLs.
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **_s3_common,
+                "bucket_name": AWS_STORAGE_BUCKET_NAME,
+                "location": "public",
+                "default_acl": None,
+                "querystring_auth": False,
+                "custom_domain": AWS_S3_CUSTOM_DOMAIN,
+                "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+            },
+        },
+        "private": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **_s3_common,
+                "bucket_name": AWS_PRIVATE_STORAGE_BUCKET_NAME,
+                "location": "private",
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": PRIVATE_URL_EXPIRY_SECONDS,
+                "object_parameters": {"CacheControl": "private, no-store"},
+            },
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+else:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+        },
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+# Encryption at rest for ID numbers (core/crypto.py): comma-separated Fernet keys, newest first.
+# Unset in dev/test: derived from SECRET_KEY. Production refuses to start without them.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -252,6 +310,13 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
+if AWS_STORAGE_BUCKET_NAME:
+    # Photos come from the bucket (or its CDN); ID images from short-lived signed bucket URLs.
+    _media_origin = (
+        f"https://{AWS_S3_CUSTOM_DOMAIN}" if AWS_S3_CUSTOM_DOMAIN else (AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com")
+    )
+    _private_origin = AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com"
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += sorted({_media_origin, _private_origin})
 
 # --- Logging: everything to stdout, one line per record ----------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -6,3 +6,8 @@ from .base import env
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = SECRET_KEY or "dev-only-insecure-key-never-used-in-production"  # noqa: S105
 ALLOWED_HOSTS = ALLOWED_HOSTS or ["127.0.0.1", "localhost", "[::1]"]
+
+if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
+    from core.crypto import derive_dev_key
+
+    FIELD_ENCRYPTION_KEYS = [derive_dev_key(SECRET_KEY)]

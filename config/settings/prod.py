@@ -33,5 +33,7 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",
 }
 
+if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
+    raise ImproperlyConfigured("Production needs FIELD_ENCRYPTION_KEYS (Fernet keys for ID numbers at rest).")
 if not REDIS_URL:
     raise ImproperlyConfigured("Production needs REDIS_URL (cache for rate limits, Celery broker).")

@@ -11,12 +11,19 @@
  *   data-toast-close            dismiss button inside a toast
  *   [data-error-summary]        focused after a page load or swap that shows form errors
  *   [data-autofocus]            focused after a swap when there is no error to show
+ *   details[data-open-wide]     opened on wide screens (filter panels that are a sidebar there)
+ *   [data-day-strip]            date strip: show one day's [data-day-panel] at a time ([data-day-tab] links)
+ *   a[data-lightbox="ID"]       open the linked image in <dialog id="ID"> (its [data-lightbox-img])
+ *   a[data-load-more]           "Load more": focus the first new item after the append
+ *   [data-result-summary]       its text is announced in #results-status after a swap
+ *   [data-char-count="N"]       live "n / N characters" under the textarea inside
  * Server events: an `HX-Trigger: {"toast": {"message": "...", "level": "success"}}` header shows a toast.
  */
 (function () {
   "use strict";
 
   var htmx = window.htmx;
+  document.documentElement.classList.add("js");
 
   if (htmx) {
     // The CSP forbids eval; make htmx never try it, and never run scripts from swapped HTML.
@@ -121,10 +128,50 @@
     });
   }
 
+  /* ---- Date strip, character count, load more ------------------------------------------------ */
+
+  var pendingFocus = null;
+
+  function selectDay(strip, id, moveFocus) {
+    $all("[data-day-panel]", strip).forEach(function (panel) { panel.hidden = panel.id !== id; });
+    $all("[data-day-tab]", strip).forEach(function (tab) {
+      if (tab.getAttribute("data-day-tab") === id) tab.setAttribute("aria-current", "true");
+      else tab.removeAttribute("aria-current");
+    });
+    if (moveFocus) {
+      var heading = $("#" + id + " h3", strip);
+      if (heading) heading.focus({ preventScroll: true });
+    }
+  }
+
+  function enhanceDayStrip(strip) {
+    if (strip.dataset.enhanced) return;
+    strip.dataset.enhanced = "1";
+    var panels = $all("[data-day-panel]", strip);
+    if (!panels.length) return;
+    // Start on the first day that has free times, else today.
+    var first = panels.filter(function (panel) { return $(".slot", panel); })[0] || panels[0];
+    var wanted = window.location.hash.slice(1);
+    if (wanted && document.getElementById(wanted) && strip.contains(document.getElementById(wanted))) first = document.getElementById(wanted);
+    selectDay(strip, first.id, false);
+  }
+
+  function enhanceCharCount(box) {
+    if (box.dataset.enhanced) return;
+    box.dataset.enhanced = "1";
+    var field = $("textarea", box);
+    var output = $("[data-char-count-output]", box);
+    var max = parseInt(box.getAttribute("data-char-count"), 10);
+    if (!field || !output || !max) return;
+    var update = function () { output.textContent = field.value.length + " / " + max; };
+    field.addEventListener("input", update);
+    update();
+  }
+
   /* ---- Event wiring -------------------------------------------------------------------------- */
 
   document.addEventListener("click", function (event) {
-    var el = event.target.closest("[data-dialog-open], [data-dialog-close], [data-copy], [data-copy-target], [data-toast-close], [data-error-summary] a[href^='#']");
+    var el = event.target.closest("[data-dialog-open], [data-dialog-close], [data-copy], [data-copy-target], [data-toast-close], [data-error-summary] a[href^='#'], [data-day-tab], [data-lightbox], [data-load-more]");
     if (!el) {
       // A click on a modal's backdrop (outside its box) closes it.
       if (event.target.tagName === "DIALOG" && event.target.open) {
@@ -136,7 +183,26 @@
       closeMenus(event.target);
       return;
     }
-    if (el.hasAttribute("data-dialog-open")) {
+    if (el.hasAttribute("data-day-tab")) {
+      var strip = el.closest("[data-day-strip]");
+      if (strip && strip.dataset.enhanced) {
+        event.preventDefault();
+        selectDay(strip, el.getAttribute("data-day-tab"), true);
+      }
+    } else if (el.hasAttribute("data-lightbox")) {
+      var box = document.getElementById(el.getAttribute("data-lightbox"));
+      var img = box && $("[data-lightbox-img]", box);
+      if (img && typeof box.showModal === "function") {
+        event.preventDefault();
+        var thumb = $("img", el);
+        img.src = el.getAttribute("href");
+        img.alt = thumb ? thumb.alt : "";
+        box.showModal();
+      }
+    } else if (el.hasAttribute("data-load-more")) {
+      var list = $(el.getAttribute("data-load-more"));
+      if (list) pendingFocus = { list: list, index: list.children.length };
+    } else if (el.hasAttribute("data-dialog-open")) {
       var dialog = document.getElementById(el.getAttribute("data-dialog-open"));
       if (dialog && typeof dialog.showModal === "function") {
         event.preventDefault();
@@ -184,6 +250,11 @@
   });
 
   function enhance(root) {
+    if (window.matchMedia("(min-width: 1024px)").matches) {
+      $all("details[data-open-wide]", root).forEach(function (details) { details.open = true; });
+    }
+    $all("[data-day-strip]", root).forEach(enhanceDayStrip);
+    $all("[data-char-count]", root).forEach(enhanceCharCount);
     $all(".toast[data-autodismiss]", root).forEach(armToast);
     $all("dialog[data-dialog-autoshow]", root).forEach(function (dialog) {
       if (!dialog.open && typeof dialog.showModal === "function") dialog.showModal();
@@ -201,6 +272,26 @@
       enhance(event.target);
     });
     document.addEventListener("htmx:afterSettle", function (event) {
+      if (pendingFocus) {
+        var item = pendingFocus.list.children[pendingFocus.index];
+        pendingFocus = null;
+        // Appended in place: "Previous page" and "Page N" describe the no-JS pages, not this list.
+        $all("#pager [rel=prev], #pager [data-page-status]").forEach(function (node) { node.remove(); });
+        var link = item && $("a[href]", item);
+        if (link) { link.focus(); return; }
+      }
+      var summary = $("[data-result-summary]", event.detail.target && event.detail.target.isConnected ? event.detail.target : document);
+      var status = document.getElementById("results-status");
+      if (summary && status) {
+        status.textContent = summary.textContent.trim();
+        // After an explicit "Show results" (not typing or a change), take the user to the results.
+        var trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+        if (trigger && trigger.type === "submit") {
+          summary.focus();
+          summary.scrollIntoView({ block: "start" });
+          return;
+        }
+      }
       var root = event.detail.target;
       if (!root || !root.isConnected) root = document; // outerHTML swaps detach the old target
       if (focusFirstError(root)) return;
@@ -210,6 +301,22 @@
         var heading = $("[data-autofocus]", root);
         if (heading) heading.focus();
       }
+    });
+    // Search form: leave empty fields and defaults out of the request, so the pushed URL stays short
+    // and shareable (?city=bandung&date=2026-11-28, not every parameter of the form).
+    document.addEventListener("htmx:configRequest", function (event) {
+      var form = event.detail.elt;
+      if (!form || form.id !== "search-form" || event.detail.verb !== "get") return;
+      var params = event.detail.parameters;
+      var keys = typeof params.keys === "function" ? Array.from(params.keys()) : Object.keys(params);
+      keys.forEach(function (key) {
+        var value = typeof params.get === "function" ? params.get(key) : params[key];
+        var field = form.elements[key];
+        var fallback = field && field.getAttribute && field.getAttribute("data-default");
+        if (value === "" || value == null || (fallback != null && value === fallback)) {
+          if (typeof params.delete === "function") params.delete(key); else delete params[key];
+        }
+      });
     });
     document.addEventListener("toast", function (event) {
       var detail = event.detail || {};

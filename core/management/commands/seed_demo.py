@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import demo as accounts_demo
+from companions import demo as companions_demo
 
 
 class Command(BaseCommand):
@@ -17,9 +18,11 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates accounts with a published password: it runs only with DEBUG on.")
         created = accounts_demo.seed_accounts()
+        listed = companions_demo.seed_companions()
         self.stdout.write(
             self.style.SUCCESS(
-                f"demo data ready (new: {created['customers']} customers, {created['companions']} companions)"
+                f"demo data ready (new: {created['customers']} customers, {created['companions']} companions; "
+                f"{listed} companion profiles completed and listed)"
             )
         )
         if quiet_logins:

@@ -1,0 +1,195 @@
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from companions import services
+from companions.errors import VerificationError
+from companions.models import (
+    Activity,
+    City,
+    CompanionPhoto,
+    CompanionProfile,
+    IdentityVerification,
+    MarketplaceSettings,
+    SpokenLanguage,
+    VerificationStatus,
+)
+
+
+@admin.register(City)
+class CityAdmin(admin.ModelAdmin):
+    list_display = ("name", "province", "time_zone", "position")
+    list_filter = ("time_zone",)
+    search_fields = ("name", "province")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ("name_id", "name_en", "slug", "position", "is_active")
+    list_editable = ("position", "is_active")
+    prepopulated_fields = {"slug": ("name_en",)}
+
+
+@admin.register(SpokenLanguage)
+class SpokenLanguageAdmin(admin.ModelAdmin):
+    list_display = ("name_id", "name_en", "code", "position")
+
+
+@admin.register(MarketplaceSettings)
+class MarketplaceSettingsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "min_hourly_rate", "max_hourly_rate")
+
+    def has_add_permission(self, request) -> bool:
+        return not MarketplaceSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class PhotoInline(admin.TabularInline):
+    model = CompanionPhoto
+    extra = 0
+    fields = ("preview", "position", "is_cover", "created_at")
+    readonly_fields = ("preview", "created_at")
+
+    @admin.display(description=_("photo"))
+    def preview(self, photo: CompanionPhoto):
+        return format_html('<img src="{}" alt="" width="96">', photo.thumbnail.url) if photo.thumbnail else ""
+
+
+@admin.register(CompanionProfile)
+class CompanionProfileAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "slug", "city", "hourly_rate", "verification_status", "is_listed", "is_paused")
+    list_filter = ("is_listed", "verification_status", "is_paused", "city__time_zone", "city")
+    search_fields = ("display_name", "slug", "user__email", "user__full_name")
+    list_select_related = ("city", "user")
+    readonly_fields = ("user", "verification_status", "is_listed", "listed_at", "created_at", "updated_at")
+    autocomplete_fields = ()
+    filter_horizontal = ("activities", "languages")
+    inlines = [PhotoInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.profile_refresh_listing(profile=form.instance)
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason shown to the companion"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        min_length=10,
+        help_text=_('Say what to fix, e.g. "The KTP photo is blurry: the NIK cannot be read."'),
+    )
+
+
+@admin.register(IdentityVerification)
+class IdentityVerificationAdmin(admin.ModelAdmin):
+    """The review queue: pending first, oldest first. Images come from the permission-checked view."""
+
+    list_display = ("profile", "status", "nik_masked", "submitted_at", "reviewed_by", "reviewed_at")
+    list_filter = ("status",)
+    search_fields = ("profile__display_name", "profile__user__email")
+    list_select_related = ("profile", "reviewed_by")
+    ordering = ("submitted_at",)
+    actions = ["approve_selected", "reject_selected"]
+    fields = (
+        "profile",
+        "status",
+        "nik_masked",
+        "ktp_preview",
+        "selfie_preview",
+        "profile_details",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+        "rejection_reason",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        # Never load the encrypted NIK for lists; the masked digits are enough.
+        return super().get_queryset(request).defer("nik")
+
+    @admin.display(description=_("NIK"))
+    def nik_masked(self, verification: IdentityVerification) -> str:
+        return verification.nik_masked
+
+    def _image(self, verification: IdentityVerification, kind: str):
+        url = reverse("companions:identity_file", args=[verification.pk, kind])
+        return format_html('<a href="{0}" target="_blank" rel="noopener"><img src="{0}" alt="" width="360"></a>', url)
+
+    @admin.display(description=_("KTP photo"))
+    def ktp_preview(self, verification):
+        return self._image(verification, "ktp")
+
+    @admin.display(description=_("Selfie holding the KTP"))
+    def selfie_preview(self, verification):
+        return self._image(verification, "selfie")
+
+    @admin.display(description=_("Account"))
+    def profile_details(self, verification):
+        user = verification.profile.user
+        return format_html(
+            "{} · {} · {}: {} · {}: {}",
+            user.full_name,
+            user.email,
+            _("born"),
+            user.date_of_birth or "—",
+            _("gender"),
+            verification.profile.get_gender_display() or "—",
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+    @admin.action(description=_("Approve selected verifications"))
+    def approve_selected(self, request, queryset):
+        approved = 0
+        for verification_id in queryset.filter(status=VerificationStatus.PENDING).values_list("pk", flat=True):
+            services.verification_approve(verification_id=verification_id, reviewer=request.user)
+            approved += 1
+        self.message_user(request, _("%(count)d verification(s) approved.") % {"count": approved}, messages.SUCCESS)
+
+    @admin.action(description=_("Reject selected verifications (asks for a reason)"))
+    def reject_selected(self, request, queryset):
+        pending = queryset.filter(status=VerificationStatus.PENDING)
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            rejected = 0
+            for verification_id in pending.values_list("pk", flat=True):
+                try:
+                    services.verification_reject(
+                        verification_id=verification_id, reviewer=request.user, reason=form.cleaned_data["reason"]
+                    )
+                except VerificationError as error:
+                    self.message_user(request, error.message, messages.ERROR)
+                    return None
+                rejected += 1
+            self.message_user(request, _("%(count)d verification(s) rejected.") % {"count": rejected}, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject verifications"),
+            "form": form,
+            "verifications": pending,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/companions/reject_verifications.html", context)

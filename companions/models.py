@@ -1,0 +1,322 @@
+import uuid
+from datetime import time
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from core.crypto import EncryptedTextField
+from core.i18n import IndonesianTimeZone
+
+
+def private_storage():
+    """KTP and selfie images: never under MEDIA_URL, never public (S3: no ACL, presigned reads)."""
+    return storages["private"]
+
+
+class BilingualName(models.Model):
+    """A name kept in both languages; `name` picks the active one."""
+
+    name_id = models.CharField(_("name (Indonesian)"), max_length=80)
+    name_en = models.CharField(_("name (English)"), max_length=80)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "id").startswith("en") else self.name_id
+
+
+class City(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    province = models.CharField(_("province"), max_length=80)
+    time_zone = models.CharField(_("time zone"), max_length=32, choices=IndonesianTimeZone.choices)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+
+    class Meta:
+        verbose_name = _("city")
+        verbose_name_plural = _("cities")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Activity(BilingualName):
+    """What a booking is for; managed in admin, seeded by a migration."""
+
+    slug = models.SlugField(_("slug"), max_length=40, unique=True)
+    description_id = models.CharField(_("description (Indonesian)"), max_length=160, blank=True)
+    description_en = models.CharField(_("description (English)"), max_length=160, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["position", "slug"]
+
+    @property
+    def description(self) -> str:
+        return self.description_en if (get_language() or "id").startswith("en") else self.description_id
+
+
+class SpokenLanguage(BilingualName):
+    code = models.CharField(_("code"), max_length=8, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=100)
+
+    class Meta:
+        verbose_name = _("spoken language")
+        verbose_name_plural = _("spoken languages")
+        ordering = ["position", "code"]
+
+
+class MarketplaceSettings(models.Model):
+    """One row, edited in admin: the bounds every companion's rate must stay within."""
+
+    min_hourly_rate = models.BigIntegerField(_("minimum hourly rate (Rp)"), default=50_000)
+    max_hourly_rate = models.BigIntegerField(_("maximum hourly rate (Rp)"), default=2_000_000)
+
+    class Meta:
+        verbose_name = _("marketplace settings")
+        verbose_name_plural = _("marketplace settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_hourly_rate__gt=0) & models.Q(max_hourly_rate__gte=models.F("min_hourly_rate")),
+                name="companions_settings_rate_bounds_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Marketplace settings"))
+
+    @classmethod
+    def load(cls) -> "MarketplaceSettings":
+        instance, _created = cls.objects.get_or_create(pk=1)
+        return instance
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+
+
+class VerificationStatus(models.TextChoices):
+    NOT_SUBMITTED = "not_submitted", _("Not submitted")
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CompanionProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="companion_profile")
+    slug = models.SlugField(_("profile address"), max_length=60, unique=True)
+    display_name = models.CharField(_("display name"), max_length=40, blank=True)
+    bio = models.TextField(_("about me"), max_length=1500, blank=True)
+    city = models.ForeignKey(City, on_delete=models.PROTECT, null=True, blank=True, related_name="companions")
+    languages = models.ManyToManyField(SpokenLanguage, blank=True, related_name="companions")
+    activities = models.ManyToManyField(Activity, blank=True, related_name="companions")
+    hourly_rate = models.BigIntegerField(_("hourly rate (Rp)"), null=True, blank=True)
+    min_hours = models.PositiveSmallIntegerField(
+        _("minimum hours per booking"), default=2, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    max_hours = models.PositiveSmallIntegerField(
+        _("maximum hours per booking"), default=6, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, blank=True)
+    # Schedule rules (DESIGN.md section 3).
+    min_notice_minutes = models.PositiveIntegerField(_("minimum notice (minutes)"), default=180)
+    horizon_days = models.PositiveSmallIntegerField(_("booking horizon (days)"), default=60)
+    buffer_minutes = models.PositiveSmallIntegerField(_("buffer between bookings (minutes)"), default=30)
+
+    is_paused = models.BooleanField(_("paused"), default=False)
+    verification_status = models.CharField(
+        _("verification"), max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.NOT_SUBMITTED
+    )
+    # Derived by services.profile_refresh_listing(): complete and verified and not paused. Stored (and
+    # indexed) because search filters 20,000 profiles by it; only that one function writes it.
+    is_listed = models.BooleanField(_("listed"), default=False, db_index=True)
+    listed_at = models.DateTimeField(_("first listed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("companion profile")
+        verbose_name_plural = _("companion profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_hours__gte=1) & models.Q(max_hours__gte=models.F("min_hours")),
+                name="companions_profile_hours_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hourly_rate__isnull=True) | models.Q(hourly_rate__gt=0),
+                name="companions_profile_rate_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["is_listed", "city", "hourly_rate"], name="companions_listed_city_rate"),
+            models.Index(fields=["is_listed", "-listed_at"], name="companions_listed_newest"),
+            models.Index(
+                fields=["city", "listed_at"], condition=models.Q(is_listed=True), name="companions_listed_by_city"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.slug
+
+    @property
+    def time_zone(self) -> str:
+        """Hours are kept in the zone of the city where the companion meets people."""
+        return self.city.time_zone if self.city_id else self.user.time_zone
+
+
+def photo_upload_to(instance, filename: str) -> str:
+    # The server names every file; nothing the uploader typed reaches a path or URL.
+    return f"companions/photos/{uuid.uuid4().hex}{filename[filename.rfind('.') :]}"
+
+
+def identity_upload_to(instance, filename: str) -> str:
+    return f"identity/{uuid.uuid4().hex}{filename[filename.rfind('.') :]}"
+
+
+class CompanionPhoto(models.Model):
+    profile = models.ForeignKey(CompanionProfile, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("photo"), upload_to=photo_upload_to, width_field="width", height_field="height")
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=photo_upload_to)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_cover = models.BooleanField(_("cover"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        ordering = ["-is_cover", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile"], condition=models.Q(is_cover=True), name="companions_photo_one_cover"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"photo {self.pk} of {self.profile_id}"
+
+
+class IdentityVerification(models.Model):
+    """One submission of KTP + selfie + NIK. The latest one decides the profile's status."""
+
+    profile = models.ForeignKey(CompanionProfile, on_delete=models.CASCADE, related_name="verifications")
+    status = models.CharField(
+        _("status"), max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.PENDING
+    )
+    ktp_image = models.ImageField(_("KTP photo"), upload_to=identity_upload_to, storage=private_storage)
+    selfie_image = models.ImageField(_("selfie holding the KTP"), upload_to=identity_upload_to, storage=private_storage)
+    nik = EncryptedTextField(_("NIK"))
+    nik_last4 = models.CharField(_("NIK, last 4 digits"), max_length=4)
+    nik_fingerprint = models.CharField(max_length=64, db_index=True, editable=False)
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+
+    class Meta:
+        verbose_name = _("ID verification")
+        verbose_name_plural = _("ID verifications")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["profile"],
+                condition=models.Q(status="pending"),
+                name="companions_verification_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="rejected") | ~models.Q(rejection_reason=""),
+                name="companions_verification_rejection_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"verification {self.pk} ({self.status})"
+
+    @property
+    def nik_masked(self) -> str:
+        return "•" * 12 + self.nik_last4
+
+
+class WeeklyHours(models.Model):
+    """A range of hours on one weekday, in the companion's zone, as minutes: it starts
+    `start_minute` after local midnight and lasts `length_minutes`. A range may run past midnight
+    into the next day (Friday 20.00 for 6 hours ends Saturday 02.00). Integers keep the search
+    filter in SQL exact and identical on PostgreSQL and SQLite."""
+
+    profile = models.ForeignKey(CompanionProfile, on_delete=models.CASCADE, related_name="weekly_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), validators=[MaxValueValidator(6)])  # Monday = 0
+    start_minute = models.PositiveSmallIntegerField(_("starts (minutes after midnight)"))
+    length_minutes = models.PositiveSmallIntegerField(_("length (minutes)"))
+
+    class Meta:
+        verbose_name = _("weekly hours")
+        verbose_name_plural = _("weekly hours")
+        ordering = ["weekday", "start_minute"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="companions_hours_weekday_valid"),
+            models.CheckConstraint(
+                condition=models.Q(start_minute__lt=24 * 60)
+                & models.Q(length_minutes__gte=60, length_minutes__lte=24 * 60),
+                name="companions_hours_range_valid",
+            ),
+        ]
+        # Every column the search filter reads, so PostgreSQL answers it from the index alone.
+        indexes = [
+            models.Index(
+                fields=["weekday", "start_minute", "length_minutes", "profile"], name="companions_hours_lookup"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.start_time:%H:%M}+{self.length_minutes}m"
+
+    @property
+    def start_time(self) -> time:
+        return time(self.start_minute // 60, self.start_minute % 60)
+
+    @property
+    def end_time(self) -> time:
+        end = (self.start_minute + self.length_minutes) % (24 * 60)
+        return time(end // 60, end % 60)
+
+    @property
+    def crosses_midnight(self) -> bool:
+        return self.start_minute + self.length_minutes > 24 * 60
+
+
+class TimeOff(models.Model):
+    profile = models.ForeignKey(CompanionProfile, on_delete=models.CASCADE, related_name="time_off")
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until (inclusive)"))
+    note = models.CharField(_("note"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")), name="companions_time_off_order"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date} – {self.end_date}"

@@ -1,0 +1,288 @@
+"""Reads for companion pages: a fixed number of queries per page, whatever the number of results."""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from companions import availability
+from companions.availability import DAY_MINUTES, Schedule
+from companions.models import (
+    Activity,
+    City,
+    CompanionPhoto,
+    CompanionProfile,
+    SpokenLanguage,
+    TimeOff,
+    WeeklyHours,
+)
+from core.i18n import IndonesianTimeZone
+
+
+def busy_intervals(profile: CompanionProfile, start: datetime, end: datetime) -> list[availability.Interval]:
+    """Time held by this companion's bookings. Bookings do not exist yet (the bookings issue adds
+    them here, and the matching NOT EXISTS in `_free_at_filter`); until then nothing is busy."""
+    return []
+
+
+def schedule_for(profile: CompanionProfile, *, start: datetime, end: datetime) -> Schedule:
+    """Needs `weekly_hours` and `time_off` prefetched (see `listed_profiles`) to stay query-free."""
+    weekly: dict[int, list[tuple[int, int]]] = {}
+    for hours in profile.weekly_hours.all():
+        weekly.setdefault(hours.weekday, []).append((hours.start_minute, hours.length_minutes))
+    return Schedule(
+        time_zone=ZoneInfo(profile.time_zone),
+        weekly=weekly,
+        time_off=[(off.start_date, off.end_date) for off in profile.time_off.all()],
+        min_notice=timedelta(minutes=profile.min_notice_minutes),
+        horizon=timedelta(days=profile.horizon_days),
+        buffer=timedelta(minutes=profile.buffer_minutes),
+        busy=busy_intervals(profile, start, end),
+    )
+
+
+def free_start_times(
+    profile: CompanionProfile, *, start: datetime, end: datetime, hours: int, now: datetime | None = None
+) -> list[datetime]:
+    now = now or timezone.now()
+    schedule = schedule_for(profile, start=start, end=end)
+    return availability.free_start_times(schedule, start=start, end=end, duration=timedelta(hours=hours), now=now)
+
+
+@dataclass(frozen=True)
+class DaySlots:
+    day: date
+    starts: list[datetime] = field(default_factory=list)
+
+
+def free_slots_by_day(
+    profile: CompanionProfile, *, days: int = 14, hours: int | None = None, now: datetime | None = None
+) -> list[DaySlots]:
+    """Free start times for the next `days` days in the companion's zone, grouped by local day."""
+    now = now or timezone.now()
+    zone = ZoneInfo(profile.time_zone)
+    today = now.astimezone(zone).date()
+    start = availability.local_midnight(today, zone)
+    end = availability.local_midnight(today + timedelta(days=days), zone)
+    starts = free_start_times(profile, start=start, end=end, hours=hours or profile.min_hours, now=now)
+    by_day = {today + timedelta(days=offset): DaySlots(today + timedelta(days=offset), []) for offset in range(days)}
+    for moment in starts:
+        by_day[moment.astimezone(zone).date()].starts.append(moment)
+    return list(by_day.values())
+
+
+# --- Search ------------------------------------------------------------------------------------------
+
+
+class Sort:
+    RECOMMENDED = "recommended"
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    NEWEST = "newest"
+    CHOICES = (RECOMMENDED, PRICE_ASC, PRICE_DESC, NEWEST)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """Validated search parameters (built by forms.SearchForm; anything invalid is simply absent)."""
+
+    city: City | None = None
+    activity: Activity | None = None
+    language: SpokenLanguage | None = None
+    day: date | None = None
+    start_time: time | None = None
+    hours: int = 2
+    price_min: int | None = None
+    price_max: int | None = None
+    gender: str = ""
+    age_min: int | None = None
+    age_max: int | None = None
+    keyword: str = ""
+    sort: str = Sort.RECOMMENDED
+    viewer_time_zone: str = IndonesianTimeZone.WIB
+
+
+def listed_profiles() -> QuerySet[CompanionProfile]:
+    """Listed profiles with everything a card needs, in a constant number of queries."""
+    return (
+        CompanionProfile.objects.filter(is_listed=True, user__is_active=True)
+        .select_related("user", "city")
+        .prefetch_related(
+            Prefetch("photos", queryset=CompanionPhoto.objects.filter(is_cover=True), to_attr="cover_photos"),
+        )
+    )
+
+
+def _birth_date_bounds(age_min: int | None, age_max: int | None, today: date) -> Q:
+    condition = Q()
+    if age_min is not None:
+        # At least age_min years old: born on or before today minus age_min years.
+        condition &= Q(user__date_of_birth__lte=_years_before(today, age_min))
+    if age_max is not None:
+        # At most age_max: born after today minus (age_max + 1) years.
+        condition &= Q(user__date_of_birth__gt=_years_before(today, age_max + 1))
+    return condition
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _free_at_filter(moment: datetime, hours: int, now: datetime) -> Q:
+    """Profiles free for [moment, moment + hours): the SQL twin of availability.is_free (tested
+    against it). One OR branch per Indonesian zone, because weekday and wall-clock time differ."""
+    length = hours * 60
+    minutes_until = (moment - now).total_seconds() / 60
+    if minutes_until <= 0 or moment != availability.ceil_to_slot(moment):
+        return Q(pk__in=[])
+    horizon_days_needed = math.ceil(minutes_until / DAY_MINUTES)
+    branches = Q()
+    for zone_name in IndonesianTimeZone.values:
+        local = moment.astimezone(ZoneInfo(zone_name))
+        day = local.date()
+        minute = local.hour * 60 + local.minute
+        end_local = local + timedelta(minutes=length)
+        last_day = (end_local - timedelta(microseconds=1)).date()
+        same_day = WeeklyHours.objects.filter(
+            profile=OuterRef("pk"),
+            weekday=day.weekday(),
+            start_minute__lte=minute,
+            length_minutes__gte=minute + length - F("start_minute"),
+        )
+        from_yesterday = WeeklyHours.objects.filter(
+            profile=OuterRef("pk"),
+            weekday=(day.weekday() - 1) % 7,
+            length_minutes__gte=DAY_MINUTES + minute + length - F("start_minute"),
+        )
+        time_off = TimeOff.objects.filter(profile=OuterRef("pk"), start_date__lte=last_day, end_date__gte=day)
+        branches |= Q(city__time_zone=zone_name) & (Exists(same_day) | Exists(from_yesterday)) & ~Exists(time_off)
+    return branches & Q(min_notice_minutes__lte=minutes_until, horizon_days__gte=horizon_days_needed)
+
+
+def _free_on_day_filter(day: date, hours: int, now: datetime) -> Q:
+    """Profiles with at least one free start on `day` (the companion's local date) for `hours`: the
+    SQL twin of `availability.free_start_times` over that day (tested against it).
+
+    With M = minutes from that day's local midnight to now, a start t (minutes after midnight, on
+    the half-hour grid, at most 23.30) is allowed when E = ceil30(M) + notice <= t <= floor30(M) +
+    horizon. A range (s, L) offers starts s .. s + L - length; yesterday's range running past
+    midnight offers 0 .. s + L - 24 h - length. A booking running past midnight needs tomorrow free
+    of time off; otherwise it must end by midnight.
+    """
+    length = hours * 60
+    last_start = DAY_MINUTES - 30
+    branches = Q()
+    for zone_name in IndonesianTimeZone.values:
+        minutes = (now - availability.local_midnight(day, ZoneInfo(zone_name))).total_seconds() / 60
+        up, down = math.ceil(minutes / 30) * 30, math.floor(minutes / 30) * 30
+        earliest = OuterRef("min_notice_minutes") + up
+        latest = OuterRef("horizon_days") * DAY_MINUTES + down
+        same_day = WeeklyHours.objects.filter(
+            profile=OuterRef("pk"),
+            weekday=day.weekday(),
+            length_minutes__gte=length,
+            start_minute__lte=latest,
+            start_minute__gte=earliest - F("length_minutes") + length,
+        )
+        ends_by_midnight = same_day.filter(start_minute__lte=DAY_MINUTES - length)
+        from_yesterday = WeeklyHours.objects.filter(
+            profile=OuterRef("pk"),
+            weekday=(day.weekday() - 1) % 7,
+            start_minute__gte=DAY_MINUTES + length - F("length_minutes"),
+        ).filter(start_minute__gte=earliest + DAY_MINUTES + length - F("length_minutes"))
+        off_today = TimeOff.objects.filter(profile=OuterRef("pk"), start_date__lte=day, end_date__gte=day)
+        tomorrow = day + timedelta(days=1)
+        off_tomorrow = TimeOff.objects.filter(profile=OuterRef("pk"), start_date__lte=tomorrow, end_date__gte=tomorrow)
+        branches |= (
+            Q(city__time_zone=zone_name)
+            & ~Exists(off_today)
+            # E <= 23.30 and E <= the latest start
+            & Q(min_notice_minutes__lte=last_start - up)
+            & Q(min_notice_minutes__lte=F("horizon_days") * DAY_MINUTES + down - up)
+            & (
+                (Exists(same_day) & ~Exists(off_tomorrow))
+                | (Exists(ends_by_midnight) & Q(min_notice_minutes__lte=DAY_MINUTES - length - up))
+                | (Exists(from_yesterday) & Q(horizon_days__gte=math.ceil(max(0, -down) / DAY_MINUTES)))
+            )
+        )
+    return branches
+
+
+def search_companions(query: SearchQuery, *, now: datetime | None = None) -> QuerySet[CompanionProfile]:
+    now = now or timezone.now()
+    profiles = listed_profiles()
+    if query.city:
+        profiles = profiles.filter(city=query.city)
+    if query.activity:
+        profiles = profiles.filter(
+            Exists(
+                CompanionProfile.activities.through.objects.filter(
+                    companionprofile_id=OuterRef("pk"), activity_id=query.activity.pk
+                )
+            )
+        )
+    if query.language:
+        profiles = profiles.filter(
+            Exists(
+                CompanionProfile.languages.through.objects.filter(
+                    companionprofile_id=OuterRef("pk"), spokenlanguage_id=query.language.pk
+                )
+            )
+        )
+    if query.gender:
+        profiles = profiles.filter(gender=query.gender)
+    if query.price_min is not None:
+        profiles = profiles.filter(hourly_rate__gte=query.price_min)
+    if query.price_max is not None:
+        profiles = profiles.filter(hourly_rate__lte=query.price_max)
+    if query.age_min is not None or query.age_max is not None:
+        today = now.astimezone(ZoneInfo(query.viewer_time_zone)).date()
+        profiles = profiles.filter(_birth_date_bounds(query.age_min, query.age_max, today))
+    if query.keyword:
+        profiles = profiles.filter(Q(display_name__icontains=query.keyword) | Q(bio__icontains=query.keyword))
+    if query.day and query.start_time:
+        moment = datetime.combine(query.day, query.start_time, tzinfo=ZoneInfo(query.viewer_time_zone))
+        profiles = profiles.filter(_free_at_filter(moment, query.hours, now)).filter(
+            min_hours__lte=query.hours, max_hours__gte=query.hours
+        )
+    elif query.day:
+        profiles = profiles.filter(_free_on_day_filter(query.day, query.hours, now)).filter(
+            min_hours__lte=query.hours, max_hours__gte=query.hours
+        )
+    ordering = {
+        Sort.PRICE_ASC: ("hourly_rate", "-listed_at", "pk"),
+        Sort.PRICE_DESC: ("-hourly_rate", "-listed_at", "pk"),
+        Sort.NEWEST: ("-listed_at", "pk"),
+        # Until ratings exist (bookings/reviews issues): verified longest first, a stable order.
+        Sort.RECOMMENDED: ("listed_at", "pk"),
+    }[query.sort if query.sort in Sort.CHOICES else Sort.RECOMMENDED]
+    return profiles.order_by(*ordering)
+
+
+def public_profile(slug: str, *, viewer) -> CompanionProfile | None:
+    """The profile page's data. Unlisted profiles are visible only to their owner and staff."""
+    profile = (
+        CompanionProfile.objects.select_related("user", "city")
+        .prefetch_related(
+            Prefetch("photos", queryset=CompanionPhoto.objects.order_by("-is_cover", "position", "id")),
+            "activities",
+            "languages",
+            "weekly_hours",
+            "time_off",
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if profile is None:
+        return None
+    if profile.is_listed and profile.user.is_active:
+        return profile
+    if viewer.is_authenticated and (viewer.pk == profile.user_id or viewer.is_staff):
+        return profile
+    return None

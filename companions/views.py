@@ -1,0 +1,433 @@
+from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Role
+from companions import selectors, services
+from companions.errors import CompanionError
+from companions.forms import (
+    CopyDayForm,
+    PhotoForm,
+    ProfileForm,
+    ScheduleRulesForm,
+    SearchForm,
+    TimeOffForm,
+    VerificationForm,
+    WeeklyHoursFormSet,
+    weekly_hours_formset,
+)
+from companions.models import Activity, CompanionPhoto, MarketplaceSettings, TimeOff
+from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
+
+PAGE_SIZE = 24
+COUNT_LIMIT = 100
+
+
+@dataclass
+class Pager:
+    """ "Load more" paging without a COUNT: fetch one row more than a page to know if there is a next."""
+
+    number: int
+    object_list: list
+    has_next: bool
+
+    @classmethod
+    def of(cls, queryset, page_param) -> "Pager":
+        try:
+            number = max(1, min(int(page_param or 1), 1000))
+        except ValueError:
+            number = 1
+        start = (number - 1) * PAGE_SIZE
+        rows = list(queryset[start : start + PAGE_SIZE + 1])
+        return cls(number=number, object_list=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_next or self.has_previous
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def viewer_time_zone(request: HttpRequest) -> str:
+    user = request.user
+    return user.time_zone if user.is_authenticated else IndonesianTimeZone.WIB
+
+
+@dataclass(frozen=True)
+class Card:
+    profile: object
+    age: int | None
+    thumbnail_url: str
+    activities: list[str]
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    zone = viewer_time_zone(request)
+    query = form.to_query(viewer_time_zone=zone)
+    profiles = selectors.search_companions(query).prefetch_related(
+        Prefetch("activities", queryset=Activity.objects.order_by("position"))
+    )
+    page = Pager.of(profiles, request.GET.get("page"))
+    today = timezone.localdate(timezone=ZoneInfo(zone))
+    cards = [
+        Card(
+            profile=profile,
+            age=profile.user.age_on(today),
+            thumbnail_url=profile.cover_photos[0].thumbnail.url if profile.cover_photos else "",
+            activities=[activity.name for activity in profile.activities.all()],
+        )
+        for profile in page.object_list
+    ]
+    params = [(key, value) for key, value in request.GET.items() if key != "page" and value]
+    context = {
+        "form": form,
+        "page_obj": page,
+        "cards": cards,
+        # An exact count would evaluate the availability filter over every candidate; people need to
+        # know "how many, roughly", so counting stops after COUNT_LIMIT matches ("100+").
+        "result_count": min(counted := profiles.order_by()[: COUNT_LIMIT + 1].count(), COUNT_LIMIT),
+        "result_count_more": counted > COUNT_LIMIT,
+        "viewer_zone": TIME_ZONE_ABBREVIATIONS.get(zone, "WIB"),
+        "page_query": urlencode(params),
+        "has_filters": bool(params),
+        "query": query,
+    }
+    template = (
+        "companions/search.html#results" if request.htmx and not request.htmx.boosted else "companions/search.html"
+    )
+    return render(request, template, context)
+
+
+@require_GET
+def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
+    profile = selectors.public_profile(slug, viewer=request.user)
+    if profile is None:
+        raise Http404
+    hours_choices = list(range(profile.min_hours, profile.max_hours + 1))
+    try:
+        hours = int(request.GET.get("hours", profile.min_hours))
+    except ValueError:
+        hours = profile.min_hours
+    if hours not in hours_choices:
+        hours = profile.min_hours
+    zone = profile.time_zone
+    context = {
+        "profile": profile,
+        "photos": list(profile.photos.all()),
+        "age": profile.user.age_on(timezone.localdate(timezone=ZoneInfo(zone))),
+        "activities": list(profile.activities.all()),
+        "languages": list(profile.languages.all()),
+        "days": selectors.free_slots_by_day(profile, days=14, hours=hours),
+        "zone": zone,
+        "zone_abbr": TIME_ZONE_ABBREVIATIONS.get(zone, ""),
+        "viewer_zone_abbr": TIME_ZONE_ABBREVIATIONS.get(viewer_time_zone(request), "WIB"),
+        "hours": hours,
+        "hours_choices": hours_choices,
+        "is_preview": not profile.is_listed,
+        "book_url": None,
+    }
+    response = render(request, "companions/profile.html", context)
+    if context["is_preview"]:
+        response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- The companion's own pages ---------------------------------------------------------------------
+
+
+def companion_required(view):
+    """Signed-in companions only (others get 403); passes the companion's profile to the view."""
+
+    @login_required
+    @never_cache
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.user.role != Role.COMPANION:
+            raise PermissionDenied
+        profile = services.profile_get_or_create(user=request.user)
+        return view(request, profile, *args, **kwargs)
+
+    return wrapper
+
+
+def _apply_error(form, error: CompanionError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+STEP_URLS = {
+    "details": "companions:profile_edit",
+    "bio": "companions:profile_edit",
+    "activities": "companions:profile_edit",
+    "photos": "companions:photos",
+    "hours": "companions:schedule",
+    "verification": "companions:verification",
+}
+
+
+@companion_required
+def dashboard(request: HttpRequest, profile) -> HttpResponse:
+    steps = services.profile_steps(profile)
+    context = {
+        "profile": profile,
+        "steps": steps,
+        "done_count": sum(step.done for step in steps),
+        "step_count": len(steps),
+        "verification": profile.verifications.first(),
+        "public_url": reverse("companions:profile", args=[profile.slug]),
+        "step_urls": {key: reverse(name) for key, name in STEP_URLS.items()},
+    }
+    return render(request, "companions/dashboard.html", context)
+
+
+@require_POST
+@companion_required
+def listing(request: HttpRequest, profile) -> HttpResponse:
+    paused = request.POST.get("paused") == "1"
+    services.profile_set_paused(profile=profile, paused=paused)
+    messages.success(request, _("Your listing is paused.") if paused else _("Your listing is active again."))
+    return redirect("companions:dashboard")
+
+
+@companion_required
+def profile_edit(request: HttpRequest, profile) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.profile_update(
+                profile=profile,
+                display_name=data["display_name"],
+                bio=data["bio"],
+                city=data["city"],
+                languages=data["languages"],
+                activities=data["activities"],
+                hourly_rate=data["hourly_rate"],
+                min_hours=data["min_hours"],
+                max_hours=data["max_hours"],
+                gender=data["gender"],
+            )
+        except CompanionError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("companions:dashboard")
+    return render(request, "companions/profile_edit.html", {"form": form, "rate_bounds": MarketplaceSettings.load()})
+
+
+@companion_required
+def photos(request: HttpRequest, profile) -> HttpResponse:
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.photo_add(profile=profile, upload=form.cleaned_data["photo"])
+        except CompanionError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("Photo added."))
+            return redirect("companions:photos")
+    photo_list = list(profile.photos.order_by("position", "id"))
+    context = {
+        "photos": photo_list,
+        "form": form,
+        "max_photos": services.MAX_PHOTOS,
+        "can_add": len(photo_list) < services.MAX_PHOTOS,
+    }
+    return render(request, "companions/photos.html", context, status=422 if form.errors else 200)
+
+
+def _own_photo(profile, photo_id: int) -> CompanionPhoto:
+    return get_object_or_404(CompanionPhoto, pk=photo_id, profile=profile)
+
+
+@require_POST
+@companion_required
+def photo_delete(request: HttpRequest, profile, photo_id: int) -> HttpResponse:
+    services.photo_delete(profile=profile, photo_id=_own_photo(profile, photo_id).pk)
+    messages.success(request, _("Photo deleted."))
+    return redirect("companions:photos")
+
+
+@require_POST
+@companion_required
+def photo_cover(request: HttpRequest, profile, photo_id: int) -> HttpResponse:
+    services.photo_set_cover(profile=profile, photo_id=_own_photo(profile, photo_id).pk)
+    messages.success(request, _("Cover photo changed."))
+    return redirect("companions:photos")
+
+
+@require_POST
+@companion_required
+def photo_move(request: HttpRequest, profile, photo_id: int) -> HttpResponse:
+    photo = _own_photo(profile, photo_id)
+    ordered = list(profile.photos.order_by("position", "id").values_list("pk", flat=True))
+    index = ordered.index(photo.pk)
+    target = index - 1 if request.POST.get("direction") == "up" else index + 1
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+        services.photo_reorder(profile=profile, ordered_ids=ordered)
+    return redirect("companions:photos")
+
+
+@companion_required
+def verification(request: HttpRequest, profile) -> HttpResponse:
+    form = VerificationForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.verification_submit(
+                profile=profile,
+                ktp_image=form.cleaned_data["ktp_image"],
+                selfie_image=form.cleaned_data["selfie_image"],
+                nik=form.cleaned_data["nik"],
+            )
+        except CompanionError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("Thank you! We'll review your ID, usually within 1 working day."))
+            return redirect("companions:dashboard")
+    latest = profile.verifications.first()
+    context = {
+        "form": form,
+        "verification": latest,
+        "can_submit": profile.verification_status not in ("pending", "approved"),
+        "ktp_url": reverse("companions:identity_file", args=[latest.pk, "ktp"]) if latest else None,
+        "selfie_url": reverse("companions:identity_file", args=[latest.pk, "selfie"]) if latest else None,
+    }
+    response = render(request, "companions/verification.html", context, status=422 if form.errors else 200)
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _schedule_context(profile, *, formset=None, rules_form=None, time_off_form=None) -> dict:
+    if formset is None:
+        initial = [
+            {
+                "weekday": hours.weekday,
+                "start": hours.start_time.strftime("%H:%M"),
+                "end": hours.end_time.strftime("%H:%M"),
+            }
+            for hours in profile.weekly_hours.all()
+        ]
+        formset = WeeklyHoursFormSet(initial=initial or None)
+        if not initial:
+            formset = WeeklyHoursFormSet(
+                initial=[{"weekday": day, "start": "10:00", "end": "18:00"} for day in range(5)]
+            )
+    return {
+        "formset": formset,
+        "add_rows_name": "add_rows",
+        "copy_form": CopyDayForm(),
+        "rules_form": rules_form or ScheduleRulesForm(instance=profile),
+        "time_off_form": time_off_form or TimeOffForm(),
+        "time_off": list(
+            profile.time_off.filter(end_date__gte=timezone.localdate(timezone=ZoneInfo(profile.time_zone)))
+        ),
+        "zone_abbr": TIME_ZONE_ABBREVIATIONS.get(profile.time_zone, ""),
+    }
+
+
+@companion_required
+def schedule(request: HttpRequest, profile) -> HttpResponse:
+    if request.method != "POST":
+        return render(request, "companions/schedule.html", _schedule_context(profile))
+    formset = WeeklyHoursFormSet(request.POST)
+    if "add_rows" in request.POST:
+        # Re-show what was typed, plus three empty rows (works without JavaScript).
+        prefix, rows = formset.prefix, []
+        for index in range(min(formset.total_form_count(), 35)):
+            row = {name: request.POST.get(f"{prefix}-{index}-{name}") for name in ("weekday", "start", "end")}
+            if all(row.values()) and not request.POST.get(f"{prefix}-{index}-DELETE"):
+                rows.append(row)
+        more = weekly_hours_formset(extra=3)(initial=rows)
+        return render(request, "companions/schedule.html", _schedule_context(profile, formset=more))
+    if formset.is_valid():
+        ranges = [form.as_range() for form in formset if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        try:
+            services.weekly_hours_replace(profile=profile, ranges=ranges)
+        except CompanionError as error:
+            formset._non_form_errors = formset.error_class([error.message])
+        else:
+            messages.success(request, _("Your weekly hours are saved."))
+            return redirect("companions:schedule")
+    return render(request, "companions/schedule.html", _schedule_context(profile, formset=formset), status=422)
+
+
+@require_POST
+@companion_required
+def schedule_copy(request: HttpRequest, profile) -> HttpResponse:
+    form = CopyDayForm(request.POST)
+    if form.is_valid():
+        source = form.cleaned_data["weekday"]
+        day_ranges = [
+            (hours.start_minute, hours.length_minutes) for hours in profile.weekly_hours.filter(weekday=source)
+        ]
+        ranges = [(weekday, start, length) for weekday in range(7) for start, length in day_ranges]
+        try:
+            services.weekly_hours_replace(profile=profile, ranges=ranges)
+        except CompanionError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Copied to every day."))
+    return redirect("companions:schedule")
+
+
+@require_POST
+@companion_required
+def schedule_rules(request: HttpRequest, profile) -> HttpResponse:
+    form = ScheduleRulesForm(request.POST, instance=profile)
+    if form.is_valid():
+        try:
+            services.profile_set_schedule_rules(profile=profile, **form.cleaned_data)
+        except CompanionError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("Your booking rules are saved."))
+            return redirect("companions:schedule")
+    profile.refresh_from_db()
+    return render(request, "companions/schedule.html", _schedule_context(profile, rules_form=form), status=422)
+
+
+@require_POST
+@companion_required
+def time_off_add(request: HttpRequest, profile) -> HttpResponse:
+    form = TimeOffForm(request.POST)
+    if form.is_valid():
+        try:
+            services.time_off_add(profile=profile, **form.cleaned_data)
+        except CompanionError as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("Time off added."))
+            return redirect("companions:schedule")
+    return render(request, "companions/schedule.html", _schedule_context(profile, time_off_form=form), status=422)
+
+
+@require_POST
+@companion_required
+def time_off_delete(request: HttpRequest, profile, time_off_id: int) -> HttpResponse:
+    get_object_or_404(TimeOff, pk=time_off_id, profile=profile)
+    services.time_off_delete(profile=profile, time_off_id=time_off_id)
+    messages.success(request, _("Time off removed."))
+    return redirect("companions:schedule")
