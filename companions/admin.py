@@ -4,6 +4,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from companions import services
 from companions.errors import VerificationError
@@ -165,7 +166,8 @@ class IdentityVerificationAdmin(admin.ModelAdmin):
         for verification_id in queryset.filter(status=VerificationStatus.PENDING).values_list("pk", flat=True):
             services.verification_approve(verification_id=verification_id, reviewer=request.user)
             approved += 1
-        self.message_user(request, _("%(count)d verification(s) approved.") % {"count": approved}, messages.SUCCESS)
+        message = ngettext("%(count)d verification approved.", "%(count)d verifications approved.", approved)
+        self.message_user(request, message % {"count": approved}, messages.SUCCESS)
 
     @admin.action(description=_("Reject selected verifications (asks for a reason)"))
     def reject_selected(self, request, queryset):
@@ -182,7 +184,8 @@ class IdentityVerificationAdmin(admin.ModelAdmin):
                     self.message_user(request, error.message, messages.ERROR)
                     return None
                 rejected += 1
-            self.message_user(request, _("%(count)d verification(s) rejected.") % {"count": rejected}, messages.SUCCESS)
+            message = ngettext("%(count)d verification rejected.", "%(count)d verifications rejected.", rejected)
+            self.message_user(request, message % {"count": rejected}, messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),

@@ -65,6 +65,12 @@ class SearchForm(forms.Form):
         ],
     )
 
+    def __init__(self, data=None, **kwargs):
+        if data is not None and not data.get("hours"):
+            data = data.copy()
+            data["hours"] = "2"  # the default duration, also shown as selected in the form
+        super().__init__(data, **kwargs)
+
     def to_query(self, *, viewer_time_zone: str) -> SearchQuery:
         """The valid part of the parameters: invalid fields are left out, not reported."""
         self.is_valid()
@@ -125,6 +131,7 @@ class ProfileForm(forms.ModelForm):
         for name in ("display_name", "bio", "city", "gender"):
             self.fields[name].required = True
         self.fields["city"].empty_label = _("Choose your city")
+        self.fields["gender"].choices = Gender.choices
         bounds = MarketplaceSettings.load()
         self.fields["hourly_rate"].help_text = _("Between Rp %(min)s and Rp %(max)s.") % {
             "min": f"{bounds.min_hourly_rate:,}".replace(",", "."),

@@ -122,9 +122,13 @@ class CompanionProfile(models.Model):
     slug = models.SlugField(_("profile address"), max_length=60, unique=True)
     display_name = models.CharField(_("display name"), max_length=40, blank=True)
     bio = models.TextField(_("about me"), max_length=1500, blank=True)
-    city = models.ForeignKey(City, on_delete=models.PROTECT, null=True, blank=True, related_name="companions")
-    languages = models.ManyToManyField(SpokenLanguage, blank=True, related_name="companions")
-    activities = models.ManyToManyField(Activity, blank=True, related_name="companions")
+    city = models.ForeignKey(
+        City, on_delete=models.PROTECT, null=True, blank=True, related_name="companions", verbose_name=_("city")
+    )
+    languages = models.ManyToManyField(
+        SpokenLanguage, blank=True, related_name="companions", verbose_name=_("languages")
+    )
+    activities = models.ManyToManyField(Activity, blank=True, related_name="companions", verbose_name=_("activities"))
     hourly_rate = models.BigIntegerField(_("hourly rate (Rp)"), null=True, blank=True)
     min_hours = models.PositiveSmallIntegerField(
         _("minimum hours per booking"), default=2, validators=[MinValueValidator(1), MaxValueValidator(12)]

@@ -105,6 +105,14 @@ class SearchQuery:
     viewer_time_zone: str = IndonesianTimeZone.WIB
 
 
+def search_choices() -> dict:
+    """Cities and activities for search forms outside the search page (the home page's card)."""
+    return {
+        "cities": City.objects.only("name", "slug"),
+        "activities": Activity.objects.filter(is_active=True),
+    }
+
+
 def listed_profiles() -> QuerySet[CompanionProfile]:
     """Listed profiles with everything a card needs, in a constant number of queries."""
     return (
@@ -134,7 +142,7 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _free_at_filter(moment: datetime, hours: int, now: datetime) -> Q:
+def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[str, ...]) -> Q:
     """Profiles free for [moment, moment + hours): the SQL twin of availability.is_free (tested
     against it). One OR branch per Indonesian zone, because weekday and wall-clock time differ."""
     length = hours * 60
@@ -143,7 +151,7 @@ def _free_at_filter(moment: datetime, hours: int, now: datetime) -> Q:
         return Q(pk__in=[])
     horizon_days_needed = math.ceil(minutes_until / DAY_MINUTES)
     branches = Q()
-    for zone_name in IndonesianTimeZone.values:
+    for zone_name in zones:
         local = moment.astimezone(ZoneInfo(zone_name))
         day = local.date()
         minute = local.hour * 60 + local.minute
@@ -165,7 +173,7 @@ def _free_at_filter(moment: datetime, hours: int, now: datetime) -> Q:
     return branches & Q(min_notice_minutes__lte=minutes_until, horizon_days__gte=horizon_days_needed)
 
 
-def _free_on_day_filter(day: date, hours: int, now: datetime) -> Q:
+def _free_on_day_filter(day: date, hours: int, now: datetime, zones: tuple[str, ...]) -> Q:
     """Profiles with at least one free start on `day` (the companion's local date) for `hours`: the
     SQL twin of `availability.free_start_times` over that day (tested against it).
 
@@ -178,7 +186,7 @@ def _free_on_day_filter(day: date, hours: int, now: datetime) -> Q:
     length = hours * 60
     last_start = DAY_MINUTES - 30
     branches = Q()
-    for zone_name in IndonesianTimeZone.values:
+    for zone_name in zones:
         minutes = (now - availability.local_midnight(day, ZoneInfo(zone_name))).total_seconds() / 60
         up, down = math.ceil(minutes / 30) * 30, math.floor(minutes / 30) * 30
         earliest = OuterRef("min_notice_minutes") + up
@@ -246,13 +254,15 @@ def search_companions(query: SearchQuery, *, now: datetime | None = None) -> Que
         profiles = profiles.filter(_birth_date_bounds(query.age_min, query.age_max, today))
     if query.keyword:
         profiles = profiles.filter(Q(display_name__icontains=query.keyword) | Q(bio__icontains=query.keyword))
+    # A city has one zone: build (and let the database evaluate) only that branch of the filter.
+    zones = (query.city.time_zone,) if query.city else tuple(IndonesianTimeZone.values)
     if query.day and query.start_time:
         moment = datetime.combine(query.day, query.start_time, tzinfo=ZoneInfo(query.viewer_time_zone))
-        profiles = profiles.filter(_free_at_filter(moment, query.hours, now)).filter(
+        profiles = profiles.filter(_free_at_filter(moment, query.hours, now, zones)).filter(
             min_hours__lte=query.hours, max_hours__gte=query.hours
         )
     elif query.day:
-        profiles = profiles.filter(_free_on_day_filter(query.day, query.hours, now)).filter(
+        profiles = profiles.filter(_free_on_day_filter(query.day, query.hours, now, zones)).filter(
             min_hours__lte=query.hours, max_hours__gte=query.hours
         )
     ordering = {

@@ -138,6 +138,7 @@ class Step:
     key: str
     label: str
     done: bool
+    waiting: bool = False  # submitted; nothing to do but wait (ID under review)
 
 
 def profile_steps(profile: CompanionProfile) -> list[Step]:
@@ -162,6 +163,7 @@ def profile_steps(profile: CompanionProfile) -> list[Step]:
             "verification",
             gettext_lazy("ID verification approved"),
             profile.verification_status == VerificationStatus.APPROVED,
+            waiting=profile.verification_status == VerificationStatus.PENDING,
         ),
     ]
 

@@ -33,7 +33,6 @@ from companions.models import Activity, CompanionPhoto, MarketplaceSettings, Tim
 from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
 
 PAGE_SIZE = 24
-COUNT_LIMIT = 100
 
 
 @dataclass
@@ -106,10 +105,10 @@ def search(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page_obj": page,
         "cards": cards,
-        # An exact count would evaluate the availability filter over every candidate; people need to
-        # know "how many, roughly", so counting stops after COUNT_LIMIT matches ("100+").
-        "result_count": min(counted := profiles.order_by()[: COUNT_LIMIT + 1].count(), COUNT_LIMIT),
-        "result_count_more": counted > COUNT_LIMIT,
+        # No COUNT query: it would evaluate the availability filter over every candidate in the city
+        # (the single most expensive query of the page). People see "24+" and a "Load more" button.
+        "result_count": (page.number - 1) * PAGE_SIZE + len(page.object_list),
+        "result_count_more": page.has_next,
         "viewer_zone": TIME_ZONE_ABBREVIATIONS.get(zone, "WIB"),
         "page_query": urlencode(params),
         "has_filters": bool(params),

@@ -7,13 +7,14 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from accounts import services as account_services
+from companions import selectors as companion_selectors
 from core import health
 from core.i18n import SUPPORTED_LANGUAGES
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    return render(request, "core/home.html", companion_selectors.search_choices())
 
 
 def _legal_page(request: HttpRequest, *, document: str, version: str) -> HttpResponse:

@@ -13,21 +13,7 @@ for required in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
 if len(SECRET_KEY) < 50:  # noqa: F405
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters.")
 
-# Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-# /healthz is probed over plain HTTP by the orchestrator; webhooks must never be redirected.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/"]
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = True
-# __Host- cookies: Secure, Path=/, no Domain, so no subdomain can set or read them.
-SESSION_COOKIE_NAME = "__Host-sessionid"
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_NAME = "__Host-csrftoken"
-CSRF_COOKIE_SECURE = True
-LANGUAGE_COOKIE_SECURE = True
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+from .https import *  # noqa: E402,F403 - HTTPS hardening shared with the benchmark
 
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage",

@@ -6,6 +6,7 @@ from io import BytesIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image, ImageCms, ImageFile
 
 from companions import images
@@ -16,6 +17,13 @@ RED = (220, 20, 20)
 BLUE = (20, 20, 220)
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """The messages are compared in English (the site default is Indonesian; both are translated)."""
+    with translation.override("en"):
+        yield
 
 
 # Both entry points share the checks; each row: (function, its error, its minimum shorter side).
