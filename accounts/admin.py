@@ -36,6 +36,14 @@ class UserAdmin(DjangoUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and hasattr(obj, "companion_profile"):
+            # A deactivated (banned) companion leaves search and their page at once.
+            from companions.services import profile_refresh_listing
+
+            profile_refresh_listing(profile=obj.companion_profile)
+
 
 @admin.register(ConsentRecord)
 class ConsentRecordAdmin(admin.ModelAdmin):

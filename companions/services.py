@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
-from companions import images
+from companions import images, page_cache
 from companions.availability import DAY_MINUTES
 from companions.errors import PhotoRejected, ProfileError, ScheduleError, VerificationError
 from companions.models import (
@@ -123,6 +123,7 @@ def profile_set_schedule_rules(
     profile.horizon_days = horizon_days
     profile.buffer_minutes = buffer_minutes
     profile.save(update_fields=["min_notice_minutes", "horizon_days", "buffer_minutes", "updated_at"])
+    page_cache.profile_changed(profile.slug)
     return profile
 
 
@@ -178,6 +179,7 @@ def profile_refresh_listing(*, profile: CompanionProfile) -> bool:
     if listed and profile.listed_at is None:
         updates["listed_at"] = timezone.now()
     CompanionProfile.objects.filter(pk=profile.pk).update(**updates)
+    page_cache.profile_changed(profile.slug)
     return listed
 
 
@@ -224,6 +226,7 @@ def photo_set_cover(*, profile: CompanionProfile, photo_id: int) -> None:
         raise PhotoRejected(_("That photo does not exist."))
     profile.photos.filter(is_cover=True).update(is_cover=False)
     profile.photos.filter(pk=photo_id).update(is_cover=True)
+    page_cache.profile_changed(profile.slug)
 
 
 @transaction.atomic
@@ -234,6 +237,7 @@ def photo_reorder(*, profile: CompanionProfile, ordered_ids: Sequence[int]) -> N
     for position, photo_id in enumerate(ordered_ids):
         photos[photo_id].position = position
     CompanionPhoto.objects.bulk_update(photos.values(), ["position"])
+    page_cache.profile_changed(profile.slug)
 
 
 # --- ID verification ---------------------------------------------------------------------------------
@@ -404,10 +408,15 @@ def time_off_add(*, profile: CompanionProfile, start_date: date, end_date: date,
         raise ScheduleError(_("The end date must be on or after the start date."), field="end_date")
     if (end_date - start_date).days > 366:
         raise ScheduleError(_("Time off can be at most a year at a time."), field="end_date")
-    return TimeOff.objects.create(profile=profile, start_date=start_date, end_date=end_date, note=note.strip()[:120])
+    time_off = TimeOff.objects.create(
+        profile=profile, start_date=start_date, end_date=end_date, note=note.strip()[:120]
+    )
+    page_cache.profile_changed(profile.slug)
+    return time_off
 
 
 def time_off_delete(*, profile: CompanionProfile, time_off_id: int) -> None:
     deleted, _count = TimeOff.objects.filter(profile=profile, pk=time_off_id).delete()
     if not deleted:
         raise ScheduleError(_("That time off does not exist."))
+    page_cache.profile_changed(profile.slug)

@@ -9,14 +9,15 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
-from companions import selectors, services
+from companions import page_cache, selectors, services
 from companions.errors import CompanionError
 from companions.forms import (
     CopyDayForm,
@@ -81,10 +82,32 @@ class Card:
     activities: list[str]
 
 
+def _cache_parts(request: HttpRequest, zone: str) -> tuple:
+    """What, besides the data version and the half hour, decides these pages' content."""
+    params = tuple(sorted((key, value) for key, value in request.GET.items() if value))
+    return (params, translation.get_language(), zone)
+
+
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET)
     zone = viewer_time_zone(request)
+    partial = bool(request.htmx and not request.htmx.boosted)
+    context: dict = {}
+
+    def render_content() -> str:
+        context.update(_search_context(request, zone))
+        template = "companions/search.html#results" if partial else "companions/search.html#content"
+        return render_to_string(template, context, request)
+
+    content = page_cache.cached("search", (partial, *_cache_parts(request, zone)), slug=None, render=render_content)
+    if partial:
+        return HttpResponse(content)
+    page = {**context, "page_title": _("Find a companion"), "content_html": content}
+    return render(request, "companions/cached_page.html", page)
+
+
+def _search_context(request: HttpRequest, zone: str) -> dict:
+    form = SearchForm(request.GET)
     query = form.to_query(viewer_time_zone=zone)
     profiles = selectors.search_companions(query).prefetch_related(
         Prefetch("activities", queryset=Activity.objects.order_by("position"))
@@ -101,7 +124,7 @@ def search(request: HttpRequest) -> HttpResponse:
         for profile in page.object_list
     ]
     params = [(key, value) for key, value in request.GET.items() if key != "page" and value]
-    context = {
+    return {
         "form": form,
         "page_obj": page,
         "cards": cards,
@@ -114,17 +137,32 @@ def search(request: HttpRequest) -> HttpResponse:
         "has_filters": bool(params),
         "query": query,
     }
-    template = (
-        "companions/search.html#results" if request.htmx and not request.htmx.boosted else "companions/search.html"
-    )
-    return render(request, template, context)
 
 
 @require_GET
 def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
-    profile = selectors.public_profile(slug, viewer=request.user)
-    if profile is None:
-        raise Http404
+    zone = viewer_time_zone(request)
+    context: dict = {}
+
+    def render_content() -> tuple[str, str] | None:
+        profile = selectors.public_profile(slug, viewer=request.user)
+        if profile is None:
+            raise Http404
+        context.update(_profile_context(request, profile, zone))
+        rendered = (profile.display_name, render_to_string("companions/profile.html#content", context, request))
+        context["rendered"] = rendered
+        # Only what everyone may see is cached; an owner's or staff preview of an unlisted profile is not.
+        return None if context["is_preview"] else rendered
+
+    cached = page_cache.cached("profile", (slug, *_cache_parts(request, zone)), slug=slug, render=render_content)
+    title, content = cached or context["rendered"]
+    response = render(request, "companions/cached_page.html", {**context, "page_title": title, "content_html": content})
+    if context.get("is_preview"):
+        response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _profile_context(request: HttpRequest, profile, zone: str) -> dict:
     hours_choices = list(range(profile.min_hours, profile.max_hours + 1))
     try:
         hours = int(request.GET.get("hours", profile.min_hours))
@@ -132,26 +170,22 @@ def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
         hours = profile.min_hours
     if hours not in hours_choices:
         hours = profile.min_hours
-    zone = profile.time_zone
-    context = {
+    profile_zone = profile.time_zone
+    return {
         "profile": profile,
         "photos": list(profile.photos.all()),
-        "age": profile.user.age_on(timezone.localdate(timezone=ZoneInfo(zone))),
+        "age": profile.user.age_on(timezone.localdate(timezone=ZoneInfo(profile_zone))),
         "activities": list(profile.activities.all()),
         "languages": list(profile.languages.all()),
         "days": selectors.free_slots_by_day(profile, days=14, hours=hours),
-        "zone": zone,
-        "zone_abbr": TIME_ZONE_ABBREVIATIONS.get(zone, ""),
-        "viewer_zone_abbr": TIME_ZONE_ABBREVIATIONS.get(viewer_time_zone(request), "WIB"),
+        "zone": profile_zone,
+        "zone_abbr": TIME_ZONE_ABBREVIATIONS.get(profile_zone, ""),
+        "viewer_zone_abbr": TIME_ZONE_ABBREVIATIONS.get(zone, "WIB"),
         "hours": hours,
         "hours_choices": hours_choices,
         "is_preview": not profile.is_listed,
         "book_url": None,
     }
-    response = render(request, "companions/profile.html", context)
-    if context["is_preview"]:
-        response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- The companion's own pages ---------------------------------------------------------------------

@@ -278,6 +278,10 @@ else:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
+# Rendered search results and profile pages are cached this long (0 turns it off); writes invalidate
+# them at once (companions/page_cache.py).
+COMPANION_PAGE_CACHE_SECONDS = env.int("COMPANION_PAGE_CACHE_SECONDS", default=600)
+
 # Encryption at rest for ID numbers (core/crypto.py): comma-separated Fernet keys, newest first.
 # Unset in dev/test: derived from SECRET_KEY. Production refuses to start without them.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])

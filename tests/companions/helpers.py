@@ -33,9 +33,7 @@ def listed_companion(
         gender=gender,
         min_hours=min_hours,
         max_hours=max_hours,
-        verification_status=VerificationStatus.APPROVED,
-        is_listed=True,
-        **profile_fields,
+        **{"verification_status": VerificationStatus.APPROVED, "is_listed": True, **profile_fields},
     )
     profile.activities.set(Activity.objects.filter(slug__in=activities))
     profile.languages.set(SpokenLanguage.objects.filter(code__in=languages))

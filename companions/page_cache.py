@@ -1,0 +1,85 @@
+"""Rendered search results and profile pages, cached until something they show changes.
+
+What a visitor sees on these pages depends only on public data, the language, the viewer's zone and
+the half hour (free times move on a half-hour grid, and "today" changes on a whole hour in every
+Indonesian zone). Every write to that data goes through companions.services, which calls
+`profile_changed()`: after commit it bumps a version that is part of every key, so a cached page is
+never served after the data it shows has changed. The page frame (base.html: CSRF token, the user's
+menu) is rendered per request; only the main content is cached.
+"""
+
+import hashlib
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+SEARCH_VERSION_KEY = "companions:pages:search-version"
+PROFILE_VERSION_KEY = "companions:pages:profile-version:{slug}"
+SLOT_SECONDS = 30 * 60
+
+
+def enabled() -> bool:
+    return settings.COMPANION_PAGE_CACHE_SECONDS > 0
+
+
+def slot_bucket() -> int:
+    return int(timezone.now().timestamp() // SLOT_SECONDS)
+
+
+def _fresh_version() -> int:
+    # Never reuse a number after the cache was flushed: start from the clock.
+    return time.time_ns() // 1000
+
+
+def _versions(*keys: str) -> list[int]:
+    found = cache.get_many(keys)
+    versions = []
+    for key in keys:
+        if key not in found:
+            cache.add(key, _fresh_version(), timeout=None)
+            found[key] = cache.get(key, 0)
+        versions.append(found[key])
+    return versions
+
+
+def _bump(key: str) -> None:
+    try:
+        cache.incr(key)
+    except ValueError:  # not there (evicted or never read): any new number invalidates
+        cache.set(key, _fresh_version(), timeout=None)
+
+
+def profile_changed(slug: str) -> None:
+    """Call inside the writing transaction; the bump happens after commit (not before readers can
+    see the new data, and not at all on rollback)."""
+    if not enabled():
+        return
+
+    def bump() -> None:
+        _bump(SEARCH_VERSION_KEY)
+        _bump(PROFILE_VERSION_KEY.format(slug=slug))
+
+    transaction.on_commit(bump)
+
+
+def _key(kind: str, parts: tuple, versions: list[int]) -> str:
+    digest = hashlib.sha256(repr((parts, versions)).encode()).hexdigest()
+    return f"companions:pages:{kind}:{digest}"
+
+
+def cached(kind: str, parts: tuple, *, slug: str | None, render: Callable[[], object | None]):
+    """The cached value for `parts`, else `render()` (stored unless it returns None)."""
+    if not enabled():
+        return render()
+    keys = [SEARCH_VERSION_KEY] if slug is None else [PROFILE_VERSION_KEY.format(slug=slug)]
+    key = _key(kind, (*parts, slot_bucket()), _versions(*keys))
+    value = cache.get(key)
+    if value is None:
+        value = render()
+        if value is not None:
+            cache.set(key, value, timeout=settings.COMPANION_PAGE_CACHE_SECONDS)
+    return value
