@@ -35,17 +35,6 @@ def _fresh_version() -> int:
     return time.time_ns() // 1000
 
 
-def _versions(*keys: str) -> list[int]:
-    found = cache.get_many(keys)
-    versions = []
-    for key in keys:
-        if key not in found:
-            cache.add(key, _fresh_version(), timeout=None)
-            found[key] = cache.get(key, 0)
-        versions.append(found[key])
-    return versions
-
-
 def _bump(key: str) -> None:
     try:
         cache.incr(key)
@@ -66,20 +55,29 @@ def profile_changed(slug: str) -> None:
     transaction.on_commit(bump)
 
 
-def _key(kind: str, parts: tuple, versions: list[int]) -> str:
-    digest = hashlib.sha256(repr((parts, versions)).encode()).hexdigest()
+def _key(kind: str, parts: tuple) -> str:
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
     return f"companions:pages:{kind}:{digest}"
 
 
 def cached(kind: str, parts: tuple, *, slug: str | None, render: Callable[[], object | None]):
-    """The cached value for `parts`, else `render()` (stored unless it returns None)."""
+    """The cached value for `parts`, else `render()` (stored unless it returns None).
+
+    One round trip to the cache on a hit: the entry carries the data version it was rendered at and
+    is fetched together with the current version; a mismatch is a miss."""
     if not enabled():
         return render()
-    keys = [SEARCH_VERSION_KEY] if slug is None else [PROFILE_VERSION_KEY.format(slug=slug)]
-    key = _key(kind, (*parts, slot_bucket()), _versions(*keys))
-    value = cache.get(key)
-    if value is None:
-        value = render()
-        if value is not None:
-            cache.set(key, value, timeout=settings.COMPANION_PAGE_CACHE_SECONDS)
+    version_key = SEARCH_VERSION_KEY if slug is None else PROFILE_VERSION_KEY.format(slug=slug)
+    key = _key(kind, (*parts, slot_bucket()))
+    found = cache.get_many([version_key, key])
+    version = found.get(version_key)
+    if version is None:
+        cache.add(version_key, _fresh_version(), timeout=None)
+        version = cache.get(version_key)
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value = render()
+    if value is not None:
+        cache.set(key, (version, value), timeout=settings.COMPANION_PAGE_CACHE_SECONDS)
     return value

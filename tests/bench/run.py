@@ -105,7 +105,7 @@ def collect_static() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def start_server(*, port: int, workers: int, threads: int, log_path: Path) -> subprocess.Popen:
+def start_server(*, port: int, workers: int, threads: int, log_path: Path, page_cache_seconds: int) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "gunicorn", "config.wsgi:application",
         "--bind", f"127.0.0.1:{port}",
@@ -119,7 +119,12 @@ def start_server(*, port: int, workers: int, threads: int, log_path: Path) -> su
     ]  # fmt: skip
     if Path("/dev/shm").is_dir():  # noqa: S108 - gunicorn's heartbeat on tmpfs, as in the Dockerfile
         command += ["--worker-tmp-dir", "/dev/shm"]  # noqa: S108
-    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.bench", "PYTHONUNBUFFERED": "1"}
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+        "PYTHONUNBUFFERED": "1",
+        "COMPANION_PAGE_CACHE_SECONDS": str(page_cache_seconds),
+    }
     # A session of its own: a Ctrl-C reaches only this script, whose `finally` then stops gunicorn cleanly.
     # Django and gunicorn both log to the console; into the file with them, so the table stays readable.
     with log_path.open("ab") as log:
@@ -274,6 +279,13 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument(
         "--scenarios", default=",".join(scenario.name for scenario in SCENARIOS), help="comma-separated subset"
     )
+    parser.add_argument(
+        "--page-cache",
+        choices=("both", "off", "warm"),
+        default="both",
+        help="off: every request renders from the database; warm: the rendered-page cache is filled by a "
+        "warm-up over every distinct URL first; both (default): one run of each",
+    )
     return parser.parse_args()
 
 
@@ -295,25 +307,40 @@ def main() -> int:
     Path(settings.BENCH_ROOT).mkdir(parents=True, exist_ok=True)
     log_path = Path(settings.BENCH_ROOT) / "gunicorn.log"
     log_path.write_text("")  # this run's lines only
-    port = free_port()
-    print(
-        f"bench: gunicorn on 127.0.0.1:{port}, {arguments.workers} workers x {arguments.threads} threads; "
-        f"{arguments.requests} requests per scenario at concurrency {arguments.concurrency} "
-        f"(server log: {log_path})"
-    )
-    server = start_server(port=port, workers=arguments.workers, threads=arguments.threads, log_path=log_path)
-    try:
-        wait_until_healthy(server, port=port)
-        rows = measure(arguments, available, port)
-    except BenchBroken as error:
-        print(f"bench: BROKEN: {error}", file=sys.stderr)
-        print_log_tail(log_path)
-        return 2
-    finally:
-        stop_server(server)
-
-    print_table(rows, missing)
-    print_ratios(rows)
+    modes = ["off", "warm"] if arguments.page_cache == "both" else [arguments.page_cache]
+    all_rows = []
+    for mode in modes:
+        port = free_port()
+        if mode == "warm":
+            # Every distinct URL of the rotation once before measuring, so all measured requests are hits.
+            arguments.warmup = max(arguments.warmup, arguments.requests)
+        label = "rendered-page cache off" if mode == "off" else "rendered-page cache warm"
+        print(
+            f"\nbench: [{label}] gunicorn on 127.0.0.1:{port}, {arguments.workers} workers x {arguments.threads} "
+            f"threads; {arguments.requests} requests per scenario at concurrency {arguments.concurrency} "
+            f"(server log: {log_path})"
+        )
+        server = start_server(
+            port=port,
+            workers=arguments.workers,
+            threads=arguments.threads,
+            log_path=log_path,
+            page_cache_seconds=0 if mode == "off" else 600,
+        )
+        try:
+            wait_until_healthy(server, port=port)
+            rows = measure(arguments, available, port)
+        except BenchBroken as error:
+            print(f"bench: BROKEN: {error}", file=sys.stderr)
+            print_log_tail(log_path)
+            return 2
+        finally:
+            stop_server(server)
+        print(f"\n[{label}]")
+        print_table(rows, missing)
+        print_ratios(rows)
+        all_rows += rows
+    rows = all_rows
     broken = [row["scenario"] for row in rows if row["non_200"] or not row["requests"]]
     if broken:
         print(f"\nbench: BROKEN: failed requests in {', '.join(broken)} (see above and {log_path})", file=sys.stderr)
