@@ -142,6 +142,11 @@ class CompanionProfile(models.Model):
     horizon_days = models.PositiveSmallIntegerField(_("booking horizon (days)"), default=60)
     buffer_minutes = models.PositiveSmallIntegerField(_("buffer between bookings (minutes)"), default=30)
 
+    instant_booking = models.BooleanField(
+        _("instant booking"),
+        default=False,
+        help_text=_("Requests inside your hours are accepted at once; the customer pays straight away."),
+    )
     is_paused = models.BooleanField(_("paused"), default=False)
     verification_status = models.CharField(
         _("verification"), max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.NOT_SUBMITTED

@@ -5,7 +5,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    DateTimeField,
+    DurationField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.utils import timezone
 
 from companions import availability
@@ -22,13 +33,35 @@ from companions.models import (
 from core.i18n import IndonesianTimeZone
 
 
-def busy_intervals(profile: CompanionProfile, start: datetime, end: datetime) -> list[availability.Interval]:
-    """Time held by this companion's bookings. Bookings do not exist yet (the bookings issue adds
-    them here, and the matching NOT EXISTS in `_free_at_filter`); until then nothing is busy."""
-    return []
+class MinutesDuration(Func):
+    """An integer column of minutes as a duration, so it can be added to a datetime in SQL:
+    make_interval() on PostgreSQL; microseconds (Django's duration format) on SQLite."""
+
+    output_field = DurationField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} * 60000000)", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"make_interval(mins => {sql})", params
 
 
-def schedule_for(profile: CompanionProfile, *, start: datetime, end: datetime) -> Schedule:
+def busy_intervals(
+    profile: CompanionProfile, start: datetime, end: datetime, *, now: datetime
+) -> list[availability.Interval]:
+    """[start, end) of this companion's bookings that hold time at `now` near [start, end); the
+    availability engine widens them by the buffer."""
+    from bookings.models import Booking
+    from bookings.services import holding_q
+
+    margin = timedelta(minutes=profile.buffer_minutes)
+    nearby = Booking.objects.filter(companion=profile, start__lt=end + margin, end__gt=start - margin)
+    return list(nearby.filter(holding_q(now)).values_list("start", "end"))
+
+
+def schedule_for(profile: CompanionProfile, *, start: datetime, end: datetime, now: datetime) -> Schedule:
     """Needs `weekly_hours` and `time_off` prefetched (see `listed_profiles`) to stay query-free."""
     weekly: dict[int, list[tuple[int, int]]] = {}
     for hours in profile.weekly_hours.all():
@@ -40,7 +73,7 @@ def schedule_for(profile: CompanionProfile, *, start: datetime, end: datetime) -
         min_notice=timedelta(minutes=profile.min_notice_minutes),
         horizon=timedelta(days=profile.horizon_days),
         buffer=timedelta(minutes=profile.buffer_minutes),
-        busy=busy_intervals(profile, start, end),
+        busy=busy_intervals(profile, start, end + timedelta(days=1), now=now),
     )
 
 
@@ -48,7 +81,7 @@ def free_start_times(
     profile: CompanionProfile, *, start: datetime, end: datetime, hours: int, now: datetime | None = None
 ) -> list[datetime]:
     now = now or timezone.now()
-    schedule = schedule_for(profile, start=start, end=end)
+    schedule = schedule_for(profile, start=start, end=end, now=now)
     return availability.free_start_times(schedule, start=start, end=end, duration=timedelta(hours=hours), now=now)
 
 
@@ -145,6 +178,9 @@ def _years_before(day: date, years: int) -> date:
 def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[str, ...]) -> Q:
     """Profiles free for [moment, moment + hours): the SQL twin of availability.is_free (tested
     against it). One OR branch per Indonesian zone, because weekday and wall-clock time differ."""
+    from bookings.models import Booking
+    from bookings.services import holding_q
+
     length = hours * 60
     minutes_until = (moment - now).total_seconds() / 60
     if minutes_until <= 0 or moment != availability.ceil_to_slot(moment):
@@ -170,7 +206,14 @@ def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[st
         )
         time_off = TimeOff.objects.filter(profile=OuterRef("pk"), start_date__lte=last_day, end_date__gte=day)
         branches |= Q(city__time_zone=zone_name) & (Exists(same_day) | Exists(from_yesterday)) & ~Exists(time_off)
-    return branches & Q(min_notice_minutes__lte=minutes_until, horizon_days__gte=horizon_days_needed)
+    # No booking holding time within the buffer of [moment, moment + length).
+    buffer = MinutesDuration(OuterRef("buffer_minutes"))
+    busy = Booking.objects.filter(
+        companion=OuterRef("pk"),
+        start__lt=Value(moment + timedelta(minutes=length), output_field=DateTimeField()) + buffer,
+        end__gt=Value(moment, output_field=DateTimeField()) - buffer,
+    ).filter(holding_q(now))
+    return branches & ~Exists(busy) & Q(min_notice_minutes__lte=minutes_until, horizon_days__gte=horizon_days_needed)
 
 
 def _free_on_day_filter(day: date, hours: int, now: datetime, zones: tuple[str, ...]) -> Q:

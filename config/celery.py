@@ -12,6 +12,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Booking deadlines: unanswered requests are declined, unpaid ones expire, ended ones complete.
+    # Pages and services read the deadlines too, so a late sweep never lets a stale hold count.
+    "bookings-sweep-deadlines": {
+        "task": "bookings.tasks.sweep_deadlines_task",
+        "schedule": 60.0,
+    },
     # Personal-data minimisation: sign-ups that never confirmed their email are erased after
     # UNVERIFIED_ACCOUNT_RETENTION_DAYS; daily is plenty.
     "accounts-purge-unverified": {

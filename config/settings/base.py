@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "storages",
+    "django.contrib.postgres",
     "companions",
     "bookings",
     "payments",
@@ -281,6 +282,17 @@ else:
 # Rendered search results and profile pages are cached this long (0 turns it off); writes invalidate
 # them at once (companions/page_cache.py).
 COMPANION_PAGE_CACHE_SECONDS = env.int("COMPANION_PAGE_CACHE_SECONDS", default=600)
+
+# --- Bookings -------------------------------------------------------------------------------------------
+# The platform's commission on the subtotal, in basis points (2000 = 20%); the levels issue makes it
+# depend on the companion's level.
+BOOKING_COMMISSION_BASIS_POINTS = env.int("BOOKING_COMMISSION_BASIS_POINTS", default=2000)
+# How long a booking waits for another booking's lock on the same companion before "try again".
+BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
+# The service's row locks; tests switch them off to show that the exclusion constraint holds alone.
+BOOKING_LOCKS = True
+# Until the payments issue: a "pay" button that marks a booking paid. Only where DEBUG is on.
+BOOKING_DEV_PAYMENTS = DEBUG
 
 # Encryption at rest for ID numbers (core/crypto.py): comma-separated Fernet keys, newest first.
 # Unset in dev/test: derived from SECRET_KEY. Production refuses to start without them.

@@ -11,3 +11,5 @@ if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
     from core.crypto import derive_dev_key
 
     FIELD_ENCRYPTION_KEYS = [derive_dev_key(SECRET_KEY)]
+
+BOOKING_DEV_PAYMENTS = DEBUG

@@ -1,0 +1,172 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from companions.models import Activity, CompanionProfile
+
+
+class BookingStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    CONFIRMED = "confirmed", _("Confirmed")
+    COMPLETED = "completed", _("Completed")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    DISPUTED = "disputed", _("Disputed")
+    RESOLVED = "resolved", _("Resolved")
+
+
+# The one table of allowed moves (DESIGN.md section 3). Every transition service checks it.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    BookingStatus.REQUESTED: {BookingStatus.AWAITING_PAYMENT, BookingStatus.DECLINED, BookingStatus.WITHDRAWN},
+    BookingStatus.AWAITING_PAYMENT: {
+        BookingStatus.CONFIRMED,
+        BookingStatus.EXPIRED,
+        BookingStatus.WITHDRAWN,
+        BookingStatus.CANCELLED,
+    },
+    # A payment that settles after expiry re-holds the slot if it is still free (payments issue).
+    BookingStatus.EXPIRED: {BookingStatus.CONFIRMED},
+    BookingStatus.CONFIRMED: {BookingStatus.COMPLETED, BookingStatus.CANCELLED, BookingStatus.DISPUTED},
+    BookingStatus.DISPUTED: {BookingStatus.RESOLVED},
+    BookingStatus.COMPLETED: {BookingStatus.DISPUTED},  # within 24 h after the end, before auto-completion
+}
+
+# Statuses whose bookings hold the companion's time (requested/awaiting payment only until their
+# deadlines: queries add that condition; the database constraint cannot look at the clock).
+HOLDING_STATUSES = (
+    BookingStatus.REQUESTED,
+    BookingStatus.AWAITING_PAYMENT,
+    BookingStatus.CONFIRMED,
+    BookingStatus.DISPUTED,
+)
+OPEN_STATUSES = (BookingStatus.REQUESTED, BookingStatus.AWAITING_PAYMENT)
+
+
+def new_reference() -> str:
+    # Shown to people and used in URLs instead of the row id: unguessable, easy to read aloud.
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "KMP-" + "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+class Booking(models.Model):
+    reference = models.CharField(_("reference"), max_length=16, unique=True, default=new_reference, editable=False)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("customer")
+    )
+    companion = models.ForeignKey(
+        CompanionProfile, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("companion")
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    # end + the companion's buffer at booking time: the span no other holding booking may overlap.
+    hold_until = models.DateTimeField(_("held until"))
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, verbose_name=_("activity"))
+    meeting_place = models.CharField(_("meeting place"), max_length=200)
+    note = models.TextField(_("note"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=BookingStatus.choices, default=BookingStatus.REQUESTED, db_index=True
+    )
+    # Frozen price snapshot (bookings/pricing.py), whole Rupiah.
+    hourly_rate = models.BigIntegerField(_("hourly rate"))
+    hours = models.PositiveSmallIntegerField(_("hours"))
+    subtotal = models.BigIntegerField(_("subtotal"))
+    service_fee = models.BigIntegerField(_("service fee"))
+    discount = models.BigIntegerField(_("discount"), default=0)
+    total = models.BigIntegerField(_("total"))
+    commission_basis_points = models.PositiveIntegerField(_("commission (basis points)"))
+    commission = models.BigIntegerField(_("commission"))
+    companion_earnings = models.BigIntegerField(_("companion earnings"))
+    # Deadlines (DESIGN.md section 3), stored so pages, services and sweeps read the same values.
+    response_deadline = models.DateTimeField(_("answer by"))
+    payment_deadline = models.DateTimeField(_("pay by"), null=True, blank=True)
+    complete_after = models.DateTimeField(_("completes after"))
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Settlement of a cancellation or dispute (bookings/policy.py), for the payments issue to carry out.
+    refund_amount = models.BigIntegerField(_("refund"), null=True, blank=True)
+    settled_companion_earnings = models.BigIntegerField(_("companion earnings after settlement"), null=True, blank=True)
+    cancelled_by = models.CharField(_("cancelled by"), max_length=16, blank=True)
+    reason = models.TextField(_("reason"), max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="bookings_end_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(hold_until__gte=models.F("end")), name="bookings_hold_covers_booking"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total=models.F("subtotal") + models.F("service_fee") - models.F("discount")),
+                name="bookings_total_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(companion_earnings=models.F("subtotal") - models.F("commission")),
+                name="bookings_earnings_add_up",
+            ),
+            models.CheckConstraint(condition=models.Q(total__gte=0, hours__gte=1), name="bookings_amounts_valid"),
+            # The no-overlap exclusion constraints live in migration 0002 (PostgreSQL only).
+        ]
+        indexes = [
+            models.Index(fields=["companion", "status", "start"], name="bookings_companion_status"),
+            models.Index(fields=["customer", "status", "start"], name="bookings_customer_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_holding(self) -> bool:
+        return self.holds_time_at(timezone.now())
+
+    def holds_time_at(self, moment) -> bool:
+        if self.status == BookingStatus.REQUESTED:
+            return self.response_deadline > moment
+        if self.status == BookingStatus.AWAITING_PAYMENT:
+            return self.payment_deadline is not None and self.payment_deadline > moment
+        return self.status in (BookingStatus.CONFIRMED, BookingStatus.DISPUTED)
+
+
+class BookingEvent(models.Model):
+    """Append-only audit of every transition: who, when, from, to, why."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_status = models.CharField(_("from"), max_length=20, blank=True)
+    to_status = models.CharField(_("to"), max_length=20)
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("booking event")
+        verbose_name_plural = _("booking events")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class CalendarFeed(models.Model):
+    """A companion's private ICS feed. The token is the only secret in the URL; revoking deletes it."""
+
+    profile = models.OneToOneField(CompanionProfile, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.profile_id}"

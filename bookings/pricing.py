@@ -1,0 +1,53 @@
+"""Money for a booking, in whole Rupiah (integers only). One pure function computes the price; the
+booking stores the result as a frozen snapshot and everything else reads the snapshot."""
+
+from dataclasses import dataclass
+
+SERVICE_FEE_BASIS_POINTS = 1000  # 10% of the subtotal, paid by the customer on top
+BASIS_POINTS = 10_000
+
+
+def percent_of(amount: int, basis_points: int) -> int:
+    """amount × basis_points / 10,000, rounded half up, in whole Rupiah (no floats)."""
+    return (amount * basis_points + BASIS_POINTS // 2) // BASIS_POINTS
+
+
+@dataclass(frozen=True)
+class PriceSnapshot:
+    hourly_rate: int
+    hours: int
+    subtotal: int
+    service_fee: int
+    discount: int
+    total: int
+    commission_basis_points: int
+    commission: int
+    companion_earnings: int
+
+    @property
+    def platform_revenue(self) -> int:
+        """What the platform keeps when the booking completes: fee + commission − discount."""
+        return self.service_fee + self.commission - self.discount
+
+
+def compute_price(*, hourly_rate: int, hours: int, commission_basis_points: int, discount: int = 0) -> PriceSnapshot:
+    if hourly_rate <= 0 or hours <= 0:
+        raise ValueError("rate and hours must be positive")
+    if not 0 <= commission_basis_points <= BASIS_POINTS:
+        raise ValueError("commission must be between 0% and 100%")
+    subtotal = hourly_rate * hours
+    service_fee = percent_of(subtotal, SERVICE_FEE_BASIS_POINTS)
+    if not 0 <= discount <= service_fee + subtotal:
+        raise ValueError("discount out of range")
+    commission = percent_of(subtotal, commission_basis_points)
+    return PriceSnapshot(
+        hourly_rate=hourly_rate,
+        hours=hours,
+        subtotal=subtotal,
+        service_fee=service_fee,
+        discount=discount,
+        total=subtotal + service_fee - discount,
+        commission_basis_points=commission_basis_points,
+        commission=commission,
+        companion_earnings=subtotal - commission,
+    )
