@@ -564,3 +564,8 @@ def companion_reliability(profile: CompanionProfile) -> dict:
     confirmed_or_after = Booking.objects.filter(companion=profile, paid_at__isnull=False)
     cancelled = confirmed_or_after.filter(status=BookingStatus.CANCELLED, cancelled_by=policy.CancelledBy.COMPANION)
     return {"paid_bookings": confirmed_or_after.count(), "companion_cancellations": cancelled.count()}
+
+
+def booking_apply_deadline(*, booking_id: int, now: datetime | None = None) -> bool:
+    """For pages: apply a passed deadline now instead of waiting for the sweep (idempotent)."""
+    return _apply_deadline(booking_id, now=now or timezone.now())
