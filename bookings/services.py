@@ -7,6 +7,7 @@ BookingEvent and the notifications in the same transaction, and invalidates cach
 """
 
 from collections.abc import Callable
+import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,7 +19,14 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from bookings import policy
 from bookings.errors import BookingBusy, BookingError, SlotTaken, TransitionNotAllowed
-from bookings.models import ALLOWED_TRANSITIONS, OPEN_STATUSES, Booking, BookingEvent, BookingStatus
+from bookings.models import (
+    ALLOWED_TRANSITIONS,
+    OPEN_STATUSES,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    CalendarFeed,
+)
 from bookings.pricing import PriceSnapshot, compute_price
 from companions import page_cache
 from companions import selectors as companion_selectors
@@ -569,3 +577,18 @@ def companion_reliability(profile: CompanionProfile) -> dict:
 def booking_apply_deadline(*, booking_id: int, now: datetime | None = None) -> bool:
     """For pages: apply a passed deadline now instead of waiting for the sweep (idempotent)."""
     return _apply_deadline(booking_id, now=now or timezone.now())
+
+
+# --- Calendar feed ------------------------------------------------------------------------------------
+
+
+def calendar_feed_create(*, profile: CompanionProfile) -> CalendarFeed:
+    """A new secret feed URL; an existing one is replaced (the old URL stops working)."""
+    feed, _created = CalendarFeed.objects.update_or_create(
+        profile=profile, defaults={"token": secrets.token_urlsafe(32), "created_at": timezone.now()}
+    )
+    return feed
+
+
+def calendar_feed_revoke(*, profile: CompanionProfile) -> None:
+    CalendarFeed.objects.filter(profile=profile).delete()

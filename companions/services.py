@@ -134,6 +134,14 @@ def profile_set_paused(*, profile: CompanionProfile, paused: bool) -> CompanionP
     return profile
 
 
+def profile_set_instant_booking(*, profile: CompanionProfile, enabled: bool) -> CompanionProfile:
+    """Instant booking: requests inside the companion's hours skip the answer step."""
+    profile.instant_booking = enabled
+    profile.save(update_fields=["instant_booking", "updated_at"])
+    page_cache.profile_changed(profile.slug)
+    return profile
+
+
 @dataclass(frozen=True)
 class Step:
     key: str
