@@ -6,8 +6,8 @@ the move against ALLOWED_TRANSITIONS and the actor, writes with a conditional up
 BookingEvent and the notifications in the same transaction, and invalidates cached pages after commit.
 """
 
-from collections.abc import Callable
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
