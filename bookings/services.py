@@ -70,7 +70,7 @@ def _lock(*, profile_id: int, customer_id: int) -> CompanionProfile:
             cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"])
     try:
         User.objects.select_for_update().filter(pk=customer_id).first()
-        return CompanionProfile.objects.select_for_update().select_related("user", "city").get(pk=profile_id)
+        return CompanionProfile.objects.select_for_update(of=("self",)).select_related("user", "city").get(pk=profile_id)
     except OperationalError as error:
         raise BookingBusy(_("Many people are booking right now. Please try again in a moment.")) from error
 

@@ -277,7 +277,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=60, help="seconds at most per scenario")
     parser.add_argument("--seed", type=int, default=2026, help="random seed for the request mix")
     parser.add_argument(
-        "--scenarios", default=",".join(scenario.name for scenario in SCENARIOS), help="comma-separated subset"
+        "--scenarios",
+        default=",".join([*(scenario.name for scenario in SCENARIOS), "bookings"]),
+        help="comma-separated subset (bookings: booking creation and the same-slot hammer, in-process)",
     )
     parser.add_argument(
         "--page-cache",
@@ -341,6 +343,13 @@ def main() -> int:
         print_ratios(rows)
         all_rows += rows
     rows = all_rows
+
+    if "bookings" in wanted:
+        from tests.bench import bookings as booking_bench
+
+        if not booking_bench.run():
+            print("\nbench: BROKEN: the booking benchmark failed (see above)", file=sys.stderr)
+            return 1
     broken = [row["scenario"] for row in rows if row["non_200"] or not row["requests"]]
     if broken:
         print(f"\nbench: BROKEN: failed requests in {', '.join(broken)} (see above and {log_path})", file=sys.stderr)

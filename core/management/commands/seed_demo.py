@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import demo as accounts_demo
+from bookings import demo as bookings_demo
 from companions import demo as companions_demo
 
 
@@ -19,10 +20,11 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates accounts with a published password: it runs only with DEBUG on.")
         created = accounts_demo.seed_accounts()
         listed = companions_demo.seed_companions()
+        bookings = bookings_demo.seed_bookings()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready (new: {created['customers']} customers, {created['companions']} companions; "
-                f"{listed} companion profiles completed and listed)"
+                f"{listed} companion profiles completed and listed; {bookings} demo bookings)"
             )
         )
         if quiet_logins:

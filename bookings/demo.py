@@ -1,0 +1,56 @@
+"""Demo bookings for `make run`: a request waiting for Ayu's answer and a confirmed booking with Bima,
+made through the real services so every page has something to show. Idempotent."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import User
+from bookings import services
+from bookings.models import Booking
+from companions import selectors
+from companions.models import CompanionProfile
+
+
+def _first_free_start(profile: CompanionProfile, *, hours: int, days_ahead: int):
+    now = timezone.now()
+    start = now + timedelta(days=days_ahead)
+    profile = CompanionProfile.objects.prefetch_related("weekly_hours", "time_off").get(pk=profile.pk)
+    starts = selectors.free_start_times(profile, start=start, end=start + timedelta(days=7), hours=hours, now=now)
+    return starts[0] if starts else None
+
+
+def seed_bookings() -> int:
+    """Skips a plan while its booking still holds time, so a later `make run` (after the demo request
+    expired unanswered) makes a fresh one."""
+    now = timezone.now()
+    created = 0
+    plans = [
+        ("sinta@kompanion.test", "ayu", False),  # waits for Ayu's answer
+        ("budi@kompanion.test", "bima", True),  # accepted and paid
+    ]
+    for customer_email, companion_name, confirm in plans:
+        customer = User.objects.get(email=customer_email)
+        profile = CompanionProfile.objects.filter(slug__startswith=companion_name, is_listed=True).first()
+        if profile is None:
+            continue
+        if Booking.objects.filter(customer=customer, companion=profile).filter(services.holding_q(now)).exists():
+            continue
+        hours = profile.min_hours
+        start = _first_free_start(profile, hours=hours, days_ahead=2)
+        if start is None:
+            continue
+        booking = services.booking_request(
+            customer=customer,
+            profile=profile,
+            start=start,
+            hours=hours,
+            activity=profile.activities.first(),
+            meeting_place="Kopi Tuku, Grand Indonesia, lantai 3",
+            note="Demo: teman ngobrol sambil ngopi.",
+        )
+        if confirm:
+            services.booking_accept(booking_id=booking.pk, actor=profile.user)
+            services.booking_mark_paid(booking_id=booking.pk)
+        created += 1
+    return created
