@@ -225,6 +225,10 @@ def _free_on_day_filter(day: date, hours: int, now: datetime, zones: tuple[str, 
     horizon. A range (s, L) offers starts s .. s + L - length; yesterday's range running past
     midnight offers 0 .. s + L - 24 h - length. A booking running past midnight needs tomorrow free
     of time off; otherwise it must end by midnight.
+
+    Bookings are not subtracted here (that would need interval arithmetic per candidate in SQL): a
+    companion whose whole day is booked still matches "free on D", and their profile shows no free
+    times that day. With a start time (`_free_at_filter`) bookings are subtracted exactly.
     """
     length = hours * 60
     last_start = DAY_MINUTES - 30
