@@ -1,0 +1,714 @@
+"""Booking pages. Each view parses the request, calls one service (or selector) and renders or
+redirects; the rules live in services.py. Bookings are addressed by their reference (KMP-XXXXXXXX),
+and anyone who is not one of the two parties (or staff) gets 404 for every booking URL."""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Role
+from bookings import policy, selectors, services
+from bookings.errors import BookingBusy, BookingError, SlotTaken
+from bookings.forms import (
+    NOTE_MAX_LENGTH,
+    BookingRequestForm,
+    CalendarFeedForm,
+    DisputeForm,
+    InstantBookingForm,
+    ReasonForm,
+    parse_hours,
+    parse_start,
+)
+from bookings.models import Booking, BookingStatus
+from companions import selectors as companion_selectors
+from companions import services as companion_services
+from companions.availability import local_midnight
+from companions.views import companion_required
+from core.i18n import TIME_ZONE_ABBREVIATIONS
+
+logger = logging.getLogger(__name__)
+
+URGENT_ANSWER = timedelta(hours=1)
+
+
+def customer_required(view):
+    """Signed-in customers only: visitors are sent to log in, companions get 403."""
+
+    @login_required
+    @never_cache
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.user.role != Role.CUSTOMER:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _zone_abbr(zone: str) -> str:
+    return TIME_ZONE_ABBREVIATIONS.get(zone, "")
+
+
+def _viewer_zone(request: HttpRequest) -> str:
+    return getattr(request.user, "time_zone", "") or settings.DEFAULT_USER_TIME_ZONE
+
+
+# --- New booking ------------------------------------------------------------------------------------
+
+
+def _day_alternatives(profile, start: datetime, hours: int, now: datetime) -> list[datetime]:
+    """Free start times on the same local day as `start`, for a second pick after a lost race."""
+    zone = ZoneInfo(profile.time_zone)
+    day = start.astimezone(zone).date()
+    return companion_selectors.free_start_times(
+        profile,
+        start=local_midnight(day, zone),
+        end=local_midnight(day + timedelta(days=1), zone),
+        hours=hours,
+        now=now,
+    )
+
+
+def _choose_time(request: HttpRequest, profile, *, hours: int, error: str = "", status: int = 200) -> HttpResponse:
+    """Step 1: the 14-day strip with free times; each time links back here with ?start=&hours=."""
+    zone = profile.time_zone
+    context = {
+        "profile": profile,
+        "hours": hours,
+        "hours_choices": list(range(profile.min_hours, profile.max_hours + 1)),
+        "days": companion_selectors.free_slots_by_day(profile, days=14, hours=hours),
+        "zone": zone,
+        "zone_abbr": _zone_abbr(zone),
+        "viewer_zone_abbr": _zone_abbr(_viewer_zone(request)),
+        "book_url": reverse("bookings:new", args=[profile.slug]),
+        "error": error,
+    }
+    return render(request, "bookings/choose_time.html", context, status=status)
+
+
+@customer_required
+@require_http_methods(["GET", "POST"])
+def new(request: HttpRequest, slug: str) -> HttpResponse:
+    profile = selectors.bookable_profile(slug)
+    if profile is None:
+        raise Http404
+    data = request.POST if request.method == "POST" else request.GET
+    hours = parse_hours(data.get("hours"), profile=profile)
+    now = timezone.now()
+    # After a lost race the form offers other times; `previous_start` keeps the page if none is picked.
+    start_value = data.get("start") or data.get("previous_start")
+    if not start_value:
+        return _choose_time(request, profile, hours=hours)
+    start = parse_start(start_value, zone=profile.time_zone)
+    if start is None:
+        message = _("That start time is not valid. Please choose one of the free times below.")
+        return _choose_time(request, profile, hours=hours, error=message, status=400)
+    if start <= now:
+        message = _("That time has already passed. Please choose one of the free times below.")
+        return _choose_time(request, profile, hours=hours, error=message, status=400)
+
+    status, error = 200, ""
+    if request.method == "POST" and "refresh" not in request.POST:
+        form = BookingRequestForm(request.POST, profile=profile)
+        if form.is_valid():
+            values = form.cleaned_data
+            try:
+                booking = services.booking_request(
+                    customer=request.user,
+                    profile=profile,
+                    start=values["start"],
+                    hours=values["hours"],
+                    activity=values["activity"],
+                    meeting_place=values["meeting_place"],
+                    note=values["note"],
+                )
+            except SlotTaken as taken:
+                status, error = 409, taken.message
+            except BookingBusy as busy:
+                status, error = 503, busy.message
+            except BookingError as problem:
+                form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+                status = 422
+            else:
+                if booking.status == BookingStatus.AWAITING_PAYMENT:
+                    messages.success(request, _("Booked! Pay before the deadline to confirm it."))
+                else:
+                    messages.success(
+                        request, _("Request sent to %(name)s. We'll tell you when they answer.") % {"name": profile}
+                    )
+                return redirect("bookings:detail", reference=booking.reference)
+        else:
+            status = 422
+    else:
+        # First view, or "Update price" after changing the hours: keep what was typed, show no errors.
+        initial = {"start": start_value, "hours": hours}
+        if request.method == "POST":
+            initial.update({key: request.POST.get(key, "") for key in ("activity", "meeting_place", "note", "safety")})
+        elif len(profile.activities.all()) == 1:
+            initial["activity"] = profile.activities.all()[0].slug
+        form = BookingRequestForm(initial=initial, profile=profile)
+
+    free = start in companion_selectors.free_start_times(
+        profile, start=start, end=start + timedelta(microseconds=1), hours=hours, now=now
+    )
+    alternatives: list[datetime] = []
+    if not free or status == 409:
+        alternatives = [moment for moment in _day_alternatives(profile, start, hours, now) if moment != start]
+        if status in (200, 422):
+            status = 409
+            error = error or _("This time is no longer free for %(hours)s hours. Please choose another time.") % {
+                "hours": hours
+            }
+    context = _new_context(request, profile, form, start=start, hours=hours, now=now)
+    context.update({"error": error, "status": status, "taken": status == 409, "alternatives": alternatives})
+    return render(request, "bookings/new.html", context, status=status)
+
+
+def _new_context(request, profile, form, *, start: datetime, hours: int, now: datetime) -> dict:
+    zone = profile.time_zone
+    viewer_zone = _viewer_zone(request)
+    instant = profile.instant_booking
+    return {
+        "profile": profile,
+        "form": form,
+        "start": start,
+        "end": start + timedelta(hours=hours),
+        "hours": hours,
+        "zone": zone,
+        "zone_abbr": _zone_abbr(zone),
+        "viewer_zone": viewer_zone,
+        "viewer_zone_abbr": _zone_abbr(viewer_zone),
+        "show_viewer_zone": viewer_zone != zone,
+        "quote": services.booking_quote(profile=profile, hours=hours),
+        "full_refund_until": start - policy.FULL_REFUND_NOTICE,
+        "partial_refund_until": start - policy.PARTIAL_REFUND_NOTICE,
+        "response_deadline": min(now + services.RESPONSE_WINDOW, start - services.RESPONSE_BEFORE_START),
+        "payment_deadline": min(now + services.PAYMENT_WINDOW, start - services.PAYMENT_BEFORE_START),
+        "instant": instant,
+        "note_max_length": NOTE_MAX_LENGTH,
+        "profile_url": reverse("companions:profile", args=[profile.slug]),
+        "time_url": f"{reverse('bookings:new', args=[profile.slug])}?hours={hours}",
+    }
+
+
+# --- Customer's list --------------------------------------------------------------------------------
+
+
+@customer_required
+@require_GET
+def booking_list(request: HttpRequest) -> HttpResponse:
+    tab = "past" if request.GET.get("tab") == "past" else "upcoming"
+    now = timezone.now()
+    bookings = list(selectors.customer_bookings(request.user, past=tab == "past", now=now)[:100])
+    for booking in bookings:
+        booking.shown_status = selectors.effective_status(booking, now)
+    url = reverse("bookings:list")
+    context = {
+        "tab": tab,
+        "tab_links": [("upcoming", _("Upcoming"), url), ("past", _("Past"), f"{url}?tab=past")],
+        "bookings": bookings,
+        "viewer_zone": _viewer_zone(request),
+    }
+    return render(request, "bookings/list.html", context)
+
+
+# --- Detail and actions -----------------------------------------------------------------------------
+
+
+def _booking_or_404(request: HttpRequest, reference: str) -> Booking:
+    booking = selectors.booking_for_user(reference, request.user)
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def _party_booking_or_404(request: HttpRequest, reference: str) -> Booking:
+    """For actions: only the two parties. Staff see every booking but act through the admin."""
+    booking = _booking_or_404(request, reference)
+    if request.user.pk not in (booking.customer_id, booking.companion.user_id):
+        raise Http404
+    return booking
+
+
+def _role(booking: Booking, user) -> str:
+    if booking.customer_id == user.pk:
+        return "customer"
+    if booking.companion.user_id == user.pk:
+        return "companion"
+    return "staff"
+
+
+@dataclass(frozen=True)
+class TimelineStep:
+    key: str
+    label: str
+    at: datetime | None
+    state: str  # "done", "current", "upcoming", "stopped" (a side branch that ended the booking)
+    note: str = ""
+
+
+MAIN_PATH = (
+    BookingStatus.REQUESTED,
+    BookingStatus.AWAITING_PAYMENT,
+    "paid",
+    BookingStatus.CONFIRMED,
+    BookingStatus.COMPLETED,
+)
+
+
+def _main_labels() -> dict[str, str]:
+    return {
+        BookingStatus.REQUESTED: _("Requested"),
+        BookingStatus.AWAITING_PAYMENT: _("Accepted"),
+        "paid": _("Paid"),
+        BookingStatus.CONFIRMED: _("Confirmed"),
+        BookingStatus.COMPLETED: _("Completed"),
+    }
+
+
+def _branch_label(event) -> tuple[str, str]:
+    to = event.to_status
+    if to == BookingStatus.DECLINED:
+        if event.actor_id is None:
+            return _("Declined automatically"), _("No answer before the deadline.")
+        return _("Declined"), event.reason
+    labels = {
+        BookingStatus.WITHDRAWN: _("Withdrawn"),
+        BookingStatus.EXPIRED: _("Expired"),
+        BookingStatus.CANCELLED: _("Cancelled"),
+        BookingStatus.DISPUTED: _("Dispute opened"),
+        BookingStatus.RESOLVED: _("Dispute resolved"),
+    }
+    notes = {BookingStatus.EXPIRED: _("Not paid before the deadline.")}
+    return labels.get(to, to), notes.get(to, event.reason if to == BookingStatus.CANCELLED else "")
+
+
+def timeline(booking: Booking) -> list[TimelineStep]:
+    """Steps reached (from the audit events, oldest first), then the main-path steps still ahead. The
+    step matching the current status is `aria-current="step"`."""
+    labels = _main_labels()
+    steps: list[TimelineStep] = []
+    reached: set[str] = set()
+    events = list(booking.events.all())
+    for index, event in enumerate(events):
+        last = index == len(events) - 1
+        to = event.to_status
+        if to == BookingStatus.AWAITING_PAYMENT and not event.from_status:
+            # Instant booking: requested and accepted in one go.
+            steps.append(
+                TimelineStep(BookingStatus.REQUESTED, labels[BookingStatus.REQUESTED], event.created_at, "done")
+            )
+            reached.add(BookingStatus.REQUESTED)
+        if to == BookingStatus.CONFIRMED:
+            steps.append(TimelineStep("paid", labels["paid"], booking.paid_at or event.created_at, "done"))
+            reached.add("paid")
+        if to in labels:
+            note = _("Instant booking") if to == BookingStatus.AWAITING_PAYMENT and not event.from_status else ""
+            steps.append(TimelineStep(to, labels[to], event.created_at, "current" if last else "done", note))
+            reached.add(to)
+        else:
+            label, note = _branch_label(event)
+            steps.append(TimelineStep(to, label, event.created_at, "stopped" if last else "done", note))
+    if booking.status in (BookingStatus.REQUESTED, BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED):
+        steps += [TimelineStep(key, labels[key], None, "upcoming") for key in MAIN_PATH if key not in reached]
+    return steps
+
+
+def _detail_context(request: HttpRequest, booking: Booking) -> dict:
+    now = timezone.now()
+    role = _role(booking, request.user)
+    zone = booking.companion.time_zone
+    viewer_zone = _viewer_zone(request)
+    status = booking.status
+    can_dispute = (
+        role in ("customer", "companion")
+        and status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+        and booking.start <= now < booking.complete_after
+    )
+    can_cancel = role in ("customer", "companion") and (
+        status == BookingStatus.CONFIRMED or (status == BookingStatus.AWAITING_PAYMENT and role == "companion")
+    )
+    waiting_on_other = (status == BookingStatus.REQUESTED and role == "customer") or (
+        status == BookingStatus.AWAITING_PAYMENT and role == "companion"
+    )
+    return {
+        "booking": booking,
+        "role": role,
+        "now": now,
+        "companion_name": booking.companion.display_name,
+        "customer_name": booking.customer.get_short_name(),
+        "zone": zone,
+        "zone_abbr": _zone_abbr(zone),
+        "viewer_zone": viewer_zone,
+        "viewer_zone_abbr": _zone_abbr(viewer_zone),
+        "show_viewer_zone": viewer_zone != zone,
+        "steps": timeline(booking),
+        "urgent": status == BookingStatus.REQUESTED and booking.response_deadline - now < URGENT_ANSWER,
+        "can_accept": role == "companion" and status == BookingStatus.REQUESTED,
+        "can_withdraw": role == "customer" and status in (BookingStatus.REQUESTED, BookingStatus.AWAITING_PAYMENT),
+        "can_pay": role == "customer" and status == BookingStatus.AWAITING_PAYMENT and settings.BOOKING_DEV_PAYMENTS,
+        "can_cancel": can_cancel and now < booking.start,
+        "can_dispute": can_dispute,
+        "is_active": status in (BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.DISPUTED),
+        # Poll only while the viewer waits for the other side; their own turn has forms that must not
+        # be swapped away under their fingers. The answer without the trigger stops the polling.
+        "poll": waiting_on_other,
+        "profile_url": reverse("companions:profile", args=[booking.companion.slug]),
+        "decline_form": ReasonForm(label=_("Reason (optional, the customer sees it)")),
+    }
+
+
+@login_required
+@never_cache
+@require_GET
+def detail(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _booking_or_404(request, reference)
+    if services.booking_apply_deadline(booking_id=booking.pk):
+        booking = _booking_or_404(request, reference)
+    if request.htmx and request.htmx.target == "booking-status":
+        if request.GET.get("shown") != booking.status:
+            # The status moved on: the whole page (actions, timeline) changes, so reload it.
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return render(request, "bookings/detail.html#status", _detail_context(request, booking))
+    return render(request, "bookings/detail.html", _detail_context(request, booking))
+
+
+def _back(request: HttpRequest, booking: Booking) -> HttpResponse:
+    """Where an action returns: a local `next` (the companion's inbox) or the booking page."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        if target.startswith("/") and not target.startswith("//"):
+            return redirect(target)
+    return redirect("bookings:detail", reference=booking.reference)
+
+
+def _act(request: HttpRequest, booking: Booking, action, success: str, **kwargs) -> HttpResponse:
+    try:
+        action(booking_id=booking.pk, **kwargs)
+    except BookingError as problem:
+        messages.error(request, problem.message)
+    else:
+        messages.success(request, success)
+    return _back(request, booking)
+
+
+@require_POST
+@login_required
+def accept(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _party_booking_or_404(request, reference)
+    return _act(
+        request,
+        booking,
+        services.booking_accept,
+        _("Accepted. The customer has 1 hour to pay; we'll let you know when it is confirmed."),
+        actor=request.user,
+    )
+
+
+@require_POST
+@login_required
+def decline(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _party_booking_or_404(request, reference)
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _act(request, booking, services.booking_decline, _("Request declined."), actor=request.user, reason=reason)
+
+
+@require_POST
+@login_required
+def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _party_booking_or_404(request, reference)
+    return _act(request, booking, services.booking_withdraw, _("Request withdrawn."), actor=request.user)
+
+
+@require_POST
+@login_required
+def pay(request: HttpRequest, reference: str) -> HttpResponse:
+    """Demo payment while the payments issue is pending: only with settings.BOOKING_DEV_PAYMENTS."""
+    if not settings.BOOKING_DEV_PAYMENTS:
+        raise Http404
+    booking = _party_booking_or_404(request, reference)
+    if booking.customer_id != request.user.pk:
+        messages.error(request, _("Only the customer can pay for this booking."))
+        return _back(request, booking)
+    return _act(request, booking, services.booking_mark_paid, _("Payment received. Your booking is confirmed!"))
+
+
+def _cancelled_by(booking: Booking, user) -> str:
+    return policy.CancelledBy.COMPANION if booking.companion.user_id == user.pk else policy.CancelledBy.CUSTOMER
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _party_booking_or_404(request, reference)
+    by = _cancelled_by(booking, request.user)
+    required = 5 if by == policy.CancelledBy.COMPANION else 0
+    label = _("Why do you cancel? (the customer sees it)") if required else _("Reason (optional)")
+    form = ReasonForm(request.POST or None, required_length=required, label=label)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.booking_cancel(booking_id=booking.pk, actor=request.user, reason=form.cleaned_data["reason"])
+            except BookingError as problem:
+                form.add_error(None, problem.message)
+            else:
+                messages.success(request, _("The booking is cancelled."))
+                return redirect("bookings:detail", reference=booking.reference)
+        status = 422
+    now = timezone.now()
+    context = {
+        "booking": booking,
+        "form": form,
+        "by": by,
+        "paid": booking.status == BookingStatus.CONFIRMED,
+        "settlement": services.cancellation_preview(booking, by=by, now=now),
+        "zone": booking.companion.time_zone,
+        "zone_abbr": _zone_abbr(booking.companion.time_zone),
+        "allowed": booking.status in (BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT) and now < booking.start,
+        "full_refund_until": booking.start - policy.FULL_REFUND_NOTICE,
+        "partial_refund_until": booking.start - policy.PARTIAL_REFUND_NOTICE,
+    }
+    return render(request, "bookings/cancel.html", context, status=status)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def dispute(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _party_booking_or_404(request, reference)
+    form = DisputeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.booking_dispute(booking_id=booking.pk, actor=request.user, reason=form.cleaned_data["reason"])
+            except BookingError as problem:
+                form.add_error(None, problem.message)
+            else:
+                messages.success(
+                    request, _("Your dispute is open. Our team will contact you both within 1 working day.")
+                )
+                return redirect("bookings:detail", reference=booking.reference)
+        status = 422
+    context = {
+        "booking": booking,
+        "form": form,
+        "zone": booking.companion.time_zone,
+        "allowed": booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+        and timezone.now() < booking.complete_after,
+    }
+    return render(request, "bookings/dispute.html", context, status=status)
+
+
+# --- Companion ---------------------------------------------------------------------------------------
+
+
+@companion_required
+@require_GET
+def requests_inbox(request: HttpRequest, profile) -> HttpResponse:
+    tab = request.GET.get("tab")
+    if tab not in selectors.CompanionTab.CHOICES:
+        tab = selectors.CompanionTab.REQUESTS
+    now = timezone.now()
+    bookings = list(selectors.companion_bookings(profile, tab=tab, now=now)[:100])
+    for booking in bookings:
+        booking.shown_status = selectors.effective_status(booking, now)
+        booking.urgent = booking.status == BookingStatus.REQUESTED and booking.response_deadline - now < URGENT_ANSWER
+    request_count = (
+        len(bookings)
+        if tab == selectors.CompanionTab.REQUESTS
+        else selectors.companion_open_request_count(profile, now=now)
+    )
+    url = reverse("bookings:requests")
+    context = {
+        "profile": profile,
+        "tab": tab,
+        "tab_links": [
+            (selectors.CompanionTab.REQUESTS, _("Requests (%(count)d)") % {"count": request_count}, url),
+            (selectors.CompanionTab.UPCOMING, _("Upcoming"), f"{url}?tab=upcoming"),
+            (selectors.CompanionTab.HISTORY, _("History"), f"{url}?tab=history"),
+        ],
+        "bookings": bookings,
+        "request_count": request_count,
+        "zone": profile.time_zone,
+        "zone_abbr": _zone_abbr(profile.time_zone),
+        "now": now,
+        "decline_form": ReasonForm(label=_("Reason (optional, the customer sees it)")),
+    }
+    return render(request, "bookings/requests.html", context)
+
+
+def _parse_week(value: str | None, today: date) -> date:
+    try:
+        day = date.fromisoformat(value) if value else today
+    except ValueError:
+        day = today
+    return selectors.week_start(day)
+
+
+@companion_required
+@require_GET
+def calendar(request: HttpRequest, profile) -> HttpResponse:
+    zone = profile.time_zone
+    today = timezone.localdate(timezone=ZoneInfo(zone))
+    monday = _parse_week(request.GET.get("week"), today)
+    feed = selectors.calendar_feed_for(profile)
+    feed_url = request.build_absolute_uri(reverse("bookings:ics", args=[feed.token])) if feed else ""
+    context = {
+        "profile": profile,
+        "days": selectors.companion_week(profile, monday=monday),
+        "monday": monday,
+        "sunday": monday + timedelta(days=6),
+        "previous_week": (monday - timedelta(days=7)).isoformat(),
+        "next_week": (monday + timedelta(days=7)).isoformat(),
+        "this_week": selectors.week_start(today),
+        "today": today,
+        "zone": zone,
+        "zone_abbr": _zone_abbr(zone),
+        "feed": feed,
+        "feed_url": feed_url,
+        "webcal_url": feed_url.replace("https://", "webcal://", 1).replace("http://", "webcal://", 1),
+    }
+    response = render(request, "bookings/calendar.html", context)
+    # The page holds the secret feed URL. (No "Referrer-Policy: no-referrer" here: browsers then send
+    # "Origin: null" with the page's forms, which CSRF protection rightly refuses.)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@companion_required
+def calendar_feed(request: HttpRequest, profile) -> HttpResponse:
+    form = CalendarFeedForm(request.POST)
+    if form.is_valid() and form.cleaned_data["action"] == "create":
+        services.calendar_feed_create(profile=profile)
+        messages.success(request, _("Your calendar link is ready. Add it to your phone's calendar."))
+    elif form.is_valid():
+        services.calendar_feed_revoke(profile=profile)
+        messages.success(request, _("The calendar link no longer works. Create a new one whenever you like."))
+    else:
+        messages.error(request, _("Something went wrong. Please try again."))
+    return redirect("bookings:calendar")
+
+
+@require_POST
+@companion_required
+def instant_booking(request: HttpRequest, profile) -> HttpResponse:
+    form = InstantBookingForm(request.POST)
+    enabled = form.is_valid() and form.cleaned_data["enabled"]
+    companion_services.profile_set_instant_booking(profile=profile, enabled=enabled)
+    if enabled:
+        messages.success(request, _("Instant booking is on: customers book free times without waiting for you."))
+    else:
+        messages.success(request, _("Instant booking is off: you accept or decline each request."))
+    return redirect("companions:dashboard")
+
+
+# --- ICS feed ----------------------------------------------------------------------------------------
+
+
+def ics_escape(text: str) -> str:
+    """TEXT value escaping (RFC 5545, 3.3.11): backslash, semicolon, comma and newlines."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\r", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def ics_fold(line: str) -> str:
+    """Lines longer than 75 octets are folded (RFC 5545, 3.1), never inside a UTF-8 character."""
+    encoded = line.encode()
+    if len(encoded) <= 75:
+        return line
+    parts, current, limit = [], "", 75
+    for char in line:
+        if len((current + char).encode()) > limit:
+            parts.append(current)
+            current, limit = char, 74  # continuation lines start with a space
+        else:
+            current += char
+    parts.append(current)
+    return "\r\n ".join(parts)
+
+
+def _ics_time(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _not_found_unlogged() -> HttpResponse:
+    # django.request logs every 4xx with its path; this path holds a (maybe once valid) secret token.
+    response = HttpResponseNotFound("Not found", content_type="text/plain; charset=utf-8")
+    response._has_been_logged = True
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def ics(request: HttpRequest, token: str) -> HttpResponse:
+    feed = selectors.feed_by_token(token) if len(token) <= 64 else None
+    if feed is None:
+        return _not_found_unlogged()
+    profile = feed.profile
+    now = timezone.now()
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Kompanion//Bookings//ID",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "X-WR-CALNAME:Kompanion",
+        f"X-WR-TIMEZONE:{profile.time_zone}",
+    ]
+    with translation.override(profile.user.preferred_language or settings.LANGUAGE_CODE):
+        for booking in selectors.feed_bookings(profile, now=now):
+            summary = _("Kompanion: %(activity)s with %(name)s") % {
+                "activity": booking.activity.name,
+                "name": booking.customer.get_short_name(),
+            }
+            link = request.build_absolute_uri(reverse("bookings:detail", args=[booking.reference]))
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:{booking.reference}@kompanion.id",
+                f"DTSTAMP:{_ics_time(booking.paid_at or booking.created_at)}",
+                f"DTSTART:{_ics_time(booking.start)}",
+                f"DTEND:{_ics_time(booking.end)}",
+                f"SUMMARY:{ics_escape(summary)}",
+                f"LOCATION:{ics_escape(booking.meeting_place)}",
+                f"DESCRIPTION:{ics_escape(booking.reference + ': ' + link)}",
+                f"URL:{link}",
+                "STATUS:CONFIRMED",
+                "TRANSP:OPAQUE",
+                "END:VEVENT",
+            ]
+    lines.append("END:VCALENDAR")
+    body = "".join(ics_fold(line) + "\r\n" for line in lines)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = 'inline; filename="kompanion.ics"'
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
