@@ -88,8 +88,8 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
 # gthread: WEB_CONCURRENCY processes (gunicorn reads it; default 2) x 4 threads each. The timeout is
 # above the slowest expected request; the worker heartbeat lives in /dev/shm (tmpfs) so it never stalls
 # on a slow overlay filesystem. max-requests recycles workers to bound slow memory growth. Access log
-# goes to stdout, errors to stderr. No control socket: nothing in the container uses it and HOME is not
-# writable.
+# goes to stdout, errors to stderr, through a logger that redacts the calendar-feed token from paths
+# (core/redaction.py). No control socket: nothing in the container uses it and HOME is not writable.
 CMD ["gunicorn", "config.wsgi:application", \
      "--bind", "0.0.0.0:8000", \
      "--worker-class", "gthread", \
@@ -102,4 +102,5 @@ CMD ["gunicorn", "config.wsgi:application", \
      "--worker-tmp-dir", "/dev/shm", \
      "--no-control-socket", \
      "--access-logfile", "-", \
+     "--logger-class", "core.redaction.RedactingGunicornLogger", \
      "--error-logfile", "-"]

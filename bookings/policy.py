@@ -43,7 +43,6 @@ def settle_cancellation(
     """Customer ≥ 24 h before the start: everything back. Between 24 h and 2 h: the service fee and
     half the subtotal back; the companion earns the other half (less the platform's commission).
     Under 2 h (or a no-show): nothing back. A companion who cancels: everything back."""
-    discount = subtotal + service_fee - total
     if cancelled_by == CancelledBy.COMPANION:
         return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule="companion")
     notice = start - cancelled_at
@@ -51,15 +50,11 @@ def settle_cancellation(
         return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule="full")
     if notice >= PARTIAL_REFUND_NOTICE:
         kept = subtotal - subtotal // 2  # the companion's half (the odd Rupiah goes to them)
-        commission = percent_of(kept, commission_basis_points)
-        refund = total - kept
+        refund = max(0, total - kept)
+        earnings = min(kept - percent_of(kept, commission_basis_points), total - refund)
         return Settlement(
-            refund=refund, companion_earnings=kept - commission, platform_revenue=commission, rule="partial"
+            refund=refund, companion_earnings=earnings, platform_revenue=total - refund - earnings, rule="partial"
         )
-    commission = percent_of(subtotal, commission_basis_points)
-    return Settlement(
-        refund=0,
-        companion_earnings=subtotal - commission,
-        platform_revenue=service_fee + commission - discount,
-        rule="none",
-    )
+    # Too late: nothing back. A discount (paid for by the platform) never eats into the companion's share.
+    earnings = min(subtotal - percent_of(subtotal, commission_basis_points), total)
+    return Settlement(refund=0, companion_earnings=earnings, platform_revenue=total - earnings, rule="none")

@@ -8,7 +8,7 @@ BookingEvent and the notifications in the same transaction, and invalidates cach
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -39,6 +39,8 @@ PAYMENT_WINDOW = timedelta(hours=1)
 PAYMENT_BEFORE_START = timedelta(hours=1)
 DISPUTE_WINDOW = timedelta(hours=24)
 MAX_OPEN_REQUESTS = 3
+# Keeps every deadline ahead of the request: answer by start − 2 h, then up to 1 h to pay.
+MINIMUM_LEAD_TIME = timedelta(hours=3)
 
 
 def commission_basis_points(profile: CompanionProfile) -> int:
@@ -70,7 +72,9 @@ def _lock(*, profile_id: int, customer_id: int) -> CompanionProfile:
             cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.BOOKING_LOCK_TIMEOUT_MS}ms"])
     try:
         User.objects.select_for_update().filter(pk=customer_id).first()
-        return CompanionProfile.objects.select_for_update(of=("self",)).select_related("user", "city").get(pk=profile_id)
+        return (
+            CompanionProfile.objects.select_for_update(of=("self",)).select_related("user", "city").get(pk=profile_id)
+        )
     except OperationalError as error:
         raise BookingBusy(_("Many people are booking right now. Please try again in a moment.")) from error
 
@@ -126,10 +130,13 @@ def booking_request(
     _validate_request(
         customer=customer, profile=profile, start=start, hours=hours, activity=activity, meeting_place=meeting_place
     )
+    if start - now < MINIMUM_LEAD_TIME:
+        # The answer deadline (start - 2 h) and the payment window must still lie ahead.
+        raise BookingError(_("Bookings must start at least 3 hours from now."))
     try:
         with transaction.atomic(durable=True):
             locked = _lock(profile_id=profile.pk, customer_id=customer.pk) if settings.BOOKING_LOCKS else profile
-            if not (locked.is_listed and not locked.is_paused):
+            if not (locked.is_listed and not locked.is_paused and locked.user.is_active):
                 raise BookingError(_("This companion is not taking bookings right now."))
             _expire_overdue(now=now, companion=locked)
             _expire_overdue(now=now, customer=customer)
@@ -166,6 +173,9 @@ def booking_request(
         # The exclusion constraint: a concurrent request won the same time (only reachable when the
         # lock is bypassed, or on a path that forgot it). Never a 500.
         raise SlotTaken(_("That time was just taken or is no longer free. Please choose another time.")) from error
+    except OperationalError as error:
+        # Lock timeout or a deadlock between concurrent inserts: nothing was written; try again.
+        raise BookingBusy(_("Many people are booking right now. Please try again in a moment.")) from error
     return booking
 
 
@@ -210,7 +220,7 @@ def _create(*, customer, profile, start, end, hours, activity, meeting_place, no
 
 
 def _notify(booking: Booking, event: str, recipients: list[User], **extra) -> None:
-    context = {"reference": booking.reference, "start": booking.start.isoformat(), **extra}
+    context = {"reference": booking.reference, "start": booking.start.astimezone(UTC).isoformat(), **extra}
     for recipient in recipients:
         notification_record(recipient=recipient, event=event, context=context)
 

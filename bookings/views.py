@@ -369,7 +369,7 @@ def _detail_context(request: HttpRequest, booking: Booking) -> dict:
         # be swapped away under their fingers. The answer without the trigger stops the polling.
         "poll": waiting_on_other,
         "profile_url": reverse("companions:profile", args=[booking.companion.slug]),
-        "decline_form": ReasonForm(label=_("Reason (optional, the customer sees it)")),
+        "decline_form": ReasonForm(label=_("Reason (the customer sees it)")),
     }
 
 
@@ -462,7 +462,7 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _party_booking_or_404(request, reference)
     by = _cancelled_by(booking, request.user)
     required = 5 if by == policy.CancelledBy.COMPANION else 0
-    label = _("Why do you cancel? (the customer sees it)") if required else _("Reason (optional)")
+    label = _("Why do you cancel? (the customer sees it)") if required else _("Reason")
     form = ReasonForm(request.POST or None, required_length=required, label=label)
     status = 200
     if request.method == "POST":
@@ -553,7 +553,7 @@ def requests_inbox(request: HttpRequest, profile) -> HttpResponse:
         "zone": profile.time_zone,
         "zone_abbr": _zone_abbr(profile.time_zone),
         "now": now,
-        "decline_form": ReasonForm(label=_("Reason (optional, the customer sees it)")),
+        "decline_form": ReasonForm(label=_("Reason (the customer sees it)")),
     }
     return render(request, "bookings/requests.html", context)
 

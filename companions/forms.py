@@ -210,8 +210,6 @@ class ScheduleRulesForm(forms.ModelForm):
         label=_("Minimum notice"),
         coerce=int,
         choices=[
-            (60, _("1 hour")),
-            (120, _("2 hours")),
             (180, _("3 hours")),
             (360, _("6 hours")),
             (720, _("12 hours")),

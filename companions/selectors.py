@@ -57,8 +57,16 @@ def busy_intervals(
     from bookings.services import holding_q
 
     margin = timedelta(minutes=profile.buffer_minutes)
-    nearby = Booking.objects.filter(companion=profile, start__lt=end + margin, end__gt=start - margin)
-    return list(nearby.filter(holding_q(now)).values_list("start", "end"))
+    nearby = Booking.objects.filter(companion=profile, start__lt=end + margin, hold_until__gt=start - margin)
+    # A booking holds until the later of its end + today's buffer and its stored hold_until (end + the
+    # buffer when it was booked): the database constraint uses the stored one, so a shortened buffer
+    # must not offer times the constraint would refuse.
+    return [
+        (booking_start, max(booking_end, hold_until - margin))
+        for booking_start, booking_end, hold_until in nearby.filter(holding_q(now)).values_list(
+            "start", "end", "hold_until"
+        )
+    ]
 
 
 def schedule_for(profile: CompanionProfile, *, start: datetime, end: datetime, now: datetime) -> Schedule:
@@ -208,11 +216,14 @@ def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[st
         branches |= Q(city__time_zone=zone_name) & (Exists(same_day) | Exists(from_yesterday)) & ~Exists(time_off)
     # No booking holding time within the buffer of [moment, moment + length).
     buffer = MinutesDuration(OuterRef("buffer_minutes"))
-    busy = Booking.objects.filter(
-        companion=OuterRef("pk"),
-        start__lt=Value(moment + timedelta(minutes=length), output_field=DateTimeField()) + buffer,
-        end__gt=Value(moment, output_field=DateTimeField()) - buffer,
-    ).filter(holding_q(now))
+    busy = (
+        Booking.objects.filter(
+            companion=OuterRef("pk"),
+            start__lt=Value(moment + timedelta(minutes=length), output_field=DateTimeField()) + buffer,
+        )
+        .filter(Q(end__gt=Value(moment, output_field=DateTimeField()) - buffer) | Q(hold_until__gt=moment))
+        .filter(holding_q(now))
+    )
     return branches & ~Exists(busy) & Q(min_notice_minutes__lte=minutes_until, horizon_days__gte=horizon_days_needed)
 
 

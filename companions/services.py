@@ -111,9 +111,10 @@ def profile_update(
 def profile_set_schedule_rules(
     *, profile: CompanionProfile, min_notice_minutes: int, horizon_days: int, buffer_minutes: int
 ) -> CompanionProfile:
-    if not 60 <= min_notice_minutes <= 7 * DAY_MINUTES or min_notice_minutes % 30:
+    # At least 3 hours: a request must be answerable (until start − 2 h) and then payable.
+    if not 180 <= min_notice_minutes <= 7 * DAY_MINUTES or min_notice_minutes % 30:
         raise ScheduleError(
-            _("Minimum notice must be between 1 hour and 7 days, in steps of 30 minutes."), field="min_notice_minutes"
+            _("Minimum notice must be between 3 hours and 7 days, in steps of 30 minutes."), field="min_notice_minutes"
         )
     if not 7 <= horizon_days <= 180:
         raise ScheduleError(_("The booking horizon must be between 7 and 180 days."), field="horizon_days")

@@ -184,7 +184,7 @@ def _profile_context(request: HttpRequest, profile, zone: str) -> dict:
         "hours": hours,
         "hours_choices": hours_choices,
         "is_preview": not profile.is_listed,
-        "book_url": None,
+        "book_url": reverse("bookings:new", args=[profile.slug]),
     }
 
 

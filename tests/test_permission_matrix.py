@@ -9,12 +9,13 @@ or "redirect:<url name>" (302 to that page).
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from tests.factories import CompanionFactory, CustomerFactory, StaffFactory
 
@@ -103,6 +104,30 @@ MATRIX: dict[str, Row] = {
     "companions:identity_file": Row(
         "404", "404", "404", "200", kwargs=lambda objects: {"pk": objects["verification"].pk, "kind": "ktp"}
     ),
+    # bookings: customers book (staff here have the customer role); without ?start= the page is step 1.
+    "bookings:new": Row("login", "200", "403", "200", kwargs=lambda objects: {"slug": objects["listed"].slug}),
+    "bookings:list": Row("login", "200", "403", "200"),
+    # Someone else's booking: only staff see it; the parties are tested in tests/bookings/test_pages.py and
+    # the IDOR test below. Staff act through the admin, so the action pages are 404 for them too.
+    "bookings:detail": Row(
+        "login", "404", "404", "200", kwargs=lambda objects: {"reference": objects["booking"].reference}
+    ),
+    "bookings:cancel": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
+    ),
+    "bookings:dispute": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
+    ),
+    "bookings:accept": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "bookings:decline": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "bookings:withdraw": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "bookings:pay": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "bookings:requests": Row("login", "403", "200", "403"),
+    "bookings:calendar": Row("login", "403", "200", "403"),
+    "bookings:calendar_feed": same("405"),
+    "bookings:instant_booking": same("405"),
+    # The secret token is the permission: no login, so a phone's calendar app can subscribe.
+    "bookings:ics": same("200", kwargs=lambda objects: {"token": objects["feed"].token}),
 }
 
 # Django admin: one rule for the whole family, checked on the index and every changelist.
@@ -200,7 +225,30 @@ def objects(db):
     verification = IdentityVerification.objects.create(
         profile=listed, nik="3174016104960001", nik_last4="0001", ktp_image=jpeg(), selfie_image=jpeg()
     )
-    return {"listed": listed, "photo": photo, "time_off": time_off, "verification": verification}
+    # A booking between two users who are none of the signed-in roles, and that companion's feed.
+    from bookings import services as booking_services
+    from companions.models import Activity
+    from companions.selectors import free_start_times
+
+    now = timezone.now()
+    start = free_start_times(listed, start=now, end=now + timedelta(days=15), hours=1)[0]
+    booking = booking_services.booking_request(
+        customer=CustomerFactory(),
+        profile=listed,
+        start=start,
+        hours=1,
+        activity=Activity.objects.get(slug="hangout"),
+        meeting_place="Kopi Tuku, Grand Indonesia",
+    )
+    feed = booking_services.calendar_feed_create(profile=listed)
+    return {
+        "listed": listed,
+        "photo": photo,
+        "time_off": time_off,
+        "verification": verification,
+        "booking": booking,
+        "feed": feed,
+    }
 
 
 def test_each_row_holds_for_each_role(clients, objects):
@@ -226,6 +274,39 @@ def test_companion_actions_on_someone_elses_things_are_404(clients, objects):
         assert companion.post(url, {"direction": "up"}).status_code == 404, url
     assert CompanionPhoto.objects.filter(pk=photo.pk, is_cover=True).exists()
     assert TimeOff.objects.filter(pk=time_off.pk).exists()
+
+
+def test_booking_pages_and_actions_of_someone_elses_booking_are_404(clients, objects):
+    """IDOR: another customer or companion (and staff, for actions) gets 404 for every booking page and
+    every action on a booking that is not theirs, and nothing changes."""
+    from bookings.models import Booking, BookingEvent
+
+    booking = objects["booking"]
+    before = (list(Booking.objects.filter(pk=booking.pk).values()), BookingEvent.objects.count())
+    reference = booking.reference
+    pages = [reverse(f"bookings:{name}", args=[reference]) for name in ("detail", "cancel", "dispute")]
+    actions = [
+        reverse(f"bookings:{name}", args=[reference])
+        for name in ("accept", "decline", "withdraw", "cancel", "dispute", "pay")
+    ]
+    problems = []
+    for role in ("customer", "companion"):
+        client = clients[role]
+        for url in pages:
+            if (status := client.get(url).status_code) != 404:
+                problems.append(f"GET {url} as {role}: {status}")
+        for url in actions:
+            response = client.post(url, {"reason": "Saya ingin membatalkan pesanan ini sekarang."})
+            if response.status_code != 404:
+                problems.append(f"POST {url} as {role}: {response.status_code}")
+    for url in actions:
+        if (status := clients["staff"].post(url, {"reason": "Staff act in the admin."}).status_code) != 404:
+            problems.append(f"POST {url} as staff: {status}")
+    # A made-up reference is the same 404 as someone else's: references cannot be probed.
+    if (status := clients["customer"].get(reverse("bookings:detail", args=["KMP-AAAAAAAA"])).status_code) != 404:
+        problems.append(f"unknown reference: {status}")
+    assert not problems, "\n".join(problems)
+    assert (list(Booking.objects.filter(pk=booking.pk).values()), BookingEvent.objects.count()) == before
 
 
 def test_admin_family_rule(clients):

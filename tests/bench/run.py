@@ -116,6 +116,7 @@ def start_server(*, port: int, workers: int, threads: int, log_path: Path, page_
         "--timeout", "30",
         "--graceful-timeout", "5",
         "--no-control-socket",
+        "--logger-class", "core.redaction.RedactingGunicornLogger",
     ]  # fmt: skip
     if Path("/dev/shm").is_dir():  # noqa: S108 - gunicorn's heartbeat on tmpfs, as in the Dockerfile
         command += ["--worker-tmp-dir", "/dev/shm"]  # noqa: S108
