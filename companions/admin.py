@@ -68,10 +68,28 @@ class CompanionProfileAdmin(admin.ModelAdmin):
     list_filter = ("is_listed", "verification_status", "is_paused", "city__time_zone", "city")
     search_fields = ("display_name", "slug", "user__email", "user__full_name")
     list_select_related = ("city", "user")
-    readonly_fields = ("user", "verification_status", "is_listed", "listed_at", "created_at", "updated_at")
+    readonly_fields = (
+        "user",
+        "verification_status",
+        "is_listed",
+        "listed_at",
+        "reliability",
+        "created_at",
+        "updated_at",
+    )
     autocomplete_fields = ()
     filter_horizontal = ("activities", "languages")
     inlines = [PhotoInline]
+
+    @admin.display(description=_("reliability"))
+    def reliability(self, profile: CompanionProfile) -> str:
+        from bookings.services import companion_reliability
+
+        figures = companion_reliability(profile)
+        return _("%(cancelled)d cancelled by the companion out of %(paid)d paid bookings") % {
+            "cancelled": figures["companion_cancellations"],
+            "paid": figures["paid_bookings"],
+        }
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
