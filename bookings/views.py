@@ -5,13 +5,11 @@ and anyone who is not one of the two parties (or staff) gets 404 for every booki
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,6 +37,7 @@ from companions import selectors as companion_selectors
 from companions import services as companion_services
 from companions.availability import local_midnight
 from companions.views import companion_required
+from core.decorators import role_required
 from core.i18n import TIME_ZONE_ABBREVIATIONS
 
 logger = logging.getLogger(__name__)
@@ -46,18 +45,8 @@ logger = logging.getLogger(__name__)
 URGENT_ANSWER = timedelta(hours=1)
 
 
-def customer_required(view):
-    """Signed-in customers only: visitors are sent to log in, companions get 403."""
-
-    @login_required
-    @never_cache
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.user.role != Role.CUSTOMER:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Signed-in customers only: visitors are sent to log in, companions get 403.
+customer_required = role_required(Role.CUSTOMER)
 
 
 def _zone_abbr(zone: str) -> str:

@@ -4,8 +4,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +11,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
@@ -31,6 +28,7 @@ from companions.forms import (
     weekly_hours_formset,
 )
 from companions.models import Activity, CompanionPhoto, MarketplaceSettings, TimeOff
+from core.decorators import role_required
 from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
 
 PAGE_SIZE = 24
@@ -194,14 +192,10 @@ def _profile_context(request: HttpRequest, profile, zone: str) -> dict:
 def companion_required(view):
     """Signed-in companions only (others get 403); passes the companion's profile to the view."""
 
-    @login_required
-    @never_cache
+    @role_required(Role.COMPANION)
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.user.role != Role.COMPANION:
-            raise PermissionDenied
-        profile = services.profile_get_or_create(user=request.user)
-        return view(request, profile, *args, **kwargs)
+        return view(request, services.profile_get_or_create(user=request.user), *args, **kwargs)
 
     return wrapper
 
