@@ -65,3 +65,15 @@ def format_day_short(day, *, today, language: str = "id") -> str:
     if english:
         return f"{DAYS_EN[day.weekday()]}, {day.day} {MONTHS_EN[day.month - 1]}"
     return f"{DAYS_ID_SHORT[day.weekday()]}, {day.day} {MONTHS_ID[day.month - 1]}"
+
+
+def format_duration(total_minutes: int, *, language: str = "id") -> str:
+    """1 jam 30 menit / 1 hour 30 minutes; minutes only under an hour, hours only on the hour."""
+    hours, minutes = divmod(max(0, total_minutes), 60)
+    english = _english(language)
+    parts = []
+    if hours:
+        parts.append(f"{hours} {'hour' if hours == 1 else 'hours'}" if english else f"{hours} jam")
+    if minutes or not hours:
+        parts.append(f"{minutes} {'minute' if minutes == 1 else 'minutes'}" if english else f"{minutes} menit")
+    return " ".join(parts)

@@ -61,3 +61,13 @@ def day_label(day: date, zone: str = "Asia/Jakarta") -> str:
 def zone_abbr(zone: str) -> str:
     """ "Asia/Makassar" -> "WITA"."""
     return TIME_ZONE_ABBREVIATIONS.get(zone, "")
+
+
+@register.filter
+def time_left(moment: datetime, now: datetime | None = None) -> str:
+    """Time from `now` until `moment`, rounded down to the minute: "5 jam 12 menit" (UI.md), never
+    Django's "5 jam, 12 menit"."""
+    if not moment:
+        return ""
+    minutes = int((moment - (now or timezone.now())).total_seconds() // 60)
+    return formatting.format_duration(minutes, language=_language())

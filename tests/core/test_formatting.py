@@ -26,3 +26,21 @@ def test_template_filters_follow_the_active_language():
         assert template.render(context) == "Rp\u00a0495.000 0812-3456-7890"
     with translation.override("en"):
         assert template.render(context) == "Rp\u00a0495,000 0812-3456-7890"
+
+
+@pytest.mark.parametrize(
+    ("minutes", "language", "shown"),
+    [
+        (312, "id", "5 jam 12 menit"),
+        (90, "id", "1 jam 30 menit"),
+        (120, "id", "2 jam"),
+        (45, "id", "45 menit"),
+        (0, "id", "0 menit"),
+        (61, "en", "1 hour 1 minute"),
+        (150, "en", "2 hours 30 minutes"),
+    ],
+)
+def test_durations_read_like_ui_md(minutes, language, shown):
+    from core.formatting import format_duration
+
+    assert format_duration(minutes, language=language) == shown
