@@ -50,6 +50,8 @@ RUN SECRET_KEY=build-time-only-throwaway-key-not-used-at-runtime-0123456789abcde
     DATABASE_URL=postgres://build:build@build.invalid:5432/build \
     REDIS_URL=redis://build.invalid:6379/0 \
     FIELD_ENCRYPTION_KEYS=YnVpbGQtdGltZS1vbmx5LWZlcm5ldC1rZXktMzJieXQ= \
+    FIELD_FINGERPRINT_KEY=build-time-only-throwaway \
+    TRUSTED_PROXY_COUNT=1 \
     sh -c 'python manage.py compiletranslations && python manage.py collectstatic --noinput' \
     && mkdir -p /app/media /var/lib/kompanion/beat \
     && chown -R kompanion:kompanion /app/media /var/lib/kompanion

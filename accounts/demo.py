@@ -39,16 +39,46 @@ CITY_TIME_ZONES = {
 }
 
 COMPANION_NAMES = [
-    ("Ayu Lestari", "F"), ("Bima Pratama", "M"), ("Citra Maharani", "F"), ("Dimas Saputra", "M"),
-    ("Eka Putri", "F"), ("Fajar Nugroho", "M"), ("Gita Permata", "F"), ("Hendra Wijaya", "M"),
-    ("Indah Sari", "F"), ("Joko Santoso", "M"), ("Kartika Dewi", "F"), ("Lukman Hakim", "M"),
-    ("Maya Anggraini", "F"), ("Nanda Kurniawan", "M"), ("Oktaviani Rahma", "F"), ("Putu Ardana", "M"),
-    ("Ratna Wulandari", "F"), ("Satria Ramadhan", "M"), ("Tiara Azzahra", "F"), ("Umar Siregar", "M"),
-    ("Vina Melati", "F"), ("Wahyu Hidayat", "M"), ("Yuni Kartika", "F"), ("Zaki Firmansyah", "M"),
-    ("Anisa Fitri", "F"), ("Bayu Aji", "M"), ("Dewi Safitri", "F"), ("Eko Prasetyo", "M"),
-    ("Fitri Handayani", "F"), ("Galih Pamungkas", "M"), ("Hana Pertiwi", "F"), ("Ilham Maulana", "M"),
-    ("Jessica Tanoto", "F"), ("Kevin Halim", "M"), ("Laras Ayuningtyas", "F"), ("Made Wirawan", "M"),
-    ("Nadia Putri", "F"), ("Rizky Febrian", "M"), ("Salsabila Nur", "F"), ("Teguh Pambudi", "M"),
+    ("Ayu Lestari", "F"),
+    ("Bima Pratama", "M"),
+    ("Citra Maharani", "F"),
+    ("Dimas Saputra", "M"),
+    ("Eka Putri", "F"),
+    ("Fajar Nugroho", "M"),
+    ("Gita Permata", "F"),
+    ("Hendra Wijaya", "M"),
+    ("Indah Sari", "F"),
+    ("Joko Santoso", "M"),
+    ("Kartika Dewi", "F"),
+    ("Lukman Hakim", "M"),
+    ("Maya Anggraini", "F"),
+    ("Nanda Kurniawan", "M"),
+    ("Oktaviani Rahma", "F"),
+    ("Putu Ardana", "M"),
+    ("Ratna Wulandari", "F"),
+    ("Satria Ramadhan", "M"),
+    ("Tiara Azzahra", "F"),
+    ("Umar Siregar", "M"),
+    ("Vina Melati", "F"),
+    ("Wahyu Hidayat", "M"),
+    ("Yuni Kartika", "F"),
+    ("Zaki Firmansyah", "M"),
+    ("Anisa Fitri", "F"),
+    ("Bayu Aji", "M"),
+    ("Dewi Safitri", "F"),
+    ("Eko Prasetyo", "M"),
+    ("Fitri Handayani", "F"),
+    ("Galih Pamungkas", "M"),
+    ("Hana Pertiwi", "F"),
+    ("Ilham Maulana", "M"),
+    ("Jessica Tanoto", "F"),
+    ("Kevin Halim", "M"),
+    ("Laras Ayuningtyas", "F"),
+    ("Made Wirawan", "M"),
+    ("Nadia Putri", "F"),
+    ("Rizky Febrian", "M"),
+    ("Salsabila Nur", "F"),
+    ("Teguh Pambudi", "M"),
 ]
 
 CUSTOMERS = [
@@ -114,9 +144,7 @@ def _ensure_user(*, email: str, full_name: str, **fields) -> tuple[User, bool]:
     user, created = User.objects.get_or_create(
         email=email, defaults={"full_name": full_name, "password": _demo_password_hash(), **fields}
     )
-    EmailAddress.objects.update_or_create(
-        user=user, email=email, defaults={"verified": True, "primary": True}
-    )
+    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
     if not user.avatar:
         user.avatar.save(f"{email}.png", ContentFile(draw_avatar(full_name)), save=True)
     return user, created

@@ -141,9 +141,7 @@ class AccountSettingsForm(forms.Form):
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput(attrs={"autocomplete": "bday"}))
     preferred_language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=IndonesianTimeZone.choices)
-    whatsapp_opt_in = forms.BooleanField(
-        label=_("Send me booking updates on WhatsApp."), required=False
-    )
+    whatsapp_opt_in = forms.BooleanField(label=_("Send me booking updates on WhatsApp."), required=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -154,6 +152,15 @@ class AccountSettingsForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("date_of_birth", error)
         return cleaned
+
+    def __init__(self, *args, identity_locked: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if identity_locked:
+            # Checked against the KTP: submitted values are ignored (Django's disabled fields keep the
+            # initial value), and the page says why.
+            for name in ("full_name", "date_of_birth"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Checked against your KTP. Contact us if it needs to change.")
 
     @classmethod
     def initial_for(cls, user: User) -> dict:

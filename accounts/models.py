@@ -80,9 +80,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
-            models.CheckConstraint(
-                condition=models.Q(role__in=Role.values), name="accounts_user_role_valid"
-            ),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="accounts_user_role_valid"),
             models.CheckConstraint(
                 condition=models.Q(phone="") | models.Q(phone__regex=E164_PATTERN),
                 name="accounts_user_phone_e164",

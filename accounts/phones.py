@@ -9,9 +9,7 @@ from django.utils.translation import gettext_lazy as _
 E164_PATTERN = r"^\+[1-9][0-9]{7,14}$"
 _SEPARATORS = re.compile(r"[\s().\-/]")
 
-INVALID_PHONE_MESSAGE = _(
-    "Enter an Indonesian mobile number, for example 0812-3456-7890 or +62 812-3456-7890."
-)
+INVALID_PHONE_MESSAGE = _("Enter an Indonesian mobile number, for example 0812-3456-7890 or +62 812-3456-7890.")
 
 
 def normalize_indonesian_mobile(raw: str) -> str:

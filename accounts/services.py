@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, ProtectedError
 from django.utils import timezone
 
 from accounts.models import ConsentDocument, ConsentRecord, Role, User
@@ -133,13 +133,22 @@ def purge_unverified_accounts(*, now=None) -> int:
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.UNVERIFIED_ACCOUNT_RETENTION_DAYS)
     verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
-    stale = User.objects.filter(date_joined__lt=cutoff, is_staff=False, is_superuser=False).exclude(Exists(verified))
+    unverified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=False)
+    # Only sign-ups (they have an unconfirmed address); accounts made by staff have none and stay.
+    stale = (
+        User.objects.filter(date_joined__lt=cutoff, is_staff=False, is_superuser=False)
+        .filter(Exists(unverified))
+        .exclude(Exists(verified))
+    )
     deleted = 0
     for user_id in stale.values_list("pk", flat=True).iterator():
-        with transaction.atomic():
-            # Re-checked under the transaction: the user may have confirmed since the scan.
-            count, _ = User.objects.filter(pk=user_id).exclude(Exists(verified)).delete()
-            deleted += 1 if count else 0
+        try:
+            with transaction.atomic():
+                # Re-checked under the transaction: the user may have confirmed since the scan.
+                count, _ = User.objects.filter(pk=user_id).exclude(Exists(verified)).delete()
+        except ProtectedError:
+            continue  # has records that must be kept (e.g. bookings): never erased silently
+        deleted += 1 if count else 0
     return deleted
 
 

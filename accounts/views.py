@@ -23,12 +23,20 @@ class SignupView(AllauthSignupView):
         return initial
 
 
+def _identity_locked(user) -> bool:
+    """A companion's name and date of birth were checked against their KTP once a verification is
+    pending or approved (companions.services.identity_locked)."""
+    profile = getattr(user, "companion_profile", None) if user.is_companion else None
+    return profile is not None and profile.verification_status in ("pending", "approved")
+
+
 @never_cache
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
+    locked = _identity_locked(user)
     if request.method == "POST":
-        form = AccountSettingsForm(request.POST)
+        form = AccountSettingsForm(request.POST, initial=AccountSettingsForm.initial_for(user), identity_locked=locked)
         if form.is_valid():
             services.user_update_settings(
                 user=user, meta=services.RequestMeta.from_request(request), **form.cleaned_data
@@ -46,7 +54,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             )
             return response
     else:
-        form = AccountSettingsForm(initial=AccountSettingsForm.initial_for(user))
+        form = AccountSettingsForm(initial=AccountSettingsForm.initial_for(user), identity_locked=locked)
     return render(request, "accounts/settings.html", {"form": form})
 
 

@@ -1,7 +1,7 @@
 """Forms only parse and validate what the browser sends; the rules of booking live in services.py."""
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -33,6 +33,10 @@ def parse_start(value: str | None, *, zone: str) -> datetime | None:
         return None
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=ZoneInfo(zone))
+    # Far outside any booking horizon (and near datetime's limits, where adding hours overflows).
+    now = timezone.now()
+    if not now - timedelta(days=366) <= moment <= now + timedelta(days=366):
+        return None
     return moment
 
 

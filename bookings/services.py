@@ -449,6 +449,8 @@ def booking_dispute(*, booking_id: int, actor: User, reason: str, now: datetime 
             _is_customer(booking, actor) or _is_companion(booking, actor),
             _("Only the customer or the companion can open a dispute."),
         )
+        # Before the start there is nothing to dispute: cancelling (with its policy) is the way out.
+        _require(now >= booking.start, _("A dispute can be opened once the booking has started."))
         _require(now < booking.complete_after, _("Disputes can be opened until 24 hours after the end."))
         _require(len(reason) >= 10, _("Describe what happened (at least 10 characters)."))
 

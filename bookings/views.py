@@ -416,8 +416,17 @@ def accept(request: HttpRequest, reference: str) -> HttpResponse:
 def decline(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _party_booking_or_404(request, reference)
     form = ReasonForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    return _act(request, booking, services.booking_decline, _("Request declined."), actor=request.user, reason=reason)
+    if not form.is_valid():  # e.g. a reason over the length limit: say so, change nothing
+        messages.error(request, " ".join(form.errors.get("reason", [_("Check the reason and try again.")])))
+        return _back(request, booking)
+    return _act(
+        request,
+        booking,
+        services.booking_decline,
+        _("Request declined."),
+        actor=request.user,
+        reason=form.cleaned_data["reason"],
+    )
 
 
 @require_POST
@@ -503,8 +512,8 @@ def dispute(request: HttpRequest, reference: str) -> HttpResponse:
         "booking": booking,
         "form": form,
         "zone": booking.companion.time_zone,
-        "allowed": booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
-        and timezone.now() < booking.complete_after,
+        "allowed": booking.status == BookingStatus.CONFIRMED
+        and booking.start <= timezone.now() < booking.complete_after,
     }
     return render(request, "bookings/dispute.html", context, status=status)
 
@@ -551,6 +560,8 @@ def _parse_week(value: str | None, today: date) -> date:
     try:
         day = date.fromisoformat(value) if value else today
     except ValueError:
+        day = today
+    if abs((day - today).days) > 3 * 366:  # far past or future (and datetime's limits): this week
         day = today
     return selectors.week_start(day)
 

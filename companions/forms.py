@@ -1,6 +1,7 @@
-from datetime import time
+from datetime import time, timedelta
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import DateInput
@@ -70,6 +71,13 @@ class SearchForm(forms.Form):
             data = data.copy()
             data["hours"] = "2"  # the default duration, also shown as selected in the form
         super().__init__(data, **kwargs)
+
+    def clean_date(self):
+        day = self.cleaned_data.get("date")
+        today = timezone.localdate()
+        if day is not None and not today - timedelta(days=1) <= day <= today + timedelta(days=366):
+            raise forms.ValidationError(_("Choose a date within the next year."), code="out_of_range")
+        return day
 
     def to_query(self, *, viewer_time_zone: str) -> SearchQuery:
         """The valid part of the parameters: invalid fields are left out, not reported."""

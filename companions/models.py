@@ -250,6 +250,12 @@ class IdentityVerification(models.Model):
                 condition=models.Q(status="pending"),
                 name="companions_verification_one_pending",
             ),
+            # One NIK, one approved account (also when two submissions are reviewed at once).
+            models.UniqueConstraint(
+                fields=["nik_fingerprint"],
+                condition=models.Q(status="approved"),
+                name="companions_verification_nik_approved_once",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(status="rejected") | ~models.Q(rejection_reason=""),
                 name="companions_verification_rejection_has_reason",

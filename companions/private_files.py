@@ -73,4 +73,7 @@ def _may_view(request: HttpRequest, *, owner_id: int) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     # Staff: the same gate as the admin where verifications are reviewed (active staff with TOTP).
-    return user.pk == owner_id or admin.site.has_permission(request)
+    if user.pk == owner_id:
+        return True
+    # Staff: the admin's own gate (active staff with TOTP) and the permission to see ID checks.
+    return admin.site.has_permission(request) and user.has_perm("companions.view_identityverification")

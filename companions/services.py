@@ -92,6 +92,10 @@ def profile_update(
             },
             field="hourly_rate",
         )
+    if gender != profile.gender and profile.gender and identity_locked(profile):
+        raise ProfileError(
+            _("Your gender was checked against your KTP. Contact us if it needs to change."), field="gender"
+        )
     if not 1 <= min_hours <= max_hours <= 12:
         raise ProfileError(_("The minimum hours must be between 1 and the maximum (at most 12)."), field="min_hours")
     profile.display_name = display_name.strip()
@@ -106,6 +110,12 @@ def profile_update(
     profile.activities.set(activities)
     profile_refresh_listing(profile=profile)
     return profile
+
+
+def identity_locked(profile: CompanionProfile) -> bool:
+    """Details checked against the KTP (gender, date of birth, name) stay as checked while a
+    verification is pending or approved; staff change them if they really must."""
+    return profile.verification_status in (VerificationStatus.PENDING, VerificationStatus.APPROVED)
 
 
 def profile_set_schedule_rules(
@@ -180,8 +190,15 @@ def profile_steps(profile: CompanionProfile) -> list[Step]:
 
 def profile_refresh_listing(*, profile: CompanionProfile) -> bool:
     """Recomputes `is_listed` (the only writer of it): complete, verified and not paused."""
+    with transaction.atomic():
+        return _refresh_listing_locked(profile.pk)
+
+
+def _refresh_listing_locked(profile_id: int) -> bool:
+    # Locked, so a photo deletion and an approval at the same moment cannot list an incomplete profile.
+    CompanionProfile.objects.select_for_update().filter(pk=profile_id).first()
     profile = CompanionProfile.objects.prefetch_related("photos", "weekly_hours", "activities", "languages").get(
-        pk=profile.pk
+        pk=profile_id
     )
     listed = all(step.done for step in profile_steps(profile)) and not profile.is_paused and profile.user.is_active
     updates = {"is_listed": listed}
@@ -231,6 +248,7 @@ def photo_delete(*, profile: CompanionProfile, photo_id: int) -> None:
 
 @transaction.atomic
 def photo_set_cover(*, profile: CompanionProfile, photo_id: int) -> None:
+    CompanionProfile.objects.select_for_update().filter(pk=profile.pk).first()  # one cover at a time
     if not profile.photos.filter(pk=photo_id).exists():
         raise PhotoRejected(_("That photo does not exist."))
     profile.photos.filter(is_cover=True).update(is_cover=False)
@@ -327,6 +345,12 @@ def _review(*, verification_id: int, reviewer: User, status: str, reason: str = 
         return verification  # repeated click: nothing changes
     if verification.status != VerificationStatus.PENDING:
         raise VerificationError(_("This verification was already reviewed."))
+    if status == VerificationStatus.APPROVED:
+        duplicate = IdentityVerification.objects.filter(
+            nik_fingerprint=verification.nik_fingerprint, status=VerificationStatus.APPROVED
+        ).exclude(profile_id=verification.profile_id)
+        if duplicate.exists():
+            raise VerificationError(_("This NIK is already verified on another account. Reject this request."))
     verification.status = status
     verification.rejection_reason = reason
     verification.reviewed_by = reviewer

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
@@ -80,10 +81,14 @@ class Card:
     activities: list[str]
 
 
-def _cache_parts(request: HttpRequest, zone: str) -> tuple:
-    """What, besides the data version and the half hour, decides these pages' content."""
-    params = tuple(sorted((key, value) for key, value in request.GET.items() if value))
+def _cache_parts(request: HttpRequest, zone: str, *, known: tuple[str, ...]) -> tuple:
+    """What, besides the data version and the half hour, decides these pages' content. Only the
+    parameters the page reads: junk ones (?utm_x=…) must not mint new cache entries."""
+    params = tuple(sorted((key, value[:100]) for key, value in request.GET.items() if value and key in known))
     return (params, translation.get_language(), zone)
+
+
+SEARCH_PARAMETERS = (*SearchForm.base_fields, "page")
 
 
 @require_GET
@@ -97,7 +102,9 @@ def search(request: HttpRequest) -> HttpResponse:
         template = "companions/search.html#results" if partial else "companions/search.html#content"
         return render_to_string(template, context, request)
 
-    content = page_cache.cached("search", (partial, *_cache_parts(request, zone)), slug=None, render=render_content)
+    content = page_cache.cached(
+        "search", (partial, *_cache_parts(request, zone, known=SEARCH_PARAMETERS)), slug=None, render=render_content
+    )
     if partial:
         return HttpResponse(content)
     page = {**context, "page_title": _("Find a companion"), "content_html": content}
@@ -131,6 +138,7 @@ def _search_context(request: HttpRequest, zone: str) -> dict:
         "result_count": (page.number - 1) * PAGE_SIZE + len(page.object_list),
         "result_count_more": page.has_next,
         "viewer_zone": TIME_ZONE_ABBREVIATIONS.get(zone, "WIB"),
+        "viewer_zone_name": zone,
         "page_query": urlencode(params),
         "has_filters": bool(params),
         "query": query,
@@ -152,7 +160,9 @@ def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
         # Only what everyone may see is cached; an owner's or staff preview of an unlisted profile is not.
         return None if context["is_preview"] else rendered
 
-    cached = page_cache.cached("profile", (slug, *_cache_parts(request, zone)), slug=slug, render=render_content)
+    cached = page_cache.cached(
+        "profile", (slug, *_cache_parts(request, zone, known=("hours",))), slug=slug, render=render_content
+    )
     title, content = cached or context["rendered"]
     response = render(request, "companions/cached_page.html", {**context, "page_title": title, "content_html": content})
     if context.get("is_preview"):
@@ -181,7 +191,8 @@ def _profile_context(request: HttpRequest, profile, zone: str) -> dict:
         "viewer_zone_abbr": TIME_ZONE_ABBREVIATIONS.get(zone, "WIB"),
         "hours": hours,
         "hours_choices": hours_choices,
-        "is_preview": not profile.is_listed,
+        # Cached and shown to everyone only when public_profile() would show it to anyone.
+        "is_preview": not (profile.is_listed and profile.user.is_active),
         "book_url": reverse("bookings:new", args=[profile.slug]),
     }
 
@@ -318,6 +329,7 @@ def photo_move(request: HttpRequest, profile, photo_id: int) -> HttpResponse:
     return redirect("companions:photos")
 
 
+@sensitive_post_parameters("nik")
 @companion_required
 def verification(request: HttpRequest, profile) -> HttpResponse:
     form = VerificationForm(request.POST or None, request.FILES or None)

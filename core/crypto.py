@@ -2,8 +2,8 @@
 
 Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) through MultiFernet: the first key in
 FIELD_ENCRYPTION_KEYS encrypts, every key decrypts, so a new key can be put first and old rows
-re-encrypted at leisure. A keyed hash (HMAC-SHA256) gives a deterministic fingerprint for finding
-duplicates without decrypting.
+re-encrypted at leisure. A keyed hash (HMAC-SHA256, with FIELD_FINGERPRINT_KEY, which never rotates)
+gives a deterministic fingerprint for finding duplicates without decrypting.
 """
 
 import base64
@@ -38,7 +38,9 @@ def decrypt(token: str) -> str:
 
 def fingerprint(plain: str) -> str:
     """Keyed hash: equal inputs give equal fingerprints; without the key it reveals nothing."""
-    key = hashlib.sha256(("fingerprint:" + settings.FIELD_ENCRYPTION_KEYS[0]).encode()).digest()
+    if not settings.FIELD_FINGERPRINT_KEY:
+        raise ImproperlyConfigured("FIELD_FINGERPRINT_KEY is empty.")
+    key = hashlib.sha256(("fingerprint:" + settings.FIELD_FINGERPRINT_KEY).encode()).digest()
     return hmac.new(key, plain.encode(), hashlib.sha256).hexdigest()
 
 

@@ -56,6 +56,4 @@ requires_postgresql = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith(("postgres", "psql", "pgsql")),
     reason="needs PostgreSQL: set DATABASE_URL (CI does)",
 )
-requires_redis = pytest.mark.skipif(
-    not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL (CI does)"
-)
+requires_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL (CI does)")

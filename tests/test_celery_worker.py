@@ -17,6 +17,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_failure, task_success
 from django.conf import settings
@@ -69,6 +70,8 @@ def test_real_worker_purges_only_stale_unverified_accounts(worker_queue):
     fresh_unverified = CustomerFactory(verified_email=False)
     stale_verified = CustomerFactory()
     stale_staff_unverified = StaffFactory(verified_email=False)
+    for user in (stale_unverified, fresh_unverified, stale_staff_unverified):  # as allauth's sign-up leaves them
+        EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
     User.objects.filter(pk__in=[stale_unverified.pk, stale_verified.pk, stale_staff_unverified.pk]).update(
         date_joined=_stale_joined()
     )

@@ -39,7 +39,15 @@ MANAGE = CHILD_PRELUDE + textwrap.dedent(
     """
 )
 
-REQUIRED_VARIABLES = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION_KEYS")
+REQUIRED_VARIABLES = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "FIELD_ENCRYPTION_KEYS",
+    "FIELD_FINGERPRINT_KEY",
+    "TRUSTED_PROXY_COUNT",
+)
 # Everything the settings read that could change the outcome of a production check.
 SETTINGS_VARIABLES = (
     *REQUIRED_VARIABLES,
@@ -72,6 +80,8 @@ def production_environment(**overrides: str | None) -> dict[str, str]:
         DATABASE_URL=database_url,
         REDIS_URL=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
         FIELD_ENCRYPTION_KEYS="dGVzdC1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMtISE=",
+        FIELD_FINGERPRINT_KEY="test-only-fingerprint-key",
+        TRUSTED_PROXY_COUNT="1",
         PYTHONDONTWRITEBYTECODE="1",
     )
     for name, value in overrides.items():
@@ -140,7 +150,7 @@ def production_settings(**overrides: str | None) -> dict:
             "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
             "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER", "SECURE_REDIRECT_EXEMPT",
             "SECURE_CONTENT_TYPE_NOSNIFF", "X_FRAME_OPTIONS", "ACCOUNT_DEFAULT_HTTP_PROTOCOL",
-            "ALLOWED_HOSTS", "STORAGES",
+            "ALLOWED_HOSTS", "STORAGES", "BOOKING_DEV_PAYMENTS",
         ]
         print(json.dumps({name: getattr(settings, name) for name in names}, default=str))
         """
@@ -201,3 +211,4 @@ def test_production_settings_ignore_the_development_switches():
 
     assert values["DEBUG"] is False
     assert values["ACCOUNT_DEFAULT_HTTP_PROTOCOL"] == "https"
+    assert values["BOOKING_DEV_PAYMENTS"] is False  # no "pay without paying" button in production

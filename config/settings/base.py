@@ -177,7 +177,7 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
 }
-ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env.str("TRUSTED_PROXY_COUNT", default="") or 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Kompanion"
 
@@ -297,6 +297,9 @@ BOOKING_DEV_PAYMENTS = DEBUG
 # Encryption at rest for ID numbers (core/crypto.py): comma-separated Fernet keys, newest first.
 # Unset in dev/test: derived from SECRET_KEY. Production refuses to start without them.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# Key for fingerprints (keyed hashes that find a NIK used on two accounts). Unlike the encryption keys
+# it never rotates: a new one would make every stored fingerprint unmatched.
+FIELD_FINGERPRINT_KEY = env.str("FIELD_FINGERPRINT_KEY", default="")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -49,6 +49,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # seeding 20,000 users; bench only
 FIELD_ENCRYPTION_KEYS = ["YmVuY2gtb25seS1mZXJuZXQta2V5LTMyLWJ5dGVzISE="]
+FIELD_FINGERPRINT_KEY = "bench-only-fingerprint-key"
 
 BENCH_ROOT = Path(env.str("BENCH_ROOT", default=str(Path(tempfile.gettempdir()) / "kompanion-bench")))
 MEDIA_ROOT = BENCH_ROOT / "media"

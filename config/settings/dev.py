@@ -11,5 +11,6 @@ if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
     from core.crypto import derive_dev_key
 
     FIELD_ENCRYPTION_KEYS = [derive_dev_key(SECRET_KEY)]
+FIELD_FINGERPRINT_KEY = FIELD_FINGERPRINT_KEY or "dev-only-fingerprint-key"  # noqa: F405
 
 BOOKING_DEV_PAYMENTS = DEBUG

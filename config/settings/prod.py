@@ -23,3 +23,18 @@ if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
     raise ImproperlyConfigured("Production needs FIELD_ENCRYPTION_KEYS (Fernet keys for ID numbers at rest).")
 if not REDIS_URL:
     raise ImproperlyConfigured("Production needs REDIS_URL (cache for rate limits, Celery broker).")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
+    # The no-double-booking exclusion constraints and the append-only ledger triggers exist only there.
+    raise ImproperlyConfigured("Production needs PostgreSQL (DATABASE_URL=postgres://...).")
+if not env.str("TRUSTED_PROXY_COUNT", default=""):
+    # Behind the TLS proxy every client would share the proxy's address: one client's failed logins
+    # would rate-limit everybody. Say how many proxies append to X-Forwarded-For (0 if none).
+    raise ImproperlyConfigured("Production needs TRUSTED_PROXY_COUNT (proxies in front of the app).")
+if AWS_STORAGE_BUCKET_NAME and AWS_PRIVATE_STORAGE_BUCKET_NAME == AWS_STORAGE_BUCKET_NAME:  # noqa: F405
+    # One wrong bucket policy would publish every KTP: private files get a bucket of their own.
+    raise ImproperlyConfigured("Production needs AWS_PRIVATE_STORAGE_BUCKET_NAME, a bucket apart from the public one.")
+if not FIELD_FINGERPRINT_KEY:  # noqa: F405
+    raise ImproperlyConfigured("Production needs FIELD_FINGERPRINT_KEY (keyed hashes of ID numbers; never rotated).")
+
+# The demo "pay" button never exists in production, whatever DEBUG said in the environment.
+BOOKING_DEV_PAYMENTS = False

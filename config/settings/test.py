@@ -20,6 +20,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FIELD_ENCRYPTION_KEYS = ["dGVzdC1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMtISE="]
+FIELD_FINGERPRINT_KEY = "test-only-fingerprint-key"
 LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
 # Off by default in tests (many inspect the view's context); tests/companions/test_page_cache.py turns it on.
 COMPANION_PAGE_CACHE_SECONDS = 0

@@ -161,3 +161,18 @@ def test_email_is_unique_regardless_of_case(client, customer):
     # allauth prevents enumeration: same answer as a new sign-up, but no second account.
     assert response.status_code == 302
     assert User.objects.filter(email__iexact=customer.email).count() == 1
+
+
+def test_the_purge_erases_stale_sign_ups_only():
+    from datetime import timedelta
+
+    from accounts.services import purge_unverified_accounts
+    from tests.factories import UserFactory
+
+    old = timezone.now() - timedelta(days=30)
+    signup = UserFactory(verified_email=False, date_joined=old)
+    EmailAddress.objects.create(user=signup, email=signup.email, verified=False, primary=True)
+    made_by_staff = UserFactory(verified_email=False, date_joined=old)  # no email address row at all
+    assert purge_unverified_accounts() == 1
+    assert not User.objects.filter(pk=signup.pk).exists()
+    assert User.objects.filter(pk=made_by_staff.pk).exists()

@@ -73,3 +73,21 @@ def test_only_staff_with_two_factor_reach_the_admin(client, customer, disputed):
     assert resolve(client, disputed, decision="full_refund").status_code in (302, 403)
     disputed.refresh_from_db()
     assert disputed.status == BookingStatus.DISPUTED
+
+
+def test_a_dispute_cannot_be_opened_before_the_start():
+    from bookings.errors import TransitionNotAllowed
+
+    customer, profile = new_customer(), make_companion()
+    booking = request(customer, profile)
+    services.booking_accept(booking_id=booking.pk, actor=profile.user, now=NOW + timedelta(minutes=5))
+    services.booking_mark_paid(booking_id=booking.pk, now=NOW + timedelta(minutes=10))
+    with pytest.raises(TransitionNotAllowed):
+        services.booking_dispute(
+            booking_id=booking.pk,
+            actor=customer,
+            reason="I changed my mind about it.",
+            now=booking.start - timedelta(hours=1),
+        )
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED

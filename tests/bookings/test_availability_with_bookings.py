@@ -52,7 +52,7 @@ def _confirmed(profile):
 def _disputed(profile):
     booking = _confirmed(profile)
     return services.booking_dispute(
-        booking_id=booking.pk, actor=booking.customer, reason="Pembayaran ganda, mohon dicek.", now=NOW + HOUR
+        booking_id=booking.pk, actor=booking.customer, reason="Pembayaran ganda, mohon dicek.", now=booking.start + HOUR
     )
 
 
