@@ -14,6 +14,7 @@ from accounts.models import User
 from bookings.models import Booking, BookingEvent, BookingStatus, CalendarFeed
 from bookings.services import holding_q
 from companions.models import CompanionProfile
+from core.decorators import is_trusted_staff
 
 # Statuses after which nothing more happens to a booking (besides a dispute on a completed one).
 CLOSED_STATUSES = (
@@ -52,7 +53,7 @@ def booking_for_user(reference: str, user: User) -> Booking | None:
     bookings = _base().prefetch_related(
         Prefetch("events", queryset=BookingEvent.objects.select_related("actor").order_by("created_at", "id"))
     )
-    if not user.is_staff:
+    if not is_trusted_staff(user):
         bookings = bookings.filter(Q(customer=user) | Q(companion__user=user))
     return bookings.filter(reference=reference).first()
 

@@ -30,6 +30,7 @@ from companions.models import (
     TimeOff,
     WeeklyHours,
 )
+from core.decorators import is_trusted_staff
 from core.i18n import IndonesianTimeZone
 
 
@@ -351,6 +352,6 @@ def public_profile(slug: str, *, viewer) -> CompanionProfile | None:
         return None
     if profile.is_listed and profile.user.is_active:
         return profile
-    if viewer.is_authenticated and (viewer.pk == profile.user_id or viewer.is_staff):
+    if viewer.is_authenticated and (viewer.pk == profile.user_id or is_trusted_staff(viewer)):
         return profile
     return None

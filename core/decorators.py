@@ -21,3 +21,17 @@ def role_required(role: str):
         return wrapper
 
     return decorator
+
+
+def is_trusted_staff(user) -> bool:
+    """Staff who may see other people's data outside the admin: active, staff, and signed in with
+    two-factor login (the same bar as the admin itself)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import is_mfa_enabled
+
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and is_mfa_enabled(user, [Authenticator.Type.TOTP])
+    )

@@ -91,3 +91,11 @@ def test_a_dispute_cannot_be_opened_before_the_start():
         )
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED
+
+
+def test_staff_without_two_factor_login_cannot_read_bookings(client, staff_without_mfa, staff, disputed):
+    url = reverse("bookings:detail", args=[disputed.reference])
+    client.force_login(staff_without_mfa)
+    assert client.get(url).status_code == 404
+    client.force_login(staff)
+    assert client.get(url).status_code == 200
