@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/signup/", SignupView.as_view(), name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("", include("companions.urls")),
+    path("", include("payments.urls")),
     path("", include("bookings.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

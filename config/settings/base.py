@@ -294,6 +294,11 @@ BOOKING_LOCKS = True
 # Until the payments issue: a "pay" button that marks a booking paid. Only where DEBUG is on.
 BOOKING_DEV_PAYMENTS = DEBUG
 
+# --- Payments (Midtrans) -----------------------------------------------------------------------------
+# Server key: signs notifications and authenticates API calls. Empty: every notification is refused.
+MIDTRANS_SERVER_KEY = env.str("MIDTRANS_SERVER_KEY", default="")
+MIDTRANS_IS_PRODUCTION = env.bool("MIDTRANS_IS_PRODUCTION", default=False)
+
 # Encryption at rest for ID numbers (core/crypto.py): comma-separated Fernet keys, newest first.
 # Unset in dev/test: derived from SECRET_KEY. Production refuses to start without them.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])

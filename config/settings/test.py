@@ -25,3 +25,4 @@ LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
 # Off by default in tests (many inspect the view's context); tests/companions/test_page_cache.py turns it on.
 COMPANION_PAGE_CACHE_SECONDS = 0
 BOOKING_DEV_PAYMENTS = True
+MIDTRANS_SERVER_KEY = "test-only-midtrans-server-key"

@@ -1,0 +1,164 @@
+"""The Midtrans notification webhook: signed JSON in, applied once, everything recorded."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from bookings import services as booking_services
+from bookings.models import BookingStatus
+from payments import ledger, services
+from payments.midtrans_rules import signature
+from payments.models import Entry, Payment, PaymentNotification
+from tests.bookings.helpers import make_companion, new_customer
+
+pytestmark = pytest.mark.django_db
+URL = "/webhooks/midtrans/"
+Verdict = PaymentNotification.Verdict
+
+
+@pytest.fixture
+def payment():
+    """An accepted booking (real clock) with one payment attempt."""
+    from companions import selectors
+
+    profile = make_companion(min_notice_minutes=180)
+    now = timezone.now()
+    start = selectors.free_start_times(profile, start=now + timedelta(days=1), end=now + timedelta(days=8), hours=2)[0]
+    customer = new_customer()
+    booking = booking_services.booking_request(
+        customer=customer,
+        profile=profile,
+        start=start,
+        hours=2,
+        activity=profile.activities.first(),
+        meeting_place="Kopi Tuku, Grand Indonesia",
+    )
+    booking_services.booking_accept(booking_id=booking.pk, actor=profile.user)
+    return services.payment_create(booking=booking)
+
+
+def notification(payment, status="settlement", *, amount=None, status_code="200", fraud="accept", **extra):
+    body = {
+        "order_id": payment.order_id,
+        "status_code": status_code,
+        "gross_amount": f"{payment.amount if amount is None else amount}.00",
+        "transaction_status": status,
+        "fraud_status": fraud,
+        "payment_type": "bank_transfer",
+        "transaction_id": "0f1e2d3c-aaaa-bbbb-cccc-000000000001",
+        **extra,
+    }
+    body.setdefault(
+        "signature_key",
+        signature(
+            order_id=body["order_id"],
+            status_code=body["status_code"],
+            gross_amount=body["gross_amount"],
+            server_key=settings.MIDTRANS_SERVER_KEY,
+        ),
+    )
+    return body
+
+
+def post(client, body):
+    return client.post(URL, data=json.dumps(body), content_type="application/json")
+
+
+def state(payment):
+    payment.refresh_from_db()
+    payment.booking.refresh_from_db()
+    return payment.status, payment.booking.status, Entry.objects.count()
+
+
+def test_a_settlement_confirms_the_booking_and_moves_the_money_into_escrow(client, payment):
+    response = post(client, notification(payment))
+    assert response.status_code == 200 and response.json()["verdict"] == Verdict.APPLIED
+    assert state(payment)[:2] == (Payment.Status.PAID, BookingStatus.CONFIRMED)
+    assert ledger.balance(ledger.escrow_account(payment.booking_id)) == payment.amount
+    assert ledger.balance(ledger.PROVIDER_CLEARING) == payment.amount
+    assert ledger.unbalanced_journals() == []
+
+
+def test_the_same_settlement_five_times_is_applied_once(client, payment):
+    verdicts = [post(client, notification(payment)).json()["verdict"] for _ in range(5)]
+    assert verdicts == [Verdict.APPLIED] + [Verdict.DUPLICATE] * 4
+    assert Entry.objects.count() == 2
+    assert ledger.balance(ledger.escrow_account(payment.booking_id)) == payment.amount
+    assert PaymentNotification.objects.count() == 5  # every one kept, raw
+
+
+def test_pending_after_settlement_is_stale_and_changes_nothing(client, payment):
+    post(client, notification(payment))
+    before = state(payment)
+    response = post(client, notification(payment, "pending", status_code="201"))
+    assert response.json()["verdict"] == Verdict.STALE
+    assert state(payment) == before
+
+
+def test_a_forged_signature_is_refused_recorded_and_changes_nothing(client, payment):
+    before = state(payment)
+    response = post(client, notification(payment, signature_key="0" * 128))
+    assert response.status_code == 403
+    assert state(payment) == before
+    assert PaymentNotification.objects.get().verdict == Verdict.FORGED
+
+
+def test_a_wrong_amount_is_recorded_and_nothing_is_paid(client, payment):
+    before = state(payment)
+    response = post(client, notification(payment, amount=payment.amount - 1))
+    assert response.status_code == 200 and response.json()["verdict"] == Verdict.AMOUNT_MISMATCH
+    assert state(payment) == before
+
+
+def test_an_unknown_order_is_recorded(client, payment):
+    body = notification(payment)
+    body["order_id"] = "KMP-UNKNOWN-1"
+    body["signature_key"] = signature(
+        order_id=body["order_id"],
+        status_code="200",
+        gross_amount=body["gross_amount"],
+        server_key=settings.MIDTRANS_SERVER_KEY,
+    )
+    assert post(client, body).json()["verdict"] == Verdict.UNKNOWN_ORDER
+    assert PaymentNotification.objects.get().payment is None
+
+
+def test_a_card_held_for_review_is_not_paid_until_accepted(client, payment):
+    assert post(client, notification(payment, "capture", fraud="challenge")).json()["verdict"] == Verdict.APPLIED
+    assert state(payment)[:2] == (Payment.Status.CHALLENGE, BookingStatus.AWAITING_PAYMENT)
+    assert post(client, notification(payment, "capture", fraud="accept")).json()["verdict"] == Verdict.APPLIED
+    assert state(payment)[:2] == (Payment.Status.PAID, BookingStatus.CONFIRMED)
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"order_id": 5}'])
+def test_malformed_bodies_get_4xx_and_change_nothing(client, payment, body):
+    before = state(payment)
+    response = client.post(URL, data=body, content_type="application/json")
+    assert response.status_code in (400, 403)
+    assert state(payment) == before
+
+
+def test_only_post_and_no_redirect(client):
+    assert client.get(URL).status_code == 405
+    # Without the slash too, answered directly (Midtrans does not follow redirects).
+    assert client.post(URL.rstrip("/"), data="{}", content_type="application/json").status_code == 403
+
+
+def test_a_payment_after_the_booking_expired_is_recorded_and_flagged_for_refund(payment):
+    booking = payment.booking
+    booking.refresh_from_db()
+    late = booking.payment_deadline + timedelta(minutes=2)
+    booking_services.bookings_sweep(now=late)
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.EXPIRED
+    body = notification(payment)
+    result = services.payment_apply_notification(payload=body, raw_body=json.dumps(body), now=late)
+    assert result.verdict == Verdict.APPLIED
+    payment.refresh_from_db()
+    booking.refresh_from_db()
+    assert payment.status == Payment.Status.PAID and payment.needs_refund is True
+    assert booking.status == BookingStatus.EXPIRED
+    assert ledger.balance(ledger.escrow_account(booking.pk)) == payment.amount  # the money is not lost
