@@ -596,9 +596,12 @@ def booking_apply_deadline(*, booking_id: int, now: datetime | None = None) -> b
 
 def calendar_feed_create(*, profile: CompanionProfile) -> CalendarFeed:
     """A new secret feed URL; an existing one is replaced (the old URL stops working)."""
-    feed, _created = CalendarFeed.objects.update_or_create(
-        profile=profile, defaults={"token": secrets.token_urlsafe(32), "created_at": timezone.now()}
-    )
+    with transaction.atomic():
+        # Locked: two clicks at once must not race to insert the one feed a profile may have.
+        CompanionProfile.objects.select_for_update().filter(pk=profile.pk).first()
+        feed, _created = CalendarFeed.objects.update_or_create(
+            profile=profile, defaults={"token": secrets.token_urlsafe(32), "created_at": timezone.now()}
+        )
     return feed
 
 
