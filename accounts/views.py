@@ -24,10 +24,11 @@ class SignupView(AllauthSignupView):
 
 
 def _identity_locked(user) -> bool:
-    """A companion's name and date of birth were checked against their KTP once a verification is
-    pending or approved (companions.services.identity_locked)."""
+    """A companion's name and date of birth were checked against their KTP (see the service)."""
+    from companions.services import identity_locked
+
     profile = getattr(user, "companion_profile", None) if user.is_companion else None
-    return profile is not None and profile.verification_status in ("pending", "approved")
+    return profile is not None and identity_locked(profile)
 
 
 @never_cache

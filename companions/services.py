@@ -257,6 +257,19 @@ def photo_set_cover(*, profile: CompanionProfile, photo_id: int) -> None:
 
 
 @transaction.atomic
+def photo_move(*, profile: CompanionProfile, photo_id: int, up: bool) -> None:
+    """One step earlier or later in the gallery; at either end nothing changes."""
+    ordered = list(profile.photos.select_for_update().order_by("position", "id").values_list("pk", flat=True))
+    if photo_id not in ordered:
+        raise PhotoRejected(_("That photo does not exist."))
+    index = ordered.index(photo_id)
+    target = index - 1 if up else index + 1
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+        photo_reorder(profile=profile, ordered_ids=ordered)
+
+
+@transaction.atomic
 def photo_reorder(*, profile: CompanionProfile, ordered_ids: Sequence[int]) -> None:
     photos = {photo.pk: photo for photo in profile.photos.select_for_update()}
     if sorted(ordered_ids) != sorted(photos):

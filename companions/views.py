@@ -320,12 +320,7 @@ def photo_cover(request: HttpRequest, profile, photo_id: int) -> HttpResponse:
 @companion_required
 def photo_move(request: HttpRequest, profile, photo_id: int) -> HttpResponse:
     photo = _own_photo(profile, photo_id)
-    ordered = list(profile.photos.order_by("position", "id").values_list("pk", flat=True))
-    index = ordered.index(photo.pk)
-    target = index - 1 if request.POST.get("direction") == "up" else index + 1
-    if 0 <= target < len(ordered):
-        ordered[index], ordered[target] = ordered[target], ordered[index]
-        services.photo_reorder(profile=profile, ordered_ids=ordered)
+    services.photo_move(profile=profile, photo_id=photo.pk, up=request.POST.get("direction") == "up")
     return redirect("companions:photos")
 
 

@@ -216,3 +216,18 @@ def test_a_sunday_night_range_wraps_into_monday():
     assert list(
         WeeklyHours.objects.filter(profile=profile).values_list("weekday", "start_minute", "length_minutes")
     ) == [(6, 1320, 240)]
+
+
+def test_moving_a_photo_swaps_it_with_its_neighbour_and_stops_at_the_ends():
+    profile = services.profile_get_or_create(user=CompanionFactory())
+    first, second, third = (services.photo_add(profile=profile, upload=jpeg()) for _ in range(3))
+
+    def order():
+        return list(profile.photos.order_by("position").values_list("pk", flat=True))
+
+    services.photo_move(profile=profile, photo_id=third.pk, up=True)
+    assert order() == [first.pk, third.pk, second.pk]
+    services.photo_move(profile=profile, photo_id=first.pk, up=True)  # already first
+    assert order() == [first.pk, third.pk, second.pk]
+    services.photo_move(profile=profile, photo_id=first.pk, up=False)
+    assert order() == [third.pk, first.pk, second.pk]
