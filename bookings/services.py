@@ -9,6 +9,7 @@ BookingEvent and the notifications in the same transaction, and invalidates cach
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -32,6 +33,7 @@ from companions import page_cache
 from companions import selectors as companion_selectors
 from companions.models import Activity, CompanionProfile
 from notifications.services import notification_record
+from payments import settlement as payment_settlement
 
 RESPONSE_WINDOW = timedelta(hours=12)
 RESPONSE_BEFORE_START = timedelta(hours=2)
@@ -362,8 +364,8 @@ def booking_withdraw(*, booking_id: int, actor: User, reason: str = "", now: dat
 
 
 def booking_mark_paid(*, booking_id: int, now: datetime | None = None) -> Booking:
-    """Payment received for an accepted booking. The payments issue calls this from its verified
-    webhook; until then the dev-only "pay" button does (settings.BOOKING_DEV_PAYMENTS)."""
+    """Payment received for an accepted booking: called only by payments, once Midtrans (webhook or
+    status API) says the money settled."""
     now = now or timezone.now()
 
     def check(booking: Booking) -> None:
@@ -382,6 +384,44 @@ def booking_mark_paid(*, booking_id: int, now: datetime | None = None) -> Bookin
         event="booking_confirmed",
         recipients=lambda booking: [booking.customer, booking.companion.user],
     )
+
+
+def booking_rehold(*, booking_id: int, now: datetime | None = None) -> bool:
+    """A payment settled after the booking expired: the booking is confirmed after all if its slot
+    is still free (no other booking holds the companion's or the customer's time, no time off, not
+    started yet). False (nothing changed) otherwise: the payments flow then refunds the money."""
+    now = now or timezone.now()
+    booking = Booking.objects.select_related("companion__city", "companion__user").get(pk=booking_id)
+    if booking.status != BookingStatus.EXPIRED or booking.start <= now:
+        return False
+    try:
+        with transaction.atomic():
+            _lock(profile_id=booking.companion_id, customer_id=booking.customer_id)
+            others = Booking.objects.exclude(pk=booking.pk).filter(holding_q(now))
+            companion_busy = others.filter(
+                companion_id=booking.companion_id, start__lt=booking.hold_until, hold_until__gt=booking.start
+            )
+            customer_busy = others.filter(customer_id=booking.customer_id, start__lt=booking.end, end__gt=booking.start)
+            zone = ZoneInfo(booking.companion.time_zone)
+            time_off = booking.companion.time_off.filter(
+                start_date__lte=booking.end.astimezone(zone).date(),
+                end_date__gte=booking.start.astimezone(zone).date(),
+            )
+            if companion_busy.exists() or customer_busy.exists() or time_off.exists():
+                return False
+            _move(
+                booking_id,
+                to=BookingStatus.CONFIRMED,
+                actor=None,
+                now=now,
+                reason="paid after the deadline; the time was still free",
+                fields=lambda booking: {"paid_at": now, "closed_at": None},
+                event="booking_confirmed",
+                recipients=lambda booking: [booking.customer, booking.companion.user],
+            )
+    except IntegrityError:
+        return False  # the exclusion constraint: someone holds the time after all
+    return True
 
 
 def cancellation_preview(booking: Booking, *, by: str, now: datetime | None = None) -> policy.Settlement:
@@ -434,6 +474,7 @@ def booking_cancel(*, booking_id: int, actor: User, reason: str = "", now: datet
             booking_id, to=BookingStatus.CANCELLED, actor=actor, reason=reason, now=now, check=check, fields=fields
         )
         if changed:
+            payment_settlement.booking_settle(booking=booking, kind=payment_settlement.CANCELLED)
             _notify(
                 booking, "booking_cancelled", [booking.customer, booking.companion.user], refund=booking.refund_amount
             )
@@ -505,6 +546,7 @@ def booking_resolve(
             fields=fields,
         )
         if changed:
+            payment_settlement.booking_settle(booking=booking, kind=payment_settlement.RESOLVED)
             _notify(booking, "booking_resolved", [booking.customer, booking.companion.user], decision=decision)
     return booking
 
@@ -560,6 +602,8 @@ def _apply_deadline(booking_id: int, *, now: datetime) -> bool:
         except TransitionNotAllowed:
             return False  # it moved on (accepted, paid, disputed) since we looked: nothing to do
         if changed:
+            if to == BookingStatus.COMPLETED:  # escrow released: earnings to the companion
+                payment_settlement.booking_settle(booking=booking, kind=payment_settlement.COMPLETED)
             _notify(booking, event, [booking.customer, booking.companion.user])
     return changed
 

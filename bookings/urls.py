@@ -13,7 +13,6 @@ urlpatterns = [
     path("bookings/<str:reference>/withdraw/", views.withdraw, name="withdraw"),
     path("bookings/<str:reference>/cancel/", views.cancel, name="cancel"),
     path("bookings/<str:reference>/dispute/", views.dispute, name="dispute"),
-    path("bookings/<str:reference>/pay/", views.pay, name="pay"),
     path("companion/requests/", views.requests_inbox, name="requests"),
     path("companion/calendar/", views.calendar, name="calendar"),
     path("companion/calendar/feed/", views.calendar_feed, name="calendar_feed"),

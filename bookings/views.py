@@ -350,7 +350,7 @@ def _detail_context(request: HttpRequest, booking: Booking) -> dict:
         "urgent": status == BookingStatus.REQUESTED and booking.response_deadline - now < URGENT_ANSWER,
         "can_accept": role == "companion" and status == BookingStatus.REQUESTED,
         "can_withdraw": role == "customer" and status in (BookingStatus.REQUESTED, BookingStatus.AWAITING_PAYMENT),
-        "can_pay": role == "customer" and status == BookingStatus.AWAITING_PAYMENT and settings.BOOKING_DEV_PAYMENTS,
+        "can_pay": role == "customer" and status == BookingStatus.AWAITING_PAYMENT,
         "can_cancel": can_cancel and now < booking.start,
         "can_dispute": can_dispute,
         "is_active": status in (BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.DISPUTED),
@@ -434,19 +434,6 @@ def decline(request: HttpRequest, reference: str) -> HttpResponse:
 def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _party_booking_or_404(request, reference)
     return _act(request, booking, services.booking_withdraw, _("Request withdrawn."), actor=request.user)
-
-
-@require_POST
-@login_required
-def pay(request: HttpRequest, reference: str) -> HttpResponse:
-    """Demo payment while the payments issue is pending: only with settings.BOOKING_DEV_PAYMENTS."""
-    if not settings.BOOKING_DEV_PAYMENTS:
-        raise Http404
-    booking = _party_booking_or_404(request, reference)
-    if booking.customer_id != request.user.pk:
-        messages.error(request, _("Only the customer can pay for this booking."))
-        return _back(request, booking)
-    return _act(request, booking, services.booking_mark_paid, _("Payment received. Your booking is confirmed!"))
 
 
 def _cancelled_by(booking: Booking, user) -> str:

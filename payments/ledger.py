@@ -4,7 +4,9 @@ to zero; balances are sums over entries, never stored numbers. Posting is idempo
 Standard journals (T = booking total, E = companion earnings):
   payment settled      Dr provider_clearing T       Cr escrow:booking T
   booking completed    Dr escrow:booking T          Cr companion_payable E, Cr platform_revenue T − E
-  refund (by gateway)  Dr escrow:booking R          Cr provider_clearing R
+  booking cancelled    Dr escrow:booking T          Cr refunds_payable R, Cr companion_payable E',
+   or resolved                                      Cr platform_revenue T − R − E'
+  refund sent          Dr refunds_payable R         Cr provider_clearing R (gateway) or Cr bank R (manual)
   payout paid          Dr companion_payable P       Cr bank P
 """
 
@@ -50,7 +52,12 @@ def _kind_of(key: str) -> str:
 
 
 def _account(key: str) -> LedgerAccount:
-    account, _created = LedgerAccount.objects.get_or_create(key=key, defaults={"kind": _kind_of(key)})
+    defaults = {"kind": _kind_of(key)}
+    if key.startswith("escrow:booking:"):
+        defaults["booking_id"] = int(key.rsplit(":", 1)[1])
+    elif key.startswith("companion_payable:"):
+        defaults["profile_id"] = int(key.rsplit(":", 1)[1])
+    account, _created = LedgerAccount.objects.get_or_create(key=key, defaults=defaults)
     return account
 
 

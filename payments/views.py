@@ -1,28 +1,51 @@
 import json
 import logging
 
+import requests
+from allauth.core import ratelimit
 from django.conf import settings
-from django.db import OperationalError
-from django.http import HttpRequest, JsonResponse
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.db import OperationalError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from payments import services
+from bookings import selectors as booking_selectors
+from bookings.models import Booking, BookingStatus
+from companions.views import companion_required
+from payments import selectors, services
+from payments.errors import PaymentError
+from payments.forms import BankDetailsForm, PayoutRequestForm
+from payments.gateways import GatewayError, get_gateway
 from payments.midtrans_rules import verify_signature
+from payments.models import BankAccount, Payment, Refund, SimulatorTransaction
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# The status page asks the provider itself at most this often per payment (the webhook is the norm).
+STATUS_CHECK_INTERVAL_SECONDS = 30
 
 
 @csrf_exempt  # signed by Midtrans instead (signature_key); never a browser form
 @require_POST
 def midtrans_notification(request: HttpRequest) -> JsonResponse:
     """Midtrans' HTTP notification. Answers fast: 200 for anything recorded (including what we
-    ignore), 403 for a bad signature, 400 for a body that is not a notification, 503 when the
-    database is busy so Midtrans retries (it retries 5xx up to five times)."""
+    ignore), 403 for a bad signature, 400 for a body that is not a notification, 429 past the rate
+    limit, 503 when the database is busy so Midtrans retries (it retries 5xx up to five times)."""
+    if not ratelimit.consume(request, action="midtrans_webhook"):
+        return JsonResponse({"status": "error", "reason": "rate limited"}, status=429)
     if len(request.body) > MAX_BODY_BYTES:
         return JsonResponse({"status": "error", "reason": "too large"}, status=413)
+    if request.content_type != "application/json":
+        return JsonResponse({"status": "error", "reason": "JSON only"}, status=415)
     raw_body = request.body.decode("utf-8", errors="replace")
     try:
         payload = json.loads(raw_body)
@@ -37,6 +60,230 @@ def midtrans_notification(request: HttpRequest) -> JsonResponse:
     try:
         notification = services.payment_apply_notification(payload=payload, raw_body=raw_body)
     except OperationalError:
-        logger.warning("midtrans notification for %s deferred: database busy", payload.get("order_id"))
+        logger.warning("midtrans notification for %s deferred: database busy", str(payload.get("order_id"))[:64])
         return JsonResponse({"status": "retry"}, status=503)
     return JsonResponse({"status": "ok", "verdict": notification.verdict})
+
+
+# --- Customer pages ------------------------------------------------------------------------------------------
+
+
+def _customer_booking_or_404(request: HttpRequest, reference: str) -> Booking:
+    """The booking's own customer only: payment details are theirs (404 for everybody else)."""
+    booking = booking_selectors.booking_for_user(reference, request.user)
+    if booking is None or booking.customer_id != request.user.pk:
+        raise Http404
+    return booking
+
+
+@require_POST
+@login_required
+def checkout(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _customer_booking_or_404(request, reference)
+    finish_url = request.build_absolute_uri(reverse("payments:status", args=[booking.reference]))
+    try:
+        payment = services.payment_checkout(booking_id=booking.pk, actor=request.user, finish_url=finish_url)
+    except PaymentError as problem:
+        messages.error(request, problem.message)
+        return redirect("bookings:detail", reference=booking.reference)
+    return HttpResponseRedirect(payment.redirect_url)
+
+
+def _status_context(booking: Booking) -> dict:
+    payment = selectors.latest_payment(booking)
+    refunds = list(selectors.booking_refunds(booking))
+    waiting = (
+        booking.status == BookingStatus.AWAITING_PAYMENT
+        and payment is not None
+        and payment.status in (Payment.Status.CREATED, Payment.Status.PENDING, Payment.Status.CHALLENGE)
+    )
+    return {
+        "booking": booking,
+        "payment": payment,
+        "refunds": refunds,
+        "waiting": waiting,
+        "confirmed": booking.status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED),
+        "can_pay_again": booking.status == BookingStatus.AWAITING_PAYMENT
+        and (payment is None or payment.status == Payment.Status.FAILED),
+        "receipt": selectors.confirming_payment(booking),
+    }
+
+
+def _maybe_ask_provider(payment: Payment | None) -> None:
+    """The customer is looking at the status: if the webhook is late, ask the provider ourselves
+    (through the task queue, at most every 30 s per payment)."""
+    if payment is None or not payment.is_open:
+        return
+    if timezone.now() - payment.created_at < timezone.timedelta(seconds=STATUS_CHECK_INTERVAL_SECONDS):
+        return
+    if cache.add(f"payments:status-check:{payment.pk}", 1, STATUS_CHECK_INTERVAL_SECONDS):
+        from payments.tasks import check_payment_task
+
+        payment_id = payment.pk
+        transaction.on_commit(lambda: check_payment_task.delay(payment_id))
+
+
+@login_required
+@never_cache
+@require_GET
+def status(request: HttpRequest, reference: str) -> HttpResponse:
+    """Where Snap sends the customer back. Says only what we know from Midtrans itself (webhook or
+    status API), never what the browser's redirect claims, and refreshes itself while waiting."""
+    booking = _customer_booking_or_404(request, reference)
+    context = _status_context(booking)
+    _maybe_ask_provider(context["payment"])
+    if request.htmx:
+        return render(request, "payments/status.html#state", context)
+    return render(request, "payments/status.html", context)
+
+
+@login_required
+@never_cache
+@require_GET
+def receipt(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _customer_booking_or_404(request, reference)
+    payment = selectors.confirming_payment(booking)
+    if payment is None:
+        raise Http404
+    return render(
+        request,
+        "payments/receipt.html",
+        {
+            "booking": booking,
+            "payment": payment,
+            "refunds": [refund for refund in selectors.booking_refunds(booking) if refund.is_done],
+        },
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def refund_bank_details(request: HttpRequest, reference: str, refund_id: int) -> HttpResponse:
+    booking = _customer_booking_or_404(request, reference)
+    refund = Refund.objects.filter(pk=refund_id, booking=booking).first()
+    if refund is None:
+        raise Http404
+    form = BankDetailsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.refund_submit_bank_details(refund_id=refund.pk, actor=request.user, **form.cleaned_data)
+        except PaymentError as problem:
+            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+        else:
+            messages.success(request, _("Thank you. We will transfer your refund within 3 working days."))
+            return redirect("payments:status", reference=booking.reference)
+    return render(request, "payments/refund_bank_details.html", {"booking": booking, "refund": refund, "form": form})
+
+
+# --- The dev payment simulator ---------------------------------------------------------------------------------
+
+
+def _simulator_or_404(request: HttpRequest, order_id: str) -> tuple[SimulatorTransaction, Payment]:
+    if settings.PAYMENT_GATEWAY != "simulator":
+        raise Http404
+    record = SimulatorTransaction.objects.filter(order_id=order_id).first()
+    payment = Payment.objects.select_related("booking__companion").filter(order_id=order_id).first()
+    if record is None or payment is None or payment.booking.customer_id != request.user.pk:
+        raise Http404
+    return record, payment
+
+
+def _deliver(request: HttpRequest, notification: dict) -> int | None:
+    """Posts the notification to our webhook over HTTP, as Midtrans would. None if it did not arrive."""
+    url = request.build_absolute_uri(reverse("payments:midtrans_notification"))
+    try:
+        return requests.post(url, json=notification, timeout=(2, 15), allow_redirects=False).status_code
+    except requests.RequestException as error:
+        logger.warning("simulator could not deliver the notification: %s", error)
+        return None
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def simulator(request: HttpRequest, order_id: str) -> HttpResponse:
+    """Plays the Midtrans checkout page on `make run` (PAYMENT_GATEWAY=simulator only)."""
+    record, payment = _simulator_or_404(request, order_id)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action not in ("pay_qris", "pay_va", "pay_silently", "pending_va", "fail", "expire"):
+            messages.error(request, _("Choose one of the buttons."))
+            return redirect("payments:simulator", order_id=order_id)
+        try:
+            notification = get_gateway().act(order_id, action)
+        except GatewayError as problem:
+            messages.error(request, str(problem))
+            return redirect("payments:status", reference=payment.booking.reference)
+        if action == "pay_silently":
+            messages.info(request, _("Simulator: paid, and the notification was lost on purpose."))
+        else:
+            delivered = _deliver(request, notification)
+            if delivered != 200:
+                messages.warning(
+                    request, _("Simulator: the notification did not arrive; the status check will find it.")
+                )
+        if action == "pending_va":
+            return redirect("payments:simulator", order_id=order_id)
+        return HttpResponseRedirect(record.finish_url or reverse("payments:status", args=[payment.booking.reference]))
+    return render(
+        request,
+        "payments/simulator.html",
+        {
+            "record": record,
+            "payment": payment,
+            "booking": payment.booking,
+            "expired": record.expires_at <= timezone.now(),
+        },
+    )
+
+
+# --- Companion earnings ----------------------------------------------------------------------------------------
+
+
+@companion_required
+@require_http_methods(["GET", "POST"])
+def earnings(request: HttpRequest, profile) -> HttpResponse:
+    account = BankAccount.objects.filter(profile=profile).first()
+    bank_form = BankDetailsForm(
+        prefix="bank", initial={"bank": account.bank, "holder_name": account.holder_name} if account else None
+    )
+    payout_form = PayoutRequestForm(prefix="payout")
+    editing_bank = account is None
+    if request.method == "POST":
+        if "bank-bank" in request.POST:
+            bank_form = BankDetailsForm(request.POST, prefix="bank")
+            editing_bank = True
+            if bank_form.is_valid():
+                try:
+                    services.bank_account_save(profile=profile, **bank_form.cleaned_data)
+                except PaymentError as problem:
+                    bank_form.add_error(problem.field if problem.field in bank_form.fields else None, problem.message)
+                else:
+                    messages.success(request, _("Bank account saved. New payouts go there."))
+                    return redirect("payments:earnings")
+        else:
+            payout_form = PayoutRequestForm(request.POST, prefix="payout")
+            if payout_form.is_valid():
+                try:
+                    services.payout_request(profile=profile, amount=payout_form.cleaned_data["amount"])
+                except PaymentError as problem:
+                    payout_form.add_error("amount" if problem.field == "amount" else None, problem.message)
+                else:
+                    messages.success(request, _("Payout requested. We usually transfer within 2 working days."))
+                    return redirect("payments:earnings")
+    return render(
+        request,
+        "payments/earnings.html",
+        {
+            "profile": profile,
+            "balances": selectors.companion_balances(profile),
+            "lines": selectors.companion_earnings_lines(profile),
+            "payouts": selectors.companion_payouts(profile),
+            "account": account,
+            "bank_form": bank_form,
+            "payout_form": payout_form,
+            "editing_bank": editing_bank or request.GET.get("edit") == "bank",
+            "open_payout": any(p.status in ("requested", "approved") for p in selectors.companion_payouts(profile)),
+        },
+    )

@@ -1,4 +1,5 @@
 import os
+import re
 import time
 
 import pytest
@@ -57,3 +58,22 @@ requires_postgresql = pytest.mark.skipif(
     reason="needs PostgreSQL: set DATABASE_URL (CI does)",
 )
 requires_redis = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis: set REDIS_URL (CI does)")
+
+
+@pytest.fixture
+def webhook_over_http():
+    """The payment simulator posts its notifications to our webhook over HTTP, as Midtrans does. Under
+    the test client there is no server listening, so `responses` carries those requests (and only
+    those) to the webhook view through Django's test client: the real signed body, the real view."""
+    import responses
+    from django.test import Client
+
+    webhook = Client()
+
+    def deliver(request):
+        answer = webhook.post("/webhooks/midtrans/", data=request.body, content_type="application/json")
+        return answer.status_code, {"Content-Type": "application/json"}, answer.content
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(responses.POST, re.compile(r"http://testserver/webhooks/midtrans/?$"), callback=deliver)
+        yield mock

@@ -47,6 +47,7 @@ REQUIRED_VARIABLES = (
     "FIELD_ENCRYPTION_KEYS",
     "FIELD_FINGERPRINT_KEY",
     "TRUSTED_PROXY_COUNT",
+    "MIDTRANS_SERVER_KEY",
 )
 # Everything the settings read that could change the outcome of a production check.
 SETTINGS_VARIABLES = (
@@ -82,6 +83,7 @@ def production_environment(**overrides: str | None) -> dict[str, str]:
         FIELD_ENCRYPTION_KEYS="dGVzdC1vbmx5LWZlcm5ldC1rZXktMzItYnl0ZXMtISE=",
         FIELD_FINGERPRINT_KEY="test-only-fingerprint-key",
         TRUSTED_PROXY_COUNT="1",
+        MIDTRANS_SERVER_KEY="test-only-midtrans-server-key",
         PYTHONDONTWRITEBYTECODE="1",
     )
     for name, value in overrides.items():
@@ -150,7 +152,7 @@ def production_settings(**overrides: str | None) -> dict:
             "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
             "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER", "SECURE_REDIRECT_EXEMPT",
             "SECURE_CONTENT_TYPE_NOSNIFF", "X_FRAME_OPTIONS", "ACCOUNT_DEFAULT_HTTP_PROTOCOL",
-            "ALLOWED_HOSTS", "STORAGES", "BOOKING_DEV_PAYMENTS",
+            "ALLOWED_HOSTS", "STORAGES", "PAYMENT_GATEWAY",
         ]
         print(json.dumps({name: getattr(settings, name) for name in names}, default=str))
         """
@@ -211,4 +213,4 @@ def test_production_settings_ignore_the_development_switches():
 
     assert values["DEBUG"] is False
     assert values["ACCOUNT_DEFAULT_HTTP_PROTOCOL"] == "https"
-    assert values["BOOKING_DEV_PAYMENTS"] is False  # no "pay without paying" button in production
+    assert values["PAYMENT_GATEWAY"] == "midtrans"  # never the simulator in production

@@ -291,13 +291,25 @@ BOOKING_COMMISSION_BASIS_POINTS = env.int("BOOKING_COMMISSION_BASIS_POINTS", def
 BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
 # The service's row locks; tests switch them off to show that the exclusion constraint holds alone.
 BOOKING_LOCKS = True
-# Until the payments issue: a "pay" button that marks a booking paid. Only where DEBUG is on.
-BOOKING_DEV_PAYMENTS = DEBUG
 
 # --- Payments (Midtrans) -----------------------------------------------------------------------------
 # Server key: signs notifications and authenticates API calls. Empty: every notification is refused.
 MIDTRANS_SERVER_KEY = env.str("MIDTRANS_SERVER_KEY", default="")
 MIDTRANS_IS_PRODUCTION = env.bool("MIDTRANS_IS_PRODUCTION", default=False)
+# "midtrans" (real Snap and Core API) or "simulator" (a local checkout page, `make run`). Production
+# forces "midtrans".
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="simulator")
+# Only to point the client at another host (tests use a local fake); empty = Midtrans' own hosts.
+MIDTRANS_SNAP_BASE_URL = env.str("MIDTRANS_SNAP_BASE_URL", default="")
+MIDTRANS_API_BASE_URL = env.str("MIDTRANS_API_BASE_URL", default="")
+# midtransclient sets no timeout of its own: seconds to connect and to read an answer.
+MIDTRANS_CONNECT_TIMEOUT = env.float("MIDTRANS_CONNECT_TIMEOUT", default=3.05)
+MIDTRANS_READ_TIMEOUT = env.float("MIDTRANS_READ_TIMEOUT", default=10.0)
+# Notifications accepted per client address per minute on the webhook (Midtrans sends from a few hosts).
+PAYMENT_WEBHOOK_RATE_PER_MINUTE = env.int("PAYMENT_WEBHOOK_RATE_PER_MINUTE", default=600)
+ACCOUNT_RATE_LIMITS["midtrans_webhook"] = f"{PAYMENT_WEBHOOK_RATE_PER_MINUTE}/m/ip"
+# How payouts leave: "manual" (staff make the bank transfer and record its reference).
+PAYOUT_DISBURSEMENT = env.str("PAYOUT_DISBURSEMENT", default="manual")
 
 # Encryption at rest for ID numbers (core/crypto.py): comma-separated Fernet keys, newest first.
 # Unset in dev/test: derived from SECRET_KEY. Production refuses to start without them.
@@ -337,7 +349,9 @@ CONTENT_SECURITY_POLICY = {
 if AWS_STORAGE_BUCKET_NAME:
     # Photos come from the bucket (or its CDN); ID images from short-lived signed bucket URLs.
     _media_origin = (
-        f"https://{AWS_S3_CUSTOM_DOMAIN}" if AWS_S3_CUSTOM_DOMAIN else (AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com")
+        f"https://{AWS_S3_CUSTOM_DOMAIN}"
+        if AWS_S3_CUSTOM_DOMAIN
+        else (AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com")
     )
     _private_origin = AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com"
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += sorted({_media_origin, _private_origin})

@@ -13,4 +13,5 @@ if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
     FIELD_ENCRYPTION_KEYS = [derive_dev_key(SECRET_KEY)]
 FIELD_FINGERPRINT_KEY = FIELD_FINGERPRINT_KEY or "dev-only-fingerprint-key"  # noqa: F405
 
-BOOKING_DEV_PAYMENTS = DEBUG
+# The payment simulator signs its notifications with this key, the way Midtrans signs with yours.
+MIDTRANS_SERVER_KEY = MIDTRANS_SERVER_KEY or "dev-only-simulator-server-key"  # noqa: F405, S105

@@ -35,6 +35,7 @@ if AWS_STORAGE_BUCKET_NAME and AWS_PRIVATE_STORAGE_BUCKET_NAME == AWS_STORAGE_BU
     raise ImproperlyConfigured("Production needs AWS_PRIVATE_STORAGE_BUCKET_NAME, a bucket apart from the public one.")
 if not FIELD_FINGERPRINT_KEY:  # noqa: F405
     raise ImproperlyConfigured("Production needs FIELD_FINGERPRINT_KEY (keyed hashes of ID numbers; never rotated).")
-
-# The demo "pay" button never exists in production, whatever DEBUG said in the environment.
-BOOKING_DEV_PAYMENTS = False
+if not MIDTRANS_SERVER_KEY:  # noqa: F405
+    raise ImproperlyConfigured("Production needs MIDTRANS_SERVER_KEY (payments and notification signatures).")
+# The payment simulator never runs in production, whatever the environment says.
+PAYMENT_GATEWAY = "midtrans"

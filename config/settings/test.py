@@ -24,5 +24,5 @@ FIELD_FINGERPRINT_KEY = "test-only-fingerprint-key"
 LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
 # Off by default in tests (many inspect the view's context); tests/companions/test_page_cache.py turns it on.
 COMPANION_PAGE_CACHE_SECONDS = 0
-BOOKING_DEV_PAYMENTS = True
+PAYMENT_GATEWAY = "simulator"
 MIDTRANS_SERVER_KEY = "test-only-midtrans-server-key"

@@ -97,7 +97,7 @@ def customer_client(client, customer):
 # --- The flow ----------------------------------------------------------------------------------------
 
 
-def test_request_accept_pay_confirmed_through_the_pages(client, profile, customer):
+def test_request_accept_pay_confirmed_through_the_pages(client, profile, customer, webhook_over_http):
     start = free_starts(profile)[0]
     client.force_login(customer)
     page = client.get(new_url(profile, start))
@@ -127,7 +127,10 @@ def test_request_accept_pay_confirmed_through_the_pages(client, profile, custome
     assert booking.status == BookingStatus.AWAITING_PAYMENT
 
     client.force_login(customer)
-    assert client.post(reverse("bookings:pay", args=[booking.reference])).status_code == 302
+    checkout = client.post(reverse("payments:checkout", args=[booking.reference]))
+    assert checkout.status_code == 302 and "/payments/simulator/" in checkout["Location"]
+    paid = client.post(checkout["Location"], {"action": "pay_qris"})
+    assert paid["Location"].endswith(reverse("payments:status", args=[booking.reference]))
     detail = client.get(reverse("bookings:detail", args=[booking.reference]))
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED
@@ -368,18 +371,7 @@ def test_a_wrong_party_action_is_a_message_and_changes_nothing(client, customer,
     # The companion cannot pay for the customer either.
     services.booking_accept(booking_id=booking.pk, actor=profile.user)
     client.force_login(profile.user)
-    client.post(reverse("bookings:pay", args=[booking.reference]))
-    booking.refresh_from_db()
-    assert booking.status == BookingStatus.AWAITING_PAYMENT
-
-
-def test_dev_payment_is_404_when_disabled(client, customer, profile, settings):
-    booking = book(customer, profile, free_starts(profile)[0], status=BookingStatus.AWAITING_PAYMENT)
-    settings.BOOKING_DEV_PAYMENTS = False
-    client.force_login(customer)
-    assert client.post(reverse("bookings:pay", args=[booking.reference])).status_code == 404
-    detail = client.get(reverse("bookings:detail", args=[booking.reference]))
-    assert "Pay (demo" not in detail.content.decode()
+    assert client.post(reverse("payments:checkout", args=[booking.reference])).status_code == 404
     booking.refresh_from_db()
     assert booking.status == BookingStatus.AWAITING_PAYMENT
 

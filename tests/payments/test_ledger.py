@@ -8,8 +8,18 @@ from tests.conftest import requires_postgresql
 
 pytestmark = pytest.mark.django_db
 
-ESCROW = ledger.escrow_account(7)
-PAYABLE = ledger.companion_payable_account(3)
+ESCROW = PAYABLE = ""
+
+
+@pytest.fixture(autouse=True)
+def booking_accounts():
+    """Escrow and payable accounts point at a real booking and companion (foreign keys)."""
+    global ESCROW, PAYABLE
+    from tests.bookings.helpers import make_companion, new_customer, request
+
+    profile = make_companion()
+    booking = request(new_customer(), profile)
+    ESCROW, PAYABLE = ledger.escrow_account(booking.pk), ledger.companion_payable_account(profile.pk)
 
 
 def settle(total=330_000, reference="payment:KMP-1:settled"):
@@ -58,9 +68,9 @@ def test_the_same_reference_with_other_amounts_is_an_error_and_posts_nothing():
 @pytest.mark.parametrize(
     "lines",
     [
-        [Line(ledger.PROVIDER_CLEARING, 100), Line(ESCROW, -99)],  # does not balance
-        [Line(ledger.PROVIDER_CLEARING, 100.0), Line(ESCROW, -100.0)],  # floats
-        [Line("somewhere", 100), Line(ESCROW, -100)],  # unknown account
+        [Line(ledger.PROVIDER_CLEARING, 100), Line(ledger.REFUNDS_PAYABLE, -99)],  # does not balance
+        [Line(ledger.PROVIDER_CLEARING, 100.0), Line(ledger.REFUNDS_PAYABLE, -100.0)],  # floats
+        [Line("somewhere", 100), Line(ledger.REFUNDS_PAYABLE, -100)],  # unknown account
         [],
     ],
 )

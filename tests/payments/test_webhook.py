@@ -145,20 +145,3 @@ def test_only_post_and_no_redirect(client):
     assert client.get(URL).status_code == 405
     # Without the slash too, answered directly (Midtrans does not follow redirects).
     assert client.post(URL.rstrip("/"), data="{}", content_type="application/json").status_code == 403
-
-
-def test_a_payment_after_the_booking_expired_is_recorded_and_flagged_for_refund(payment):
-    booking = payment.booking
-    booking.refresh_from_db()
-    late = booking.payment_deadline + timedelta(minutes=2)
-    booking_services.bookings_sweep(now=late)
-    booking.refresh_from_db()
-    assert booking.status == BookingStatus.EXPIRED
-    body = notification(payment)
-    result = services.payment_apply_notification(payload=body, raw_body=json.dumps(body), now=late)
-    assert result.verdict == Verdict.APPLIED
-    payment.refresh_from_db()
-    booking.refresh_from_db()
-    assert payment.status == Payment.Status.PAID and payment.needs_refund is True
-    assert booking.status == BookingStatus.EXPIRED
-    assert ledger.balance(ledger.escrow_account(booking.pk)) == payment.amount  # the money is not lost

@@ -1,0 +1,61 @@
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from payments.banks import BANKS
+from payments.models import PAYOUT_MINIMUM
+
+
+class BankDetailsForm(forms.Form):
+    bank = forms.ChoiceField(label=_("Bank"), choices=[("", _("Choose your bank"))] + BANKS)
+    account_number = forms.CharField(
+        label=_("Account number"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    holder_name = forms.CharField(
+        label=_("Account holder name"),
+        max_length=100,
+        help_text=_("Exactly as printed in your bank book."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    def clean_account_number(self) -> str:
+        # People copy numbers with spaces or dashes ("123-456 789"): keep the digits.
+        number = re.sub(r"[\s.-]", "", self.cleaned_data["account_number"])
+        if not re.fullmatch(r"[0-9]{6,20}", number):
+            raise forms.ValidationError(_("Enter the account number as 6 to 20 digits."))
+        return number
+
+    def clean_holder_name(self) -> str:
+        name = " ".join(self.cleaned_data["holder_name"].split())
+        if len(name) < 3:
+            raise forms.ValidationError(_("Enter the account holder's full name."))
+        return name
+
+
+class PayoutRequestForm(forms.Form):
+    amount = forms.CharField(
+        label=_("Amount (Rp)"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "50.000", "autocomplete": "off"}),
+    )
+
+    def clean_amount(self) -> int:
+        # "Rp 150.000", "150000" and "150,000" all mean the same whole-Rupiah amount.
+        digits = re.sub(r"[\s.,]|^rp", "", self.cleaned_data["amount"].strip().lower())
+        if not digits.isdigit() or len(digits) > 12:
+            raise forms.ValidationError(_("Enter the amount in whole Rupiah, e.g. 150.000."))
+        amount = int(digits)
+        if amount < PAYOUT_MINIMUM:
+            raise forms.ValidationError(_("The minimum payout is Rp 50.000."))
+        return amount
+
+
+class TransferReferenceForm(forms.Form):
+    reference = forms.CharField(label=_("Bank transfer reference"), min_length=4, max_length=64)
+
+
+class RejectPayoutForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (the companion sees it)"), min_length=5, max_length=300)
