@@ -1,4 +1,5 @@
-"""Demo bookings for `make run`: a request waiting for Ayu's answer and a confirmed booking with Bima,
+"""Demo bookings for `make run`: a request waiting for Ayu's answer, a paid booking with Bima and one
+with Bima last week (completed, so he has earnings to pay out),
 made through the real services so every page has something to show. Idempotent."""
 
 from datetime import timedelta
@@ -7,9 +8,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings import services
-from bookings.models import Booking
+from bookings.models import Booking, BookingStatus
 from companions import selectors
 from companions.models import CompanionProfile
+from payments.demo import demo_pay
 
 
 def _first_free_start(profile: CompanionProfile, *, hours: int, days_ahead: int):
@@ -51,6 +53,36 @@ def seed_bookings() -> int:
         )
         if confirm:
             services.booking_accept(booking_id=booking.pk, actor=profile.user)
-            services.booking_mark_paid(booking_id=booking.pk)
+            demo_pay(booking)
         created += 1
+    created += _seed_past_booking()
     return created
+
+
+def _seed_past_booking() -> int:
+    """Budi met Bima last week: paid, completed, so Bima has earnings available to pay out."""
+    customer = User.objects.get(email="budi@kompanion.test")
+    profile = CompanionProfile.objects.filter(slug__startswith="bima", is_listed=True).first()
+    if profile is None or Booking.objects.filter(companion=profile, status=BookingStatus.COMPLETED).exists():
+        return 0
+    then = timezone.now() - timedelta(days=12)
+    profile = CompanionProfile.objects.prefetch_related("weekly_hours", "time_off").get(pk=profile.pk)
+    starts = selectors.free_start_times(
+        profile, start=then + timedelta(days=1), end=then + timedelta(days=8), hours=profile.min_hours, now=then
+    )
+    if not starts:
+        return 0
+    booking = services.booking_request(
+        customer=customer,
+        profile=profile,
+        start=starts[0],
+        hours=profile.min_hours,
+        activity=profile.activities.first(),
+        meeting_place="Museum Nasional, lobi utama",
+        note="Demo: keliling museum.",
+        now=then,
+    )
+    services.booking_accept(booking_id=booking.pk, actor=profile.user, now=then + timedelta(minutes=30))
+    demo_pay(booking, now=then + timedelta(minutes=40))
+    services.bookings_sweep()  # ended more than 24 hours ago without a dispute: completed, escrow released
+    return 1

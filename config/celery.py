@@ -18,6 +18,12 @@ app.conf.beat_schedule = {
         "task": "bookings.tasks.sweep_deadlines_task",
         "schedule": 60.0,
     },
+    # Payments: the lost-webhook safety net. Asks Midtrans' status API about attempts still open
+    # after 5 minutes (and a while past their checkout's end) and re-sends refunds stuck pending.
+    "payments-reconcile": {
+        "task": "payments.tasks.reconcile_payments_task",
+        "schedule": 300.0,
+    },
     # Personal-data minimisation: sign-ups that never confirmed their email are erased after
     # UNVERIFIED_ACCOUNT_RETENTION_DAYS; daily is plenty.
     "accounts-purge-unverified": {

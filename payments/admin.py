@@ -1,90 +1,385 @@
-from django.contrib import admin
+"""Payments in the admin: payments with their notifications, refunds (manual queue, retries),
+payouts (approve, reject, mark paid), and the ledger per account with a "ledger balanced" check.
+Every action calls the same service the rest of the code uses; money rows are never edited by hand."""
 
-from payments.models import Entry, Journal, LedgerAccount, Payment, PaymentNotification
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from payments import ledger, services
+from payments.errors import PaymentError
+from payments.forms import RejectPayoutForm, TransferReferenceForm
+from payments.models import (
+    BankAccount,
+    Entry,
+    Journal,
+    LedgerAccount,
+    Payment,
+    PaymentNotification,
+    Payout,
+    Refund,
+)
 
 
-class NotificationInline(admin.TabularInline):
-    model = PaymentNotification
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
-    fields = ("received_at", "transaction_status", "verdict", "detail")
-    readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+def _single(modeladmin, request, queryset, *, status, message):
+    """The one selected object in `status`, or None with an error message."""
+    chosen = list(queryset.filter(status__in=status))
+    if len(chosen) != 1 or queryset.count() != 1:
+        modeladmin.message_user(request, message, messages.ERROR)
+        return None
+    return chosen[0]
+
+
+def _form_page(modeladmin, request, obj, *, form, action, heading, summary, submit_label):
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": heading,
+        "heading": heading,
+        "summary": summary,
+        "form": form,
+        "object": obj,
+        "action": action,
+        "submit_label": submit_label,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/payments/action_form.html", context)
+
+
+def _run(modeladmin, request, call, success) -> bool:
+    try:
+        call()
+    except PaymentError as error:
+        modeladmin.message_user(request, error.message, messages.ERROR)
+        return False
+    modeladmin.message_user(request, success, messages.SUCCESS)
+    return True
+
+
+# --- Payments ------------------------------------------------------------------------------------------------
+
+
+class NotificationInline(ReadOnlyInline):
+    model = PaymentNotification
+    fields = ("received_at", "source", "transaction_status", "verdict", "detail")
+    readonly_fields = fields
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ("refund_key", "amount", "method", "status", "attempts", "last_error")
+    readonly_fields = fields
+    show_change_link = True
 
 
 @admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
-    list_display = ("order_id", "booking", "amount", "status", "provider_status", "needs_refund", "created_at")
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "order_id",
+        "booking",
+        "amount",
+        "status",
+        "provider_status",
+        "payment_type",
+        "needs_refund",
+        "created_at",
+    )
     list_filter = ("status", "needs_refund", "payment_type")
-    search_fields = ("order_id", "booking__reference", "provider_transaction_id")
+    search_fields = ("order_id", "booking__reference", "provider_transaction_id", "invoice_number")
     list_select_related = ("booking",)
     readonly_fields = [field.name for field in Payment._meta.fields]
-    inlines = [NotificationInline]
+    inlines = [NotificationInline, RefundInline]
+    actions = ["check_status"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    @admin.action(description=_("Ask the payment provider for the current status"))
+    def check_status(self, request, queryset):
+        for payment in queryset[:50]:
+            verdict = services.payment_check(payment_id=payment.pk)
+            self.message_user(request, f"{payment.order_id}: {verdict}")
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+
+class AttentionFilter(admin.SimpleListFilter):
+    """Reconciliation mismatches and refused notifications: what someone should look at."""
+
+    title = _("needs attention")
+    parameter_name = "attention"
+    VERDICTS = ("amount_mismatch", "unknown_order", "forged", "malformed")
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Mismatches and refused"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(verdict__in=self.VERDICTS)
+        return queryset
 
 
 @admin.register(PaymentNotification)
-class PaymentNotificationAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "order_id", "transaction_status", "verdict")
-    list_filter = ("verdict", "transaction_status")
+class PaymentNotificationAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "order_id", "source", "transaction_status", "verdict", "detail")
+    list_filter = (AttentionFilter, "verdict", "source", "transaction_status")
     search_fields = ("order_id",)
     readonly_fields = [field.name for field in PaymentNotification._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
+
+# --- Refunds -------------------------------------------------------------------------------------------------
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("refund_key", "booking", "amount", "method", "status", "attempts", "created_at", "completed_at")
+    list_filter = ("status", "method", "reason")
+    search_fields = ("refund_key", "booking__reference", "transfer_reference")
+    list_select_related = ("booking",)
+    # Staff need the full account number to make the transfer: shown here, never in lists.
+    readonly_fields = [field.name for field in Refund._meta.fields]
+    actions = ["mark_transferred", "retry", "switch_to_manual"]
+
+    @admin.action(description=_("Mark the bank-transfer refund as sent"))
+    def mark_transferred(self, request, queryset):
+        refund = _single(
+            self,
+            request,
+            queryset,
+            status=[Refund.Status.MANUAL_QUEUED],
+            message=_("Select exactly one refund waiting for a bank transfer."),
+        )
+        if refund is None:
+            return None
+        form = TransferReferenceForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = _run(
+                self,
+                request,
+                lambda: services.refund_mark_manual_done(
+                    refund_id=refund.pk, actor=request.user, reference=form.cleaned_data["reference"]
+                ),
+                _("Refund marked as sent."),
+            )
+            if done:
+                return None
+        return _form_page(
+            self,
+            request,
+            refund,
+            form=form,
+            action="mark_transferred",
+            heading=_("Refund %(key)s by bank transfer") % {"key": refund.refund_key},
+            summary=[
+                f"{refund.booking.reference} · Rp {refund.amount:,}".replace(",", "."),
+                f"{refund.get_bank_display()} {refund.account_number} a.n. {refund.holder_name}",
+            ],
+            submit_label=_("Mark as sent"),
+        )
+
+    @admin.action(description=_("Retry the failed refund (same refund key)"))
+    def retry(self, request, queryset):
+        for refund in queryset.filter(status=Refund.Status.FAILED):
+            _run(
+                self,
+                request,
+                lambda r=refund: services.refund_retry(refund_id=r.pk, actor=request.user),
+                _("Refund %(key)s sent again.") % {"key": refund.refund_key},
+            )
+
+    @admin.action(description=_("Refund the failed refund by bank transfer instead"))
+    def switch_to_manual(self, request, queryset):
+        for refund in queryset.filter(status=Refund.Status.FAILED):
+            _run(
+                self,
+                request,
+                lambda r=refund: services.refund_switch_to_manual(refund_id=r.pk, actor=request.user),
+                _("Refund %(key)s now waits for the customer's bank details.") % {"key": refund.refund_key},
+            )
+
+
+# --- Payouts -------------------------------------------------------------------------------------------------
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(ReadOnlyAdmin):
+    list_display = ("profile", "bank", "masked_account_number", "holder_name", "updated_at")
+    search_fields = ("profile__display_name", "holder_name")
+    readonly_fields = ("profile", "bank", "account_number", "holder_name", "updated_at")
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "profile", "amount", "status", "bank", "masked_account_number", "requested_at", "paid_at")
+    list_filter = ("status", "bank")
+    search_fields = ("profile__display_name", "transfer_reference")
+    list_select_related = ("profile",)
+    readonly_fields = [field.name for field in Payout._meta.fields]
+    actions = ["approve", "reject", "mark_paid"]
+
+    @admin.action(description=_("Approve the selected payout requests"))
+    def approve(self, request, queryset):
+        for payout in queryset.filter(status=Payout.Status.REQUESTED):
+            _run(
+                self,
+                request,
+                lambda p=payout: services.payout_approve(payout_id=p.pk, actor=request.user),
+                _("Payout %(id)s approved.") % {"id": payout.pk},
+            )
+
+    @admin.action(description=_("Reject the selected payout request"))
+    def reject(self, request, queryset):
+        payout = _single(
+            self,
+            request,
+            queryset,
+            status=Payout.OPEN_STATUSES,
+            message=_("Select exactly one open payout."),
+        )
+        if payout is None:
+            return None
+        form = RejectPayoutForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid() and _run(
+            self,
+            request,
+            lambda: services.payout_reject(payout_id=payout.pk, actor=request.user, reason=form.cleaned_data["reason"]),
+            _("Payout rejected."),
+        ):
+            return None
+        return _form_page(
+            self,
+            request,
+            payout,
+            form=form,
+            action="reject",
+            heading=_("Reject payout %(id)s") % {"id": payout.pk},
+            summary=[f"{payout.profile} · Rp {payout.amount:,}".replace(",", ".")],
+            submit_label=_("Reject"),
+        )
+
+    @admin.action(description=_("Mark the approved payout as paid"))
+    def mark_paid(self, request, queryset):
+        payout = _single(
+            self,
+            request,
+            queryset,
+            status=[Payout.Status.APPROVED],
+            message=_("Select exactly one approved payout."),
+        )
+        if payout is None:
+            return None
+        form = TransferReferenceForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid() and _run(
+            self,
+            request,
+            lambda: services.payout_mark_paid(
+                payout_id=payout.pk, actor=request.user, reference=form.cleaned_data["reference"]
+            ),
+            _("Payout marked as paid."),
+        ):
+            return None
+        return _form_page(
+            self,
+            request,
+            payout,
+            form=form,
+            action="mark_paid",
+            heading=_("Pay out %(id)s") % {"id": payout.pk},
+            summary=[
+                f"{payout.profile} · Rp {payout.amount:,}".replace(",", "."),
+                f"{payout.get_bank_display()} {payout.account_number} a.n. {payout.holder_name}",
+            ],
+            submit_label=_("Mark as paid"),
+        )
 
 
-class EntryInline(admin.TabularInline):
+# --- Ledger --------------------------------------------------------------------------------------------------
+
+
+class JournalEntryInline(ReadOnlyInline):
     model = Entry
-    extra = 0
-    can_delete = False
     readonly_fields = ("account", "amount")
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(Journal)
-class JournalAdmin(admin.ModelAdmin):
+class JournalAdmin(ReadOnlyAdmin):
     """Read-only: the ledger is append-only (corrections are new journals, posted by services)."""
 
     list_display = ("created_at", "reference", "kind", "memo")
     list_filter = ("kind",)
     search_fields = ("reference", "memo")
     readonly_fields = ("reference", "kind", "memo", "created_at")
-    inlines = [EntryInline]
-
-    def has_add_permission(self, request) -> bool:
-        return False
+    inlines = [JournalEntryInline]
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def get_urls(self):
+        return [
+            path("check/", self.admin_site.admin_view(self.check_view), name="payments_ledger_check"),
+            *super().get_urls(),
+        ]
+
+    def check_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Ledger check"),
+            "report": ledger.check(),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/payments/ledger_check.html", context)
+
+
+class AccountEntryInline(ReadOnlyInline):
+    model = Entry
+    fields = ("journal", "amount")
+    readonly_fields = fields
+    ordering = ("-journal__created_at",)
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(LedgerAccount)
-class LedgerAccountAdmin(admin.ModelAdmin):
-    list_display = ("key", "kind", "created_at")
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ("key", "kind", "balance", "created_at")
     list_filter = ("kind",)
     search_fields = ("key",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
+    readonly_fields = ("key", "kind", "booking", "profile", "created_at", "balance")
+    inlines = [AccountEntryInline]
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(entries_total=Sum("entries__amount"))
+
+    @admin.display(description=_("balance (Rp)"))
+    def balance(self, account) -> str:
+        total = getattr(account, "entries_total", None)
+        if total is None:
+            total = account.entries.aggregate(total=Sum("amount"))["total"] or 0
+        normal = total if account.kind == "asset" else -total
+        return f"{normal:,}".replace(",", ".")

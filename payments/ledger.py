@@ -112,3 +112,32 @@ def unbalanced_journals() -> list[str]:
     return list(
         Journal.objects.annotate(total=Sum("entries__amount")).exclude(total=0).values_list("reference", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    journals: int
+    entries: int
+    total: int  # the sum of every entry: 0 when every journal balances
+    unbalanced: list[str]
+    by_kind: dict[str, int]  # balances per account kind in their normal direction
+
+    @property
+    def balanced(self) -> bool:
+        return not self.unbalanced and self.total == 0
+
+
+def check() -> CheckReport:
+    """The "ledger balanced" proof for the command and the admin page."""
+    totals = Entry.objects.values("account__kind").annotate(total=Sum("amount"))
+    by_kind = {
+        row["account__kind"]: row["total"] if row["account__kind"] == AccountKind.ASSET else -row["total"]
+        for row in totals
+    }
+    return CheckReport(
+        journals=Journal.objects.count(),
+        entries=Entry.objects.count(),
+        total=Entry.objects.aggregate(total=Sum("amount"))["total"] or 0,
+        unbalanced=unbalanced_journals(),
+        by_kind=by_kind,
+    )
