@@ -122,7 +122,7 @@ class AttentionFilter(admin.SimpleListFilter):
 
     title = _("needs attention")
     parameter_name = "attention"
-    VERDICTS = ("amount_mismatch", "unknown_order", "forged", "malformed")
+    VERDICTS = ("amount_mismatch", "unknown_order", "forged", "malformed", "unexpected")
 
     def lookups(self, request, model_admin):
         return [("yes", _("Mismatches and refused"))]

@@ -138,6 +138,7 @@ class PaymentNotification(models.Model):
         FORGED = "forged", _("Bad signature")
         MALFORMED = "malformed", _("Malformed")
         IGNORED = "ignored", _("Unknown status (ignored)")
+        UNEXPECTED = "unexpected", _("Refund or chargeback we did not make (needs review)")
 
     class Source(models.TextChoices):
         WEBHOOK = "webhook", _("Notification")

@@ -202,6 +202,18 @@ def payment_apply_notification(
                 detail=f"after {payment.provider_status}",
                 source=source,
             )
+        if meaning in (PaymentOutcome.REFUNDED, PaymentOutcome.PARTIALLY_REFUNDED, PaymentOutcome.CHARGEBACK):
+            # Our own refunds move the payment's status when they succeed (so their notification is a
+            # duplicate). A refund made elsewhere (the Midtrans dashboard) or a chargeback is money
+            # leaving without a decision of ours: recorded for a person, never applied to the booking.
+            return _record(
+                payload,
+                raw_body,
+                Verdict.UNEXPECTED,
+                payment=payment,
+                detail=f"{status} not initiated here",
+                source=source,
+            )
         if payment.status == Payment.Status.PAID and meaning == PaymentOutcome.PAID:
             # capture(accept) then settlement: the money was counted at the capture.
             payment.provider_status = status

@@ -78,6 +78,11 @@ class MidtransGateway:
             raise GatewayError("timeout", transient=True) from error
         except requests.ConnectionError as error:
             raise GatewayError("connection failed", transient=True) from error
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as error:
+            # The connection dropped in the middle of the answer: Midtrans may have done the work.
+            raise GatewayError("answer cut off", transient=True) from error
+        except requests.RequestException as error:  # a malformed base URL and the like: retrying won't help
+            raise GatewayError(f"request failed: {type(error).__name__}", transient=False) from error
         except JSONDecodeError as error:  # an HTML error page from a proxy, usually a 5xx
             raise GatewayError("answer was not JSON", transient=True) from error
 

@@ -1,0 +1,26 @@
+"""Paying in tests: the simulator's checkout, its signed notification, the real service (on the fixed
+clock of tests/bookings/helpers.py)."""
+
+from datetime import timedelta
+
+from bookings import services as booking_services
+from payments.demo import demo_pay
+from tests.bookings.helpers import NOW, START, make_companion, new_customer, request
+
+PAID_AT = NOW + timedelta(minutes=10)
+
+
+def accepted(profile=None, customer=None, start=START, hours=2):
+    profile = profile or make_companion()
+    booking = request(customer or new_customer(), profile, start, hours)
+    booking_services.booking_accept(booking_id=booking.pk, actor=profile.user, now=NOW)
+    booking.refresh_from_db()
+    return booking
+
+
+def paid(method="pay_qris", **kwargs):
+    """A confirmed booking paid with `method` (pay_qris: refundable by API; pay_va: manual refund)."""
+    booking = accepted(**kwargs)
+    payment = demo_pay(booking, now=PAID_AT, method=method)
+    booking.refresh_from_db()
+    return booking, payment
