@@ -1,0 +1,137 @@
+"""A real Celery worker (solo pool, in a thread) on Redis runs the payments follow-ups against the real
+database: the refund a cancellation enqueues after its commit, and reconciliation of a lost webhook.
+See tests/test_celery_worker.py for how the worker is isolated (a private queue, eager mode off)."""
+
+import os
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.signals import task_failure, task_success
+from django.utils import timezone
+
+from bookings import services as booking_services
+from bookings.models import BookingStatus
+from companions import selectors
+from config.celery import app
+from payments import ledger, services
+from payments.gateways.simulator import SimulatorGateway
+from payments.models import Payment, Refund
+from payments.tasks import reconcile_payments_task
+from tests.bookings.helpers import make_companion, new_customer
+from tests.conftest import requires_redis
+
+WAIT_SECONDS = 30
+
+# serialized_rollback: the cities and activities from data migrations survive the flush between tests.
+pytestmark = [
+    pytest.mark.celery_worker,
+    requires_redis,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def worker_queue():
+    """Eager mode off; every task (also those enqueued by services after commit) goes to a private queue."""
+    queue = f"kompanion-test-{uuid.uuid4().hex}"
+    overrides = {
+        "task_always_eager": False,
+        "broker_url": os.environ["REDIS_URL"],
+        "task_default_queue": queue,
+        "worker_enable_remote_control": False,
+        "worker_hijack_root_logger": False,
+    }
+    saved = {key: app.conf.get(key) for key in overrides}
+    app.conf.update(overrides)
+    try:
+        yield queue
+    finally:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+        app.conf.update(saved)
+
+
+class Outcomes:
+    """Collects what the worker reports for tasks of one name (task_success / task_failure signals)."""
+
+    def __init__(self, task_name: str):
+        self.task_name = task_name
+        self.results: list = []
+        self.errors: list = []
+        self.done = threading.Event()
+
+    def __enter__(self):
+        task_success.connect(self.on_success, weak=False)
+        task_failure.connect(self.on_failure, weak=False)
+        return self
+
+    def __exit__(self, *exc):
+        task_success.disconnect(self.on_success)
+        task_failure.disconnect(self.on_failure)
+
+    def on_success(self, sender=None, result=None, **kwargs):
+        if sender.name == self.task_name:
+            self.results.append(result)
+            self.done.set()
+
+    def on_failure(self, sender=None, exception=None, **kwargs):
+        if sender.name == self.task_name:
+            self.errors.append(exception)
+            self.done.set()
+
+
+def confirmed_booking_days_ahead(days: int = 3):
+    profile = make_companion()
+    now = timezone.now()
+    start = selectors.free_start_times(
+        profile, start=now + timedelta(days=days), end=now + timedelta(days=days + 7), hours=2
+    )[0]
+    booking = booking_services.booking_request(
+        customer=new_customer(),
+        profile=profile,
+        start=start,
+        hours=2,
+        activity=profile.activities.first(),
+        meeting_place="Kopi Tuku, Grand Indonesia",
+    )
+    booking_services.booking_accept(booking_id=booking.pk, actor=profile.user)
+    booking.refresh_from_db()
+    return booking
+
+
+def test_a_cancellation_refund_is_sent_by_the_worker_after_commit(worker_queue):
+    booking = confirmed_booking_days_ahead()
+    payment = services.payment_checkout(booking_id=booking.pk, actor=booking.customer, finish_url="http://x/")
+    notification = SimulatorGateway().act(payment.order_id, "pay_qris")
+    services.payment_apply_notification(payload=notification, raw_body="{}")
+    with Outcomes("payments.tasks.refund_process_task") as outcomes:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=[worker_queue]):
+            booking_services.booking_cancel(booking_id=booking.pk, actor=booking.customer)  # commits, then enqueues
+            finished = outcomes.done.wait(timeout=WAIT_SECONDS)
+    assert finished, "the worker did not run the refund"
+    assert outcomes.errors == []
+    assert outcomes.results == [Refund.Status.SUCCEEDED]
+    refund = Refund.objects.get()
+    assert (refund.amount, refund.status, refund.attempts) == (booking.total, Refund.Status.SUCCEEDED, 1)
+    assert ledger.balance(ledger.REFUNDS_PAYABLE) == 0 and ledger.balance(ledger.PROVIDER_CLEARING) == 0
+    assert Payment.objects.get().status == Payment.Status.REFUNDED
+
+
+def test_reconciliation_in_the_worker_confirms_a_booking_whose_webhook_was_lost(worker_queue):
+    booking = confirmed_booking_days_ahead()
+    payment = services.payment_checkout(booking_id=booking.pk, actor=booking.customer, finish_url="http://x/")
+    SimulatorGateway().act(payment.order_id, "pay_silently")
+    Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+    with Outcomes("payments.tasks.reconcile_payments_task") as outcomes:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=[worker_queue]):
+            reconcile_payments_task.delay()
+            finished = outcomes.done.wait(timeout=WAIT_SECONDS)
+    assert finished, "the worker did not run the reconciliation"
+    assert outcomes.errors == []
+    assert outcomes.results == [{"applied": 1}]
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+    assert ledger.balance(ledger.escrow_account(booking.pk)) == booking.total
