@@ -123,13 +123,32 @@ MATRIX: dict[str, Row] = {
     "bookings:accept": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:decline": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:withdraw": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
-    "bookings:pay": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:requests": Row("login", "403", "200", "403"),
     "bookings:calendar": Row("login", "403", "200", "403"),
     "bookings:calendar_feed": same("405"),
     "bookings:instant_booking": same("405"),
     # The secret token is the permission: no login, so a phone's calendar app can subscribe.
     "bookings:ics": same("200", kwargs=lambda objects: {"token": objects["feed"].token}),
+    # payments: only the booking's own customer (tests/payments); everyone else 404, staff included
+    # (they have the admin), visitors are sent to log in.
+    "payments:checkout": same("405", kwargs=lambda objects: {"reference": objects["paid"].reference}),
+    "payments:status": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["paid"].reference}
+    ),
+    "payments:receipt": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["paid"].reference}
+    ),
+    "payments:refund_details": Row(
+        "login",
+        "404",
+        "404",
+        "404",
+        kwargs=lambda objects: {"reference": objects["paid"].reference, "refund_id": objects["refund"].pk},
+    ),
+    "payments:simulator": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"order_id": objects["payment"].order_id}
+    ),
+    "payments:earnings": Row("login", "403", "200", "403"),
 }
 
 # Django admin: one rule for the whole family, checked on the index and every changelist.
@@ -243,7 +262,26 @@ def objects(db):
         meeting_place="Kopi Tuku, Grand Indonesia",
     )
     feed = booking_services.calendar_feed_create(profile=listed)
+    # A paid booking (bank transfer) cancelled early: its refund waits for the customer's bank details.
+    from payments.demo import demo_pay
+    from payments.models import Refund
+
+    later = free_start_times(listed, start=now + timedelta(days=3), end=now + timedelta(days=20), hours=1)[0]
+    paid = booking_services.booking_request(
+        customer=CustomerFactory(),
+        profile=listed,
+        start=later,
+        hours=1,
+        activity=Activity.objects.get(slug="hangout"),
+        meeting_place="Kopi Tuku, Grand Indonesia",
+    )
+    booking_services.booking_accept(booking_id=paid.pk, actor=listed.user)
+    payment = demo_pay(paid, method="pay_va")
+    booking_services.booking_cancel(booking_id=paid.pk, actor=paid.customer)
     return {
+        "paid": paid,
+        "payment": payment,
+        "refund": Refund.objects.get(booking=paid),
         "listed": listed,
         "photo": photo,
         "time_off": time_off,
@@ -286,10 +324,16 @@ def test_booking_pages_and_actions_of_someone_elses_booking_are_404(clients, obj
     booking = objects["booking"]
     before = (list(Booking.objects.filter(pk=booking.pk).values()), BookingEvent.objects.count())
     reference = booking.reference
-    pages = [reverse(f"bookings:{name}", args=[reference]) for name in ("detail", "cancel", "dispute")]
+    paid, refund = objects["paid"], objects["refund"]
+    pages = [reverse(f"bookings:{name}", args=[reference]) for name in ("detail", "cancel", "dispute")] + [
+        reverse(f"payments:{name}", args=[paid.reference]) for name in ("status", "receipt")
+    ]
     actions = [
-        reverse(f"bookings:{name}", args=[reference])
-        for name in ("accept", "decline", "withdraw", "cancel", "dispute", "pay")
+        reverse(f"bookings:{name}", args=[reference]) for name in ("accept", "decline", "withdraw", "cancel", "dispute")
+    ] + [
+        reverse("payments:checkout", args=[reference]),
+        reverse("payments:refund_details", args=[paid.reference, refund.pk]),
+        reverse("payments:simulator", args=[objects["payment"].order_id]),
     ]
     problems = []
     for role in ("customer", "companion"):
@@ -298,7 +342,16 @@ def test_booking_pages_and_actions_of_someone_elses_booking_are_404(clients, obj
             if (status := client.get(url).status_code) != 404:
                 problems.append(f"GET {url} as {role}: {status}")
         for url in actions:
-            response = client.post(url, {"reason": "Saya ingin membatalkan pesanan ini sekarang."})
+            response = client.post(
+                url,
+                {
+                    "reason": "Saya ingin membatalkan pesanan ini sekarang.",
+                    "action": "pay_qris",
+                    "bank": "bca",
+                    "account_number": "1234567890",
+                    "holder_name": "Penyerang",
+                },
+            )
             if response.status_code != 404:
                 problems.append(f"POST {url} as {role}: {response.status_code}")
     for url in actions:
@@ -309,6 +362,8 @@ def test_booking_pages_and_actions_of_someone_elses_booking_are_404(clients, obj
         problems.append(f"unknown reference: {status}")
     assert not problems, "\n".join(problems)
     assert (list(Booking.objects.filter(pk=booking.pk).values()), BookingEvent.objects.count()) == before
+    refund.refresh_from_db()
+    assert (refund.status, refund.account_number) == ("needs_details", "")
 
 
 def test_admin_family_rule(clients):
