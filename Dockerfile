@@ -52,6 +52,7 @@ RUN SECRET_KEY=build-time-only-throwaway-key-not-used-at-runtime-0123456789abcde
     FIELD_ENCRYPTION_KEYS=YnVpbGQtdGltZS1vbmx5LWZlcm5ldC1rZXktMzJieXQ= \
     FIELD_FINGERPRINT_KEY=build-time-only-throwaway \
     TRUSTED_PROXY_COUNT=1 \
+    MIDTRANS_SERVER_KEY=build-time-only-throwaway \
     sh -c 'python manage.py compiletranslations && python manage.py collectstatic --noinput' \
     && mkdir -p /app/media /var/lib/kompanion/beat \
     && chown -R kompanion:kompanion /app/media /var/lib/kompanion
