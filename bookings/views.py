@@ -39,6 +39,7 @@ from companions.availability import local_midnight
 from companions.views import companion_required
 from core.decorators import role_required
 from core.i18n import TIME_ZONE_ABBREVIATIONS
+from payments import selectors as payment_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -359,6 +360,9 @@ def _detail_context(request: HttpRequest, booking: Booking) -> dict:
         "poll": waiting_on_other,
         "profile_url": reverse("companions:profile", args=[booking.companion.slug]),
         "decline_form": ReasonForm(label=_("Reason (the customer sees it)")),
+        # The customer's payment card: refunds with their state, and the receipt once paid.
+        "refunds": list(payment_selectors.booking_refunds(booking)) if role == "customer" else [],
+        "receipt": payment_selectors.confirming_payment(booking) if role == "customer" else None,
     }
 
 

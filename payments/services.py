@@ -22,6 +22,7 @@ from bookings import services as booking_services
 from bookings.errors import BookingError, TransitionNotAllowed
 from bookings.models import Booking, BookingStatus
 from companions.models import CompanionProfile
+from core.templatetags.ui import rupiah
 from notifications.services import notification_record
 from payments import ledger, selectors, settlement
 from payments.banks import BANK_NAMES
@@ -520,8 +521,7 @@ def payout_request(*, profile: CompanionProfile, amount: int, now: datetime | No
         available = selectors.companion_balances(profile)["available"]
         if amount > available:
             raise PaymentError(
-                _("You can request at most your available balance (Rp %(available)s).")
-                % {"available": f"{available:,}".replace(",", ".")},
+                _("You can request at most your available balance (%(available)s).") % {"available": rupiah(available)},
                 field="amount",
             )
         try:

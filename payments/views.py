@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings import selectors as booking_selectors
+from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
 from companions.views import companion_required
 from payments import selectors, services
@@ -25,7 +26,7 @@ from payments.errors import PaymentError
 from payments.forms import BankDetailsForm, PayoutRequestForm
 from payments.gateways import GatewayError, get_gateway
 from payments.midtrans_rules import verify_signature
-from payments.models import BankAccount, Payment, Refund, SimulatorTransaction
+from payments.models import BankAccount, Payment, Payout, Refund, SimulatorTransaction
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ def _status_context(booking: Booking) -> dict:
         "can_pay_again": booking.status == BookingStatus.AWAITING_PAYMENT
         and (payment is None or payment.status == Payment.Status.FAILED),
         "receipt": selectors.confirming_payment(booking),
+        "now": timezone.now(),  # the payment deadline's countdown
     }
 
 
@@ -130,6 +132,8 @@ def status(request: HttpRequest, reference: str) -> HttpResponse:
     """Where Snap sends the customer back. Says only what we know from Midtrans itself (webhook or
     status API), never what the browser's redirect claims, and refreshes itself while waiting."""
     booking = _customer_booking_or_404(request, reference)
+    if booking_services.booking_apply_deadline(booking_id=booking.pk):  # a passed deadline shows at once
+        booking = _customer_booking_or_404(request, reference)
     context = _status_context(booking)
     _maybe_ask_provider(context["payment"])
     if request.htmx:
@@ -272,6 +276,7 @@ def earnings(request: HttpRequest, profile) -> HttpResponse:
                 else:
                     messages.success(request, _("Payout requested. We usually transfer within 2 working days."))
                     return redirect("payments:earnings")
+    payouts = list(selectors.companion_payouts(profile))
     return render(
         request,
         "payments/earnings.html",
@@ -279,11 +284,11 @@ def earnings(request: HttpRequest, profile) -> HttpResponse:
             "profile": profile,
             "balances": selectors.companion_balances(profile),
             "lines": selectors.companion_earnings_lines(profile),
-            "payouts": selectors.companion_payouts(profile),
+            "payouts": payouts,
             "account": account,
             "bank_form": bank_form,
             "payout_form": payout_form,
             "editing_bank": editing_bank or request.GET.get("edit") == "bank",
-            "open_payout": any(p.status in ("requested", "approved") for p in selectors.companion_payouts(profile)),
+            "open_payout": any(payout.status in Payout.OPEN_STATUSES for payout in payouts),
         },
     )

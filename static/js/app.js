@@ -17,6 +17,8 @@
  *   a[data-load-more]           "Load more": focus the first new item after the append
  *   [data-result-summary]       its text is announced in #results-status after a swap
  *   [data-char-count="N"]       live "n / N characters" under the textarea inside
+ *   [data-print]                button that opens the browser's print dialog (rendered `hidden`; shown here,
+ *                               since it does nothing without JavaScript)
  * Server events: an `HX-Trigger: {"toast": {"message": "...", "level": "success"}}` header shows a toast.
  */
 (function () {
@@ -171,7 +173,7 @@
   /* ---- Event wiring -------------------------------------------------------------------------- */
 
   document.addEventListener("click", function (event) {
-    var el = event.target.closest("[data-dialog-open], [data-dialog-close], [data-copy], [data-copy-target], [data-toast-close], [data-error-summary] a[href^='#'], [data-day-tab], [data-lightbox], [data-load-more]");
+    var el = event.target.closest("[data-dialog-open], [data-dialog-close], [data-copy], [data-copy-target], [data-toast-close], [data-error-summary] a[href^='#'], [data-day-tab], [data-lightbox], [data-load-more], [data-print]");
     if (!el) {
       // A click on a modal's backdrop (outside its box) closes it.
       if (event.target.tagName === "DIALOG" && event.target.open) {
@@ -183,7 +185,10 @@
       closeMenus(event.target);
       return;
     }
-    if (el.hasAttribute("data-day-tab")) {
+    if (el.hasAttribute("data-print")) {
+      event.preventDefault();
+      window.print();
+    } else if (el.hasAttribute("data-day-tab")) {
       var strip = el.closest("[data-day-strip]");
       if (strip && strip.dataset.enhanced) {
         event.preventDefault();
@@ -255,6 +260,7 @@
     }
     $all("[data-day-strip]", root).forEach(enhanceDayStrip);
     $all("[data-char-count]", root).forEach(enhanceCharCount);
+    $all("[data-print][hidden]", root).forEach(function (button) { button.hidden = false; });
     $all(".toast[data-autodismiss]", root).forEach(armToast);
     $all("dialog[data-dialog-autoshow]", root).forEach(function (dialog) {
       if (!dialog.open && typeof dialog.showModal === "function") dialog.showModal();

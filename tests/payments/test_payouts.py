@@ -35,7 +35,7 @@ def refused(profile, amount) -> str:
 
 def test_payout_limits_are_refused_with_clear_messages(earning_companion):
     assert refused(earning_companion, 49_999) == "The minimum payout is Rp 50.000."
-    assert refused(earning_companion, 240_001) == "You can request at most your available balance (Rp 240.000)."
+    assert refused(earning_companion, 240_001) == "You can request at most your available balance (Rp\u00a0240,000)."
     services.payout_request(profile=earning_companion, amount=100_000)
     assert refused(earning_companion, 50_000) == (
         "You already have a payout in progress. Wait until it is paid or rejected."
@@ -82,7 +82,7 @@ def test_approve_then_mark_paid_moves_the_money_in_the_ledger(earning_companion,
     assert ledger.balance(ledger.BANK) == -200_000
     assert ledger.unbalanced_journals() == []
     # The next request is possible again, within what is left.
-    assert refused(earning_companion, 50_000) == "You can request at most your available balance (Rp 40.000)."
+    assert refused(earning_companion, 50_000) == "You can request at most your available balance (Rp\u00a040,000)."
 
 
 def test_a_rejected_payout_frees_the_balance(earning_companion, staff):
