@@ -24,3 +24,27 @@ def paid(method="pay_qris", **kwargs):
     payment = demo_pay(booking, now=PAID_AT, method=method)
     booking.refresh_from_db()
     return booking, payment
+
+
+def accepted_on_the_real_clock(days_ahead: int = 1):
+    """For pages and the simulator, which read the real time: accepted now, starting days ahead."""
+    from django.utils import timezone
+
+    from companions import selectors
+
+    profile = make_companion()
+    now = timezone.now()
+    start = selectors.free_start_times(
+        profile, start=now + timedelta(days=days_ahead), end=now + timedelta(days=days_ahead + 7), hours=2
+    )[0]
+    booking = booking_services.booking_request(
+        customer=new_customer(),
+        profile=profile,
+        start=start,
+        hours=2,
+        activity=profile.activities.first(),
+        meeting_place="Kopi Tuku, Grand Indonesia",
+    )
+    booking_services.booking_accept(booking_id=booking.pk, actor=profile.user)
+    booking.refresh_from_db()
+    return booking

@@ -7,14 +7,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import services as booking_services
 from bookings.models import BookingStatus
-from companions import selectors
 from payments import ledger, services
 from payments.errors import PaymentError
 from payments.gateways.simulator import SimulatorGateway
 from payments.models import Payment, PaymentNotification, SimulatorTransaction
-from tests.bookings.helpers import make_companion, new_customer
+from tests.payments.helpers import accepted_on_the_real_clock
 
 pytestmark = pytest.mark.django_db
 FINISH = "http://testserver/finish/"
@@ -23,20 +21,7 @@ FINISH = "http://testserver/finish/"
 @pytest.fixture
 def booking():
     """Accepted on the real clock (the simulator's checkout compares with the real time)."""
-    profile = make_companion()
-    now = timezone.now()
-    start = selectors.free_start_times(profile, start=now + timedelta(days=1), end=now + timedelta(days=8), hours=2)[0]
-    booking = booking_services.booking_request(
-        customer=new_customer(),
-        profile=profile,
-        start=start,
-        hours=2,
-        activity=profile.activities.first(),
-        meeting_place="Kopi Tuku, Grand Indonesia",
-    )
-    booking_services.booking_accept(booking_id=booking.pk, actor=profile.user)
-    booking.refresh_from_db()
-    return booking
+    return accepted_on_the_real_clock()
 
 
 def checkout(booking, **kwargs):
