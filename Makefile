@@ -15,7 +15,8 @@ PORT ?= 8000
 help:
 	@echo "make run     set up everything and serve http://$(HOST):$(PORT)/ with demo data"
 	@echo "make test    lint + the whole test suite (DATABASE_URL/REDIS_URL used when set)"
-	@echo "make bench   seed 20,000 companions into kompanion_bench (PostgreSQL) and print search/profile timings"
+	@echo "make bench   seed 20,000 companions into kompanion_bench (PostgreSQL) and print search/profile timings,"
+	@echo "             booking creation, and 10,000 Midtrans notifications to the webhook (checked for correctness)"
 	@echo "make css     rebuild static/css/app.css with Tailwind (needs npm)"
 	@echo "make totp    print the demo admin's current two-factor code"
 	@echo "make format  ruff format + fix"

@@ -1,10 +1,13 @@
 """`make bench`: seed the bench database if needed, serve the site with gunicorn under
-config.settings.bench and measure a trivial page, the search page and the profile page.
+config.settings.bench and measure a trivial page, the search page and the profile page; then booking
+creation (tests/bench/bookings.py) and Midtrans notifications posted to the webhook (tests/bench/payments.py).
 
 Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server
-did not start, a request failed, or an existing route answered something other than 200.
+did not start, a request failed, an existing route answered something other than 200 (for the webhook:
+other than 200 or its rate limiter's 429), or the booking or payments check found wrong data.
 
     python -m tests.bench.run [--requests 400] [--concurrency 8] [--workers 2] [--scenarios trivial,search]
+    python -m tests.bench.run --scenarios payments [--notifications 10000]
 """
 
 import argparse
@@ -81,6 +84,7 @@ SCENARIOS = [
     Scenario("search", "/companions/", _search_paths),
     Scenario("profile", "/c/<slug>/", _profile_paths),
 ]
+OTHER_SCENARIOS = ["bookings", "payments"]  # measured by their own modules (tests/bench/<name>.py)
 
 
 def route_exists(path: str) -> bool:
@@ -279,8 +283,15 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026, help="random seed for the request mix")
     parser.add_argument(
         "--scenarios",
-        default=",".join([*(scenario.name for scenario in SCENARIOS), "bookings"]),
-        help="comma-separated subset (bookings: booking creation and the same-slot hammer, in-process)",
+        default=",".join([*(scenario.name for scenario in SCENARIOS), *OTHER_SCENARIOS]),
+        help="comma-separated subset (bookings: booking creation and the same-slot hammer, in-process; "
+        "payments: signed Midtrans notifications posted to the webhook, then a correctness check)",
+    )
+    parser.add_argument(
+        "--notifications", type=int, default=10_000, help="payments: notifications to post (30%% duplicates)"
+    )
+    parser.add_argument(
+        "--payments-budget", type=float, default=600, help="payments: seconds at most for all notifications"
     )
     parser.add_argument(
         "--page-cache",
@@ -289,7 +300,49 @@ def parse_arguments() -> argparse.Namespace:
         help="off: every request renders from the database; warm: the rendered-page cache is filled by a "
         "warm-up over every distinct URL first; both (default): one run of each",
     )
-    return parser.parse_args()
+    arguments = parser.parse_args()
+    known = [scenario.name for scenario in SCENARIOS] + OTHER_SCENARIOS
+    unknown = set(arguments.scenarios.split(",")) - set(known)
+    if unknown:
+        parser.error(f"unknown scenario(s) {', '.join(sorted(unknown))}; choose from {', '.join(known)}")
+    return arguments
+
+
+def run_payments(arguments: argparse.Namespace, log_path: Path, warmup: int) -> int:
+    """The payments scenario against a gunicorn of its own (page cache on, as in production: confirming a
+    booking invalidates the companion's cached pages). Returns the exit status (0: measured and correct)."""
+    from tests.bench import payments as payment_bench
+
+    port = free_port()
+    print(
+        f"\nbench: [payments] gunicorn on 127.0.0.1:{port}, {arguments.workers} workers x {arguments.threads} "
+        f"threads; {arguments.notifications:,} notifications at concurrency {arguments.concurrency} "
+        f"(server log: {log_path})"
+    )
+    server = start_server(
+        port=port, workers=arguments.workers, threads=arguments.threads, log_path=log_path, page_cache_seconds=600
+    )
+    try:
+        wait_until_healthy(server, port=port)
+        correct = payment_bench.run(
+            port=port,
+            concurrency=arguments.concurrency,
+            notifications=arguments.notifications,
+            warmup=warmup,
+            budget_s=arguments.payments_budget,
+            seed=arguments.seed,
+        )
+    except BenchBroken as error:
+        print(f"bench: BROKEN: {error}", file=sys.stderr)
+        print_log_tail(log_path)
+        return 2
+    finally:
+        stop_server(server)
+    if not correct:
+        print("\nbench: BROKEN: the payments benchmark failed (see above)", file=sys.stderr)
+        print_log_tail(log_path)
+        return 1
+    return 0
 
 
 def main() -> int:
@@ -310,7 +363,10 @@ def main() -> int:
     Path(settings.BENCH_ROOT).mkdir(parents=True, exist_ok=True)
     log_path = Path(settings.BENCH_ROOT) / "gunicorn.log"
     log_path.write_text("")  # this run's lines only
+    warmup = arguments.warmup  # the warm mode below raises it for the page scenarios
     modes = ["off", "warm"] if arguments.page_cache == "both" else [arguments.page_cache]
+    if not chosen:  # e.g. --scenarios payments: no page to measure, no server to start for it
+        modes = []
     all_rows = []
     for mode in modes:
         port = free_port()
@@ -351,6 +407,10 @@ def main() -> int:
         if not booking_bench.run():
             print("\nbench: BROKEN: the booking benchmark failed (see above)", file=sys.stderr)
             return 1
+    if "payments" in wanted:
+        status = run_payments(arguments, log_path, warmup)
+        if status:
+            return status
     broken = [row["scenario"] for row in rows if row["non_200"] or not row["requests"]]
     if broken:
         print(f"\nbench: BROKEN: failed requests in {', '.join(broken)} (see above and {log_path})", file=sys.stderr)
