@@ -201,7 +201,7 @@ class RefundAdmin(ReadOnlyAdmin):
                 _("Refund %(key)s sent again.") % {"key": refund.refund_key},
             )
 
-    @admin.action(description=_("Refund the failed refund by bank transfer instead"))
+    @admin.action(description=_("Switch the failed refund to a bank transfer"))
     def switch_to_manual(self, request, queryset):
         for refund in queryset.filter(status=Refund.Status.FAILED):
             _run(

@@ -196,7 +196,7 @@ class Refund(BankDetails):
         FAILED = "failed", _("Failed (our team is on it)")
 
     class Method(models.TextChoices):
-        GATEWAY = "gateway", _("Back to the payment method")
+        GATEWAY = "gateway", _("To the original payment method")
         MANUAL = "manual", _("Bank transfer")
 
     booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="refunds")

@@ -546,7 +546,7 @@ def _decide(payout_id: int, *, actor: User, expected: tuple[str, ...]) -> Payout
     payout = Payout.objects.select_for_update().select_related("profile__user").get(pk=payout_id)
     if payout.status not in expected:
         raise PaymentError(
-            _("This payout is %(status)s: it cannot be changed that way.") % {"status": payout.get_status_display()}
+            _("This payout can no longer be changed that way (status: %(status)s).") % {"status": payout.get_status_display()}
         )
     return payout
 

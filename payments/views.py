@@ -2,7 +2,6 @@ import json
 import logging
 
 import requests
-from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +20,7 @@ from bookings import selectors as booking_selectors
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
 from companions.views import companion_required
+from core import ratelimit
 from payments import selectors, services
 from payments.errors import PaymentError
 from payments.forms import BankDetailsForm, PayoutRequestForm
@@ -41,7 +41,7 @@ def midtrans_notification(request: HttpRequest) -> JsonResponse:
     """Midtrans' HTTP notification. Answers fast: 200 for anything recorded (including what we
     ignore), 403 for a bad signature, 400 for a body that is not a notification, 429 past the rate
     limit, 503 when the database is busy so Midtrans retries (it retries 5xx up to five times)."""
-    if not ratelimit.consume(request, action="midtrans_webhook"):
+    if not ratelimit.allow(request, scope="midtrans_webhook", limit=settings.PAYMENT_WEBHOOK_RATE_PER_MINUTE):
         return JsonResponse({"status": "error", "reason": "rate limited"}, status=429)
     if len(request.body) > MAX_BODY_BYTES:
         return JsonResponse({"status": "error", "reason": "too large"}, status=413)

@@ -307,7 +307,6 @@ MIDTRANS_CONNECT_TIMEOUT = env.float("MIDTRANS_CONNECT_TIMEOUT", default=3.05)
 MIDTRANS_READ_TIMEOUT = env.float("MIDTRANS_READ_TIMEOUT", default=10.0)
 # Notifications accepted per client address per minute on the webhook (Midtrans sends from a few hosts).
 PAYMENT_WEBHOOK_RATE_PER_MINUTE = env.int("PAYMENT_WEBHOOK_RATE_PER_MINUTE", default=600)
-ACCOUNT_RATE_LIMITS["midtrans_webhook"] = f"{PAYMENT_WEBHOOK_RATE_PER_MINUTE}/m/ip"
 # How payouts leave: "manual" (staff make the bank transfer and record its reference).
 PAYOUT_DISBURSEMENT = env.str("PAYOUT_DISBURSEMENT", default="manual")
 

@@ -60,7 +60,7 @@ class Migration(migrations.Migration):
                 ('amount', models.BigIntegerField(verbose_name='amount')),
                 ('refund_key', models.CharField(max_length=50, unique=True, verbose_name='refund key')),
                 ('reason', models.CharField(max_length=40, verbose_name='reason')),
-                ('method', models.CharField(choices=[('gateway', 'Back to the payment method'), ('manual', 'Bank transfer')], max_length=16, verbose_name='method')),
+                ('method', models.CharField(choices=[('gateway', 'To the original payment method'), ('manual', 'Bank transfer')], max_length=16, verbose_name='method')),
                 ('status', models.CharField(choices=[('pending', 'Being processed'), ('succeeded', 'Refunded'), ('needs_details', 'Waiting for your bank details'), ('manual_queued', 'Bank transfer queued'), ('manual_done', 'Refunded by bank transfer'), ('failed', 'Failed (our team is on it)')], default='pending', max_length=16, verbose_name='status')),
                 ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='attempts')),
                 ('last_error', models.CharField(blank=True, max_length=300, verbose_name='last error')),

@@ -115,7 +115,7 @@ def test_the_simulator_is_only_for_its_customer_and_only_in_simulator_mode(clien
 
 
 def test_webhook_rate_limit_and_json_only(client, settings):
-    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "midtrans_webhook": "3/m/ip"}
+    settings.PAYMENT_WEBHOOK_RATE_PER_MINUTE = 3
     url = reverse("payments:midtrans_notification")
     assert client.post(url, data="order_id=1", content_type="application/x-www-form-urlencoded").status_code == 415
     assert client.post(url, data=json.dumps({"order_id": "x"}), content_type="application/json").status_code == 403
