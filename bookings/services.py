@@ -265,6 +265,8 @@ def _transition(
         BookingEvent.objects.create(
             booking=booking, actor=actor, from_status=previous, to_status=to, reason=reason, created_at=now
         )
+        if previous == BookingStatus.AWAITING_PAYMENT and to != BookingStatus.CONFIRMED:
+            payment_settlement.booking_left_unpaid(booking=booking)
         page_cache.profile_changed(booking.companion.slug)
         return booking, True
 

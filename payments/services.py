@@ -13,13 +13,13 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from bookings import services as booking_services
-from bookings.errors import BookingError, TransitionNotAllowed
+from bookings.errors import BookingBusy, BookingError, TransitionNotAllowed
 from bookings.models import Booking, BookingStatus
 from companions.models import CompanionProfile
 from core.templatetags.ui import rupiah
@@ -280,6 +280,8 @@ def _place(payment: Payment, *, now: datetime) -> bool:
     try:
         with transaction.atomic():  # a savepoint: a failed re-hold leaves nothing behind
             return booking_services.booking_rehold(booking_id=booking_id, now=now)
+    except BookingBusy:
+        raise  # the calendar is locked right now: try again later (503 to Midtrans), never refund for it
     except BookingError:
         return False
 
@@ -303,10 +305,38 @@ def payment_check(*, payment_id: int, now: datetime | None = None) -> str:
     except GatewayError as error:
         logger.warning("status check for %s failed: %s", payment.order_id, error)
         return "error"
-    notification = payment_apply_notification(
-        payload=answer, raw_body=json.dumps(answer), now=now, source=PaymentNotification.Source.STATUS_API
-    )
+    try:
+        notification = payment_apply_notification(
+            payload=answer, raw_body=json.dumps(answer), now=now, source=PaymentNotification.Source.STATUS_API
+        )
+    except (BookingBusy, OperationalError):
+        return "busy"  # the next run asks again
     return notification.verdict
+
+
+def payments_close_open_attempts(*, booking_id: int, now: datetime | None = None) -> int:
+    """Cancels the booking's checkouts still open at the provider; returns how many were closed. A
+    transient failure leaves the attempt as it is (reconciliation keeps asking about it)."""
+    now = now or timezone.now()
+    closed = 0
+    gateway = get_gateway()
+    for payment in Payment.objects.filter(booking_id=booking_id, status__in=settlement.OPEN_AT_PROVIDER):
+        try:
+            answer = gateway.cancel(payment.order_id)
+        except TransactionNotFound:
+            # No method chosen yet: nothing to cancel there; the checkout closes at its expiry and any
+            # payment that still arrives is refunded.
+            Payment.objects.filter(pk=payment.pk, status=Payment.Status.CREATED).update(status=Payment.Status.FAILED)
+            closed += 1
+            continue
+        except GatewayError as error:
+            logger.warning("could not cancel %s at the provider: %s", payment.order_id, error)
+            continue
+        payment_apply_notification(
+            payload=answer, raw_body=json.dumps(answer), now=now, source=PaymentNotification.Source.STATUS_API
+        )
+        closed += 1
+    return closed
 
 
 def payments_reconcile(*, now: datetime | None = None) -> dict[str, int]:
@@ -546,7 +576,8 @@ def _decide(payout_id: int, *, actor: User, expected: tuple[str, ...]) -> Payout
     payout = Payout.objects.select_for_update().select_related("profile__user").get(pk=payout_id)
     if payout.status not in expected:
         raise PaymentError(
-            _("This payout can no longer be changed that way (status: %(status)s).") % {"status": payout.get_status_display()}
+            _("This payout can no longer be changed that way (status: %(status)s).")
+            % {"status": payout.get_status_display()}
         )
     return payout
 

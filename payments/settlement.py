@@ -96,3 +96,21 @@ def refund_open(*, booking, payment: Payment, amount: int, reason: str) -> Refun
 
         transaction.on_commit(enqueue)
     return refund
+
+
+def booking_left_unpaid(*, booking) -> None:
+    """The booking stopped waiting for money (withdrawn, cancelled or expired unpaid): after commit,
+    open checkouts are cancelled at the provider, so an issued virtual account cannot be paid by
+    mistake (a payment that still arrives is refunded by the late-payment rule)."""
+    booking_id = booking.pk
+
+    def enqueue():
+        from payments.tasks import close_open_attempts_task
+
+        close_open_attempts_task.delay(booking_id)
+
+    if Payment.objects.filter(booking_id=booking_id, status__in=OPEN_AT_PROVIDER).exists():
+        transaction.on_commit(enqueue)
+
+
+OPEN_AT_PROVIDER = (Payment.Status.CREATED, Payment.Status.PENDING)

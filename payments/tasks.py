@@ -29,3 +29,8 @@ def refund_process_task(self, refund_id: int) -> str:
 @shared_task
 def check_payment_task(payment_id: int) -> str:
     return services.payment_check(payment_id=payment_id)
+
+
+@shared_task
+def close_open_attempts_task(booking_id: int) -> int:
+    return services.payments_close_open_attempts(booking_id=booking_id)

@@ -1,5 +1,6 @@
 import json
 import logging
+from datetime import timedelta
 
 import requests
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bookings import selectors as booking_selectors
 from bookings import services as booking_services
+from bookings.errors import BookingBusy
 from bookings.models import Booking, BookingStatus
 from companions.views import companion_required
 from core import ratelimit
@@ -60,7 +62,7 @@ def midtrans_notification(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "error", "reason": "signature"}, status=403)
     try:
         notification = services.payment_apply_notification(payload=payload, raw_body=raw_body)
-    except OperationalError:
+    except (OperationalError, BookingBusy):
         logger.warning("midtrans notification for %s deferred: database busy", str(payload.get("order_id"))[:64])
         return JsonResponse({"status": "retry"}, status=503)
     return JsonResponse({"status": "ok", "verdict": notification.verdict})
@@ -116,7 +118,7 @@ def _maybe_ask_provider(payment: Payment | None) -> None:
     (through the task queue, at most every 30 s per payment)."""
     if payment is None or not payment.is_open:
         return
-    if timezone.now() - payment.created_at < timezone.timedelta(seconds=STATUS_CHECK_INTERVAL_SECONDS):
+    if timezone.now() - payment.created_at < timedelta(seconds=STATUS_CHECK_INTERVAL_SECONDS):
         return
     if cache.add(f"payments:status-check:{payment.pk}", 1, STATUS_CHECK_INTERVAL_SECONDS):
         from payments.tasks import check_payment_task

@@ -5,9 +5,13 @@ Two people, two browser contexts on one live server:
    the booking form (activity, public meeting place, note, the meeting rules) and sends the request; the
    booking page shows "Requested" as the timeline's current step;
 2. the companion (1280x800) logs in, opens Requests and accepts;
-3. the customer reloads the booking page, pays with the demo button (the payments issue replaces it) and
-   sees "Confirmed" as the current step with the confirmed message.
-The database then holds a confirmed booking with three events and the four notifications it caused.
+3. the customer reloads the booking page, presses "Pay Rp …", chooses QRIS on the payment simulator (which
+   posts a signed notification to the live server's webhook, as Midtrans would), comes back to the payment
+   status page saying the payment was received, opens the booking and sees "Confirmed" as the current step
+   with the confirmed message.
+The database then holds a confirmed booking with three events, the four notifications it caused (a
+successful payment adds none of its own), and one paid payment confirmed by one applied webhook call.
+test_payment_journey.py follows the money further (completion, earnings, payout).
 The site speaks Indonesian by default, so visible strings are compared through the catalogues.
 """
 
@@ -23,6 +27,7 @@ from bookings.models import Booking, BookingStatus
 from companions.models import Activity, CompanionPhoto
 from core.templatetags.ui import rupiah
 from notifications.models import Notification
+from payments.models import Payment, PaymentNotification
 from tests.companions.helpers import listed_companion
 from tests.companions.test_services import jpeg
 from tests.e2e.helpers import DESKTOP, PHONE, browser_context, log_in, save_screenshot, seed_reference_data, serve_media
@@ -136,14 +141,26 @@ def test_customer_requests_companion_accepts_customer_pays_and_sees_confirmed(
     booking.refresh_from_db()
     assert booking.status == BookingStatus.AWAITING_PAYMENT
 
-    # ---- 3. The customer reloads, pays (demo) and sees the booking confirmed -------------------------
+    # ---- 3. The customer reloads, pays in the simulator and sees the booking confirmed --------------
     page.reload()
     expect(page.locator(".timeline [aria-current=step]")).to_contain_text(gettext_id("Accepted"))
     pay_button = page.locator(f"form[action='/bookings/{booking.reference}/pay/'] button[type=submit]")
     expect(pay_button).to_be_visible()
-    expect(pay_button).to_have_text(gettext_id("Pay (demo: no real money)"))
+    with translation.override("id"):
+        expect(pay_button).to_have_text(translation.gettext("Pay %(amount)s") % {"amount": rupiah(total)})
     save_screenshot(page, artifacts_dir / "booking-accepted-customer-360x800.png")
     pay_button.click()
+
+    expect(page).to_have_url(re.compile(r"/payments/simulator/[^/]+/$"))
+    payment = Payment.objects.get(booking=booking)
+    qris = page.locator(f"form[action='/payments/simulator/{payment.order_id}/'] button[name=action][value=pay_qris]")
+    expect(qris).to_be_visible()
+    qris.click()
+
+    expect(page).to_have_url(re.compile(rf"/bookings/{re.escape(booking.reference)}/payment/$"))
+    state = page.locator("#payment-state")
+    expect(state.locator("#payment-state-title")).to_have_text(gettext_id("Payment received"))
+    state.locator(f"a[href='/bookings/{booking.reference}/']").click()
 
     expect(page).to_have_url(detail_url)
     current = page.locator(".timeline [aria-current=step]")
@@ -175,3 +192,9 @@ def test_customer_requests_companion_accepts_customer_pays_and_sees_confirmed(
             (companion.pk, "booking_confirmed", booking.reference),
         ]
     )
+    payment.refresh_from_db()
+    assert (payment.status, payment.amount, payment.payment_type) == (Payment.Status.PAID, total, "qris")
+    assert payment.invoice_number
+    assert list(PaymentNotification.objects.values_list("source", "verdict")) == [
+        (PaymentNotification.Source.WEBHOOK, PaymentNotification.Verdict.APPLIED)
+    ]

@@ -7,9 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings import services as booking_services
 from bookings.models import BookingStatus
 from payments import ledger, services
 from payments.errors import PaymentError
+from payments.gateways import GatewayError
 from payments.gateways.simulator import SimulatorGateway
 from payments.models import Payment, PaymentNotification, SimulatorTransaction
 from tests.payments.helpers import accepted_on_the_real_clock
@@ -121,3 +123,19 @@ def test_webhook_rate_limit_and_json_only(client, settings):
     assert client.post(url, data=json.dumps({"order_id": "x"}), content_type="application/json").status_code == 403
     assert client.post(url, data=json.dumps({"order_id": "x"}), content_type="application/json").status_code == 403
     assert client.post(url, data=json.dumps({"order_id": "x"}), content_type="application/json").status_code == 429
+
+
+def test_withdrawing_cancels_an_issued_virtual_account_at_the_provider(booking, django_capture_on_commit_callbacks):
+    payment = checkout(booking)
+    SimulatorGateway().act(payment.order_id, "pending_va")
+    services.payment_check(payment_id=payment.pk)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PENDING
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_services.booking_withdraw(booking_id=booking.pk, actor=booking.customer)
+    payment.refresh_from_db()
+    assert (payment.status, payment.provider_status) == (Payment.Status.FAILED, "cancel")
+    assert SimulatorTransaction.objects.get(order_id=payment.order_id).transaction_status == "cancel"
+    # The virtual account can no longer be paid.
+    with pytest.raises(GatewayError):
+        SimulatorGateway().act(payment.order_id, "pay_va")
