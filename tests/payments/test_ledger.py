@@ -95,7 +95,7 @@ def test_postgresql_refuses_updating_or_deleting_entries():
 
 
 @requires_postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_postgresql_refuses_committing_an_unbalanced_journal_written_around_the_service():
     """The service checks balance; the database checks it again at commit (deferred trigger)."""
     from payments.models import LedgerAccount
