@@ -40,29 +40,36 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-def _single(modeladmin, request, queryset, *, status, message):
-    """The one selected object in `status`, or None with an error message."""
+def _form_action(
+    modeladmin, request, queryset, *, status, select_message, form_class, call, success, heading, summary, submit
+):
+    """An admin action on exactly one object in `status` that needs a small form first (a transfer
+    reference, a reason): shows the form, then calls `call(obj, cleaned_data)`; errors stay on the page."""
     chosen = list(queryset.filter(status__in=status))
     if len(chosen) != 1 or queryset.count() != 1:
-        modeladmin.message_user(request, message, messages.ERROR)
+        modeladmin.message_user(request, select_message, messages.ERROR)
         return None
-    return chosen[0]
-
-
-def _form_page(modeladmin, request, obj, *, form, action, heading, summary, submit_label):
+    obj = chosen[0]
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if form.is_valid() and _run(modeladmin, request, lambda: call(obj, form.cleaned_data), success):
+        return None
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": heading,
-        "heading": heading,
-        "summary": summary,
+        "title": heading(obj),
+        "heading": heading(obj),
+        "summary": summary(obj),
         "form": form,
         "object": obj,
-        "action": action,
-        "submit_label": submit_label,
+        "action": request.POST.get("action", ""),
+        "submit_label": submit,
         "opts": modeladmin.model._meta,
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, "admin/payments/action_form.html", context)
+
+
+def _rupiah(amount: int) -> str:
+    return f"Rp {amount:,}".replace(",", ".")
 
 
 def _run(modeladmin, request, call, success) -> bool:
@@ -156,39 +163,23 @@ class RefundAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Mark the bank-transfer refund as sent"))
     def mark_transferred(self, request, queryset):
-        refund = _single(
+        return _form_action(
             self,
             request,
             queryset,
             status=[Refund.Status.MANUAL_QUEUED],
-            message=_("Select exactly one refund waiting for a bank transfer."),
-        )
-        if refund is None:
-            return None
-        form = TransferReferenceForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            done = _run(
-                self,
-                request,
-                lambda: services.refund_mark_manual_done(
-                    refund_id=refund.pk, actor=request.user, reference=form.cleaned_data["reference"]
-                ),
-                _("Refund marked as sent."),
-            )
-            if done:
-                return None
-        return _form_page(
-            self,
-            request,
-            refund,
-            form=form,
-            action="mark_transferred",
-            heading=_("Refund %(key)s by bank transfer") % {"key": refund.refund_key},
-            summary=[
-                f"{refund.booking.reference} · Rp {refund.amount:,}".replace(",", "."),
+            select_message=_("Select exactly one refund waiting for a bank transfer."),
+            form_class=TransferReferenceForm,
+            call=lambda refund, data: services.refund_mark_manual_done(
+                refund_id=refund.pk, actor=request.user, reference=data["reference"]
+            ),
+            success=_("Refund marked as sent."),
+            heading=lambda refund: _("Refund %(key)s by bank transfer") % {"key": refund.refund_key},
+            summary=lambda refund: [
+                f"{refund.booking.reference} · {_rupiah(refund.amount)}",
                 f"{refund.get_bank_display()} {refund.account_number} a.n. {refund.holder_name}",
             ],
-            submit_label=_("Mark as sent"),
+            submit=_("Mark as sent"),
         )
 
     @admin.action(description=_("Retry the failed refund (same refund key)"))
@@ -246,67 +237,41 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Reject the selected payout request"))
     def reject(self, request, queryset):
-        payout = _single(
+        return _form_action(
             self,
             request,
             queryset,
             status=Payout.OPEN_STATUSES,
-            message=_("Select exactly one open payout."),
-        )
-        if payout is None:
-            return None
-        form = RejectPayoutForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid() and _run(
-            self,
-            request,
-            lambda: services.payout_reject(payout_id=payout.pk, actor=request.user, reason=form.cleaned_data["reason"]),
-            _("Payout rejected."),
-        ):
-            return None
-        return _form_page(
-            self,
-            request,
-            payout,
-            form=form,
-            action="reject",
-            heading=_("Reject payout %(id)s") % {"id": payout.pk},
-            summary=[f"{payout.profile} · Rp {payout.amount:,}".replace(",", ".")],
-            submit_label=_("Reject"),
+            select_message=_("Select exactly one open payout."),
+            form_class=RejectPayoutForm,
+            call=lambda payout, data: services.payout_reject(
+                payout_id=payout.pk, actor=request.user, reason=data["reason"]
+            ),
+            success=_("Payout rejected."),
+            heading=lambda payout: _("Reject payout %(id)s") % {"id": payout.pk},
+            summary=lambda payout: [f"{payout.profile} · {_rupiah(payout.amount)}"],
+            submit=_("Reject"),
         )
 
     @admin.action(description=_("Mark the approved payout as paid"))
     def mark_paid(self, request, queryset):
-        payout = _single(
+        return _form_action(
             self,
             request,
             queryset,
             status=[Payout.Status.APPROVED],
-            message=_("Select exactly one approved payout."),
-        )
-        if payout is None:
-            return None
-        form = TransferReferenceForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid() and _run(
-            self,
-            request,
-            lambda: services.payout_mark_paid(
-                payout_id=payout.pk, actor=request.user, reference=form.cleaned_data["reference"]
+            select_message=_("Select exactly one approved payout."),
+            form_class=TransferReferenceForm,
+            call=lambda payout, data: services.payout_mark_paid(
+                payout_id=payout.pk, actor=request.user, reference=data["reference"]
             ),
-            _("Payout marked as paid."),
-        ):
-            return None
-        return _form_page(
-            self,
-            request,
-            payout,
-            form=form,
-            action="mark_paid",
-            heading=_("Pay out %(id)s") % {"id": payout.pk},
-            summary=[
-                f"{payout.profile} · Rp {payout.amount:,}".replace(",", "."),
+            success=_("Payout marked as paid."),
+            heading=lambda payout: _("Pay out %(id)s") % {"id": payout.pk},
+            summary=lambda payout: [
+                f"{payout.profile} · {_rupiah(payout.amount)}",
                 f"{payout.get_bank_display()} {payout.account_number} a.n. {payout.holder_name}",
             ],
-            submit_label=_("Mark as paid"),
+            submit=_("Mark as paid"),
         )
 
 

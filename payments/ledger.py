@@ -95,6 +95,14 @@ def post(*, reference: str, kind: str, lines: Iterable[Line], memo: str = "") ->
     return journal, True
 
 
+def transfer(*, reference: str, kind: str, debit: str, credit: str, amount: int, memo: str = "") -> Journal:
+    """The common two-line journal: `amount` from `credit` to `debit` (Dr debit, Cr credit)."""
+    journal, _created = post(
+        reference=reference, kind=kind, lines=[Line(debit, amount), Line(credit, -amount)], memo=memo
+    )
+    return journal
+
+
 def _check_same(journal: Journal, lines: list[Line]) -> None:
     posted = sorted(journal.entries.values_list("account__key", "amount"))
     if posted != sorted((line.account, line.amount) for line in lines):

@@ -231,13 +231,12 @@ def _apply(payment: Payment, *, status: str, meaning: str, payload: dict, now: d
     payment.payment_type = str(payload.get("payment_type") or payment.payment_type)[:32]
     if meaning == PaymentOutcome.PAID:
         payment.paid_at = now
-        ledger.post(
+        ledger.transfer(
             reference=f"payment:{payment.order_id}:settled",
             kind="payment_settled",
-            lines=[
-                ledger.Line(ledger.PROVIDER_CLEARING, payment.amount),
-                ledger.Line(ledger.escrow_account(payment.booking_id), -payment.amount),
-            ],
+            debit=ledger.PROVIDER_CLEARING,
+            credit=ledger.escrow_account(payment.booking_id),
+            amount=payment.amount,
             memo=f"booking {payment.booking.reference}",
         )
         if _place(payment, now=now):
@@ -431,10 +430,12 @@ def _refund_done(refund: Refund, *, now: datetime, status: str, counter_account:
     refund.completed_by = actor
     refund.last_error = ""
     refund.save(update_fields=["status", "completed_at", "completed_by", "last_error"])
-    ledger.post(
+    ledger.transfer(
         reference=f"refund:{refund.refund_key}:sent",
         kind="refund_sent",
-        lines=[ledger.Line(ledger.REFUNDS_PAYABLE, refund.amount), ledger.Line(counter_account, -refund.amount)],
+        debit=ledger.REFUNDS_PAYABLE,
+        credit=counter_account,
+        amount=refund.amount,
         memo=f"booking {refund.booking.reference}",
     )
     notification_record(
@@ -623,13 +624,12 @@ def payout_mark_paid(*, payout_id: int, actor: User, reference: str = "", now: d
         )
         payout.status, payout.paid_at, payout.transfer_reference = Payout.Status.PAID, now, result.reference
         payout.save(update_fields=["status", "paid_at", "transfer_reference"])
-        ledger.post(
+        ledger.transfer(
             reference=f"payout:{payout.pk}:paid",
             kind="payout_paid",
-            lines=[
-                ledger.Line(ledger.companion_payable_account(payout.profile_id), payout.amount),
-                ledger.Line(ledger.BANK, -payout.amount),
-            ],
+            debit=ledger.companion_payable_account(payout.profile_id),
+            credit=ledger.BANK,
+            amount=payout.amount,
             memo=f"payout {payout.pk} ref {result.reference}",
         )
         notification_record(recipient=payout.profile.user, event="payout_paid", context={"amount": payout.amount})

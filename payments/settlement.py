@@ -59,13 +59,12 @@ def payment_refund_unplaced(*, payment: Payment) -> Refund:
     """Money that arrived for a booking that cannot take it (expired and the slot is gone, already
     paid by another attempt, cancelled): all of it goes back."""
     payment.needs_refund = True
-    ledger.post(
+    ledger.transfer(
         reference=f"payment:{payment.order_id}:unplaced",
         kind="payment_unplaced",
-        lines=[
-            ledger.Line(ledger.escrow_account(payment.booking_id), payment.amount),
-            ledger.Line(ledger.REFUNDS_PAYABLE, -payment.amount),
-        ],
+        debit=ledger.escrow_account(payment.booking_id),
+        credit=ledger.REFUNDS_PAYABLE,
+        amount=payment.amount,
         memo=f"booking {payment.booking.reference}: paid but not placed",
     )
     return refund_open(booking=payment.booking, payment=payment, amount=payment.amount, reason="unplaced")

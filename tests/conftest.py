@@ -77,3 +77,33 @@ def webhook_over_http():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add_callback(responses.POST, re.compile(r"http://testserver/webhooks/midtrans/?$"), callback=deliver)
         yield mock
+
+
+@pytest.fixture
+def worker_queue():
+    """For tests that start a real Celery worker (tests/test_celery_worker.py, tests/payments/test_worker.py):
+    eager mode off, broker = REDIS_URL, and every task (also those services enqueue after commit) on a
+    private queue, so no other worker on the same Redis takes it and no leftover message reaches ours.
+    The app's settings are restored and the queue deleted afterwards."""
+    import uuid
+
+    from config.celery import app
+
+    queue = f"kompanion-test-{uuid.uuid4().hex}"
+    overrides = {
+        "task_always_eager": False,
+        "broker_url": os.environ["REDIS_URL"],
+        "task_default_queue": queue,
+        # No broadcast/remote-control traffic with other workers that may share this Redis.
+        "worker_enable_remote_control": False,
+        # Leave the test run's logging alone.
+        "worker_hijack_root_logger": False,
+    }
+    saved = {key: app.conf.get(key) for key in overrides}
+    app.conf.update(overrides)
+    try:
+        yield queue
+    finally:
+        with app.connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+        app.conf.update(saved)

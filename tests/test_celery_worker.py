@@ -11,7 +11,6 @@ thread once the task has returned, i.e. after its writes committed), so no resul
 and a failure inside the worker surfaces with its exception instead of as a timeout.
 """
 
-import os
 import threading
 import uuid
 from datetime import timedelta
@@ -36,29 +35,6 @@ pytestmark = [
     requires_redis,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def worker_queue():
-    """Eager mode off, broker = REDIS_URL and a private queue; the app's settings restored afterwards."""
-    queue = f"kompanion-test-{uuid.uuid4().hex}"
-    overrides = {
-        "task_always_eager": False,
-        "broker_url": os.environ["REDIS_URL"],
-        # No broadcast/remote-control traffic with other workers that may share this Redis.
-        "worker_enable_remote_control": False,
-        # Leave the test run's logging alone.
-        "worker_hijack_root_logger": False,
-    }
-    saved = {key: app.conf.get(key) for key in overrides}
-    app.conf.update(overrides)
-    try:
-        yield queue
-    finally:
-        with app.connection_for_write() as conn:
-            # Drop the queue's list and binding keys so repeated runs leave nothing in Redis.
-            conn.default_channel.queue_delete(queue)
-        app.conf.update(saved)
 
 
 def _stale_joined(days_over: int = 1):

@@ -369,7 +369,7 @@ def test_booking_pages_and_actions_of_someone_elses_booking_are_404(clients, obj
 def test_admin_family_rule(clients):
     from django.contrib import admin
 
-    urls = [reverse("admin:index")] + [
+    urls = [reverse("admin:index"), reverse("admin:payments_ledger_check")] + [
         reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry
     ]
     problems = []

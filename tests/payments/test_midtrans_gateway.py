@@ -11,13 +11,12 @@ from django.utils import timezone
 
 from bookings import services as booking_services
 from bookings.models import BookingStatus
-from companions import selectors as companion_selectors
 from payments import ledger, services
 from payments.errors import PaymentError
 from payments.gateways import CheckoutRequest, GatewayError, TransactionNotFound, get_gateway
 from payments.models import Payment, PaymentNotification, Refund
-from tests.bookings.helpers import make_companion, new_customer
 from tests.payments.fake_midtrans import FakeMidtrans, Fault
+from tests.payments.helpers import accepted_on_the_real_clock
 
 pytestmark = pytest.mark.django_db
 
@@ -46,21 +45,7 @@ def fake(settings):
 def awaiting_payment():
     """A booking accepted by the companion (real clock), starting in two days or more: payable now,
     and cancellable by the customer with the full refund."""
-    profile = make_companion(min_notice_minutes=180)
-    now = timezone.now()
-    start = companion_selectors.free_start_times(
-        profile, start=now + timedelta(days=2), end=now + timedelta(days=9), hours=2
-    )[0]
-    booking = booking_services.booking_request(
-        customer=new_customer(),
-        profile=profile,
-        start=start,
-        hours=2,
-        activity=profile.activities.first(),
-        meeting_place="Kopi Tuku, Grand Indonesia",
-    )
-    booking = booking_services.booking_accept(booking_id=booking.pk, actor=profile.user)
-    booking.refresh_from_db()
+    booking = accepted_on_the_real_clock(days_ahead=2)
     assert booking.status == BookingStatus.AWAITING_PAYMENT
     return booking
 

@@ -1,18 +1,15 @@
 """The Midtrans notification webhook: signed JSON in, applied once, everything recorded."""
 
 import json
-from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 
-from bookings import services as booking_services
 from bookings.models import BookingStatus
 from payments import ledger, services
 from payments.midtrans_rules import signature
 from payments.models import Entry, Payment, PaymentNotification
-from tests.bookings.helpers import make_companion, new_customer
+from tests.payments.helpers import accepted_on_the_real_clock
 
 pytestmark = pytest.mark.django_db
 URL = "/webhooks/midtrans/"
@@ -22,22 +19,7 @@ Verdict = PaymentNotification.Verdict
 @pytest.fixture
 def payment():
     """An accepted booking (real clock) with one payment attempt."""
-    from companions import selectors
-
-    profile = make_companion(min_notice_minutes=180)
-    now = timezone.now()
-    start = selectors.free_start_times(profile, start=now + timedelta(days=1), end=now + timedelta(days=8), hours=2)[0]
-    customer = new_customer()
-    booking = booking_services.booking_request(
-        customer=customer,
-        profile=profile,
-        start=start,
-        hours=2,
-        activity=profile.activities.first(),
-        meeting_place="Kopi Tuku, Grand Indonesia",
-    )
-    booking_services.booking_accept(booking_id=booking.pk, actor=profile.user)
-    return services.payment_create(booking=booking)
+    return services.payment_create(booking=accepted_on_the_real_clock())
 
 
 def notification(payment, status="settlement", *, amount=None, status_code="200", fraud="accept", **extra):

@@ -2,9 +2,7 @@
 database: the refund a cancellation enqueues after its commit, and reconciliation of a lost webhook.
 See tests/test_celery_worker.py for how the worker is isolated (a private queue, eager mode off)."""
 
-import os
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,14 +12,13 @@ from django.utils import timezone
 
 from bookings import services as booking_services
 from bookings.models import BookingStatus
-from companions import selectors
 from config.celery import app
 from payments import ledger, services
 from payments.gateways.simulator import SimulatorGateway
 from payments.models import Payment, Refund
 from payments.tasks import reconcile_payments_task
-from tests.bookings.helpers import make_companion, new_customer
 from tests.conftest import requires_redis
+from tests.payments.helpers import accepted_on_the_real_clock
 
 WAIT_SECONDS = 30
 
@@ -31,27 +28,6 @@ pytestmark = [
     requires_redis,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def worker_queue():
-    """Eager mode off; every task (also those enqueued by services after commit) goes to a private queue."""
-    queue = f"kompanion-test-{uuid.uuid4().hex}"
-    overrides = {
-        "task_always_eager": False,
-        "broker_url": os.environ["REDIS_URL"],
-        "task_default_queue": queue,
-        "worker_enable_remote_control": False,
-        "worker_hijack_root_logger": False,
-    }
-    saved = {key: app.conf.get(key) for key in overrides}
-    app.conf.update(overrides)
-    try:
-        yield queue
-    finally:
-        with app.connection_for_write() as conn:
-            conn.default_channel.queue_delete(queue)
-        app.conf.update(saved)
 
 
 class Outcomes:
@@ -83,27 +59,8 @@ class Outcomes:
             self.done.set()
 
 
-def confirmed_booking_days_ahead(days: int = 3):
-    profile = make_companion()
-    now = timezone.now()
-    start = selectors.free_start_times(
-        profile, start=now + timedelta(days=days), end=now + timedelta(days=days + 7), hours=2
-    )[0]
-    booking = booking_services.booking_request(
-        customer=new_customer(),
-        profile=profile,
-        start=start,
-        hours=2,
-        activity=profile.activities.first(),
-        meeting_place="Kopi Tuku, Grand Indonesia",
-    )
-    booking_services.booking_accept(booking_id=booking.pk, actor=profile.user)
-    booking.refresh_from_db()
-    return booking
-
-
 def test_a_cancellation_refund_is_sent_by_the_worker_after_commit(worker_queue):
-    booking = confirmed_booking_days_ahead()
+    booking = accepted_on_the_real_clock(days_ahead=3)
     payment = services.payment_checkout(booking_id=booking.pk, actor=booking.customer, finish_url="http://x/")
     notification = SimulatorGateway().act(payment.order_id, "pay_qris")
     services.payment_apply_notification(payload=notification, raw_body="{}")
@@ -121,7 +78,7 @@ def test_a_cancellation_refund_is_sent_by_the_worker_after_commit(worker_queue):
 
 
 def test_reconciliation_in_the_worker_confirms_a_booking_whose_webhook_was_lost(worker_queue):
-    booking = confirmed_booking_days_ahead()
+    booking = accepted_on_the_real_clock(days_ahead=3)
     payment = services.payment_checkout(booking_id=booking.pk, actor=booking.customer, finish_url="http://x/")
     SimulatorGateway().act(payment.order_id, "pay_silently")
     Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(minutes=6))
