@@ -107,3 +107,14 @@ def worker_queue():
         with app.connection_for_write() as conn:
             conn.default_channel.queue_delete(queue)
         app.conf.update(saved)
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Cities, activities and languages for transactional tests: the flush between such tests empties
+    the tables the data migration filled (idempotent, so it does not matter whether they survived)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("companions.migrations.0002_seed_reference_data").seed(apps, None)

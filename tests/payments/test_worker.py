@@ -22,12 +22,7 @@ from tests.payments.helpers import accepted_on_the_real_clock
 
 WAIT_SECONDS = 30
 
-# serialized_rollback: the cities and activities from data migrations survive the flush between tests.
-pytestmark = [
-    pytest.mark.celery_worker,
-    requires_redis,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.celery_worker, requires_redis, pytest.mark.django_db(transaction=True)]
 
 
 class Outcomes:
@@ -59,7 +54,7 @@ class Outcomes:
             self.done.set()
 
 
-def test_a_cancellation_refund_is_sent_by_the_worker_after_commit(worker_queue):
+def test_a_cancellation_refund_is_sent_by_the_worker_after_commit(worker_queue, reference_data):
     booking = accepted_on_the_real_clock(days_ahead=3)
     payment = services.payment_checkout(booking_id=booking.pk, actor=booking.customer, finish_url="http://x/")
     notification = SimulatorGateway().act(payment.order_id, "pay_qris")
@@ -77,7 +72,7 @@ def test_a_cancellation_refund_is_sent_by_the_worker_after_commit(worker_queue):
     assert Payment.objects.get().status == Payment.Status.REFUNDED
 
 
-def test_reconciliation_in_the_worker_confirms_a_booking_whose_webhook_was_lost(worker_queue):
+def test_reconciliation_in_the_worker_confirms_a_booking_whose_webhook_was_lost(worker_queue, reference_data):
     booking = accepted_on_the_real_clock(days_ahead=3)
     payment = services.payment_checkout(booking_id=booking.pk, actor=booking.customer, finish_url="http://x/")
     SimulatorGateway().act(payment.order_id, "pay_silently")
