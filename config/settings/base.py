@@ -6,6 +6,7 @@ email. dev/test/prod only switch and harden; they never introduce a variable of 
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -354,6 +355,14 @@ if AWS_STORAGE_BUCKET_NAME:
     )
     _private_origin = AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com"
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += sorted({_media_origin, _private_origin})
+# "Pay" posts to us and is redirected to Midtrans' Snap page: browsers apply form-action to that
+# redirect, so Snap's origin is allowed (only as a form target; nothing of theirs runs on our pages).
+_snap = urlsplit(MIDTRANS_SNAP_BASE_URL) if MIDTRANS_SNAP_BASE_URL else None
+CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+    f"{_snap.scheme}://{_snap.netloc}"
+    if _snap
+    else ("https://app.midtrans.com" if MIDTRANS_IS_PRODUCTION else "https://app.sandbox.midtrans.com")
+)
 
 # --- Logging: everything to stdout, one line per record ----------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

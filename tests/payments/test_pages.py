@@ -112,3 +112,11 @@ def test_earnings_page_queries_stay_constant_as_history_grows(client, earner, dj
     with django_assert_max_num_queries(len(first.captured_queries)):
         page = client.get(url)
     assert len(page.context["payouts"]) == 3
+
+
+def test_the_csp_lets_the_pay_form_redirect_to_snap_and_nowhere_else(client):
+    """Browsers apply form-action to the redirect after "Pay": Midtrans' Snap origin must be allowed."""
+    booking = accepted_on_the_real_clock()
+    client.force_login(booking.customer)
+    policy = client.get(reverse("bookings:detail", args=[booking.reference]))["Content-Security-Policy"]
+    assert "form-action 'self' https://app.sandbox.midtrans.com;" in policy + ";"
