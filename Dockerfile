@@ -53,6 +53,9 @@ RUN SECRET_KEY=build-time-only-throwaway-key-not-used-at-runtime-0123456789abcde
     FIELD_FINGERPRINT_KEY=build-time-only-throwaway \
     TRUSTED_PROXY_COUNT=1 \
     MIDTRANS_SERVER_KEY=build-time-only-throwaway \
+    TWILIO_ACCOUNT_SID=build-time-only-throwaway \
+    TWILIO_AUTH_TOKEN=build-time-only-throwaway \
+    TWILIO_WHATSAPP_FROM=+6200000000 \
     sh -c 'python manage.py compiletranslations && python manage.py collectstatic --noinput' \
     && mkdir -p /app/media /var/lib/kompanion/beat \
     && chown -R kompanion:kompanion /app/media /var/lib/kompanion

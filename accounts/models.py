@@ -64,6 +64,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("time zone"), max_length=32, choices=IndonesianTimeZone.choices, default=IndonesianTimeZone.WIB
     )
     whatsapp_opt_in = models.BooleanField(_("WhatsApp messages"), default=False)
+    # The number above was proven with a code sent over WhatsApp (cleared when the number changes).
+    phone_verified_at = models.DateTimeField(_("number verified"), null=True, blank=True)
+    email_notifications = models.BooleanField(_("Email notifications"), default=True)
     avatar = models.ImageField(_("avatar"), upload_to=avatar_upload_to, blank=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
@@ -146,3 +149,23 @@ class ConsentRecord(models.Model):
     def __str__(self) -> str:
         action = "granted" if self.granted else "withdrew"
         return f"{self.user_id} {action} {self.document} {self.version}"
+
+
+class PhoneVerification(models.Model):
+    """A 6-digit code sent over WhatsApp to prove a number. Only its keyed hash is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="phone_verifications")
+    phone = models.CharField(_("mobile number"), max_length=16, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("phone verification")
+        verbose_name_plural = _("phone verifications")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"verification of user {self.user_id}"

@@ -1,5 +1,8 @@
 """Writes for accounts: one function per thing a user does."""
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -8,8 +11,9 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import ConsentDocument, ConsentRecord, Role, User
+from accounts.models import ConsentDocument, ConsentRecord, PhoneVerification, Role, User
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,10 @@ def user_update_settings(
 
 def user_change_phone(*, user: User, phone: str) -> User:
     """Precondition: the caller re-authenticated the user and normalised the phone to E.164."""
-    user.phone = phone
-    user.save(update_fields=["phone"])
+    if phone != user.phone:
+        user.phone = phone
+        user.phone_verified_at = None  # a new number is proven again before WhatsApp goes there
+        user.save(update_fields=["phone", "phone_verified_at"])
     return user
 
 
@@ -155,3 +161,95 @@ def purge_unverified_accounts(*, now=None) -> int:
 def sessions_clear_expired() -> int:
     count, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return count
+
+
+def user_set_whatsapp_opt_in(*, user: User, granted: bool, source: str = "whatsapp") -> None:
+    """A reply STOP/BERHENTI (or START/MULAI) on WhatsApp: the consent follows, and is recorded."""
+    if user.whatsapp_opt_in == granted:
+        return
+    with transaction.atomic():
+        user.whatsapp_opt_in = granted
+        user.save(update_fields=["whatsapp_opt_in"])
+        ConsentRecord.objects.create(
+            user=user, document=ConsentDocument.WHATSAPP, granted=granted, user_agent=f"reply on {source}"
+        )
+
+
+# --- Proving a WhatsApp number ---------------------------------------------------------------------------------
+
+CODE_VALIDITY = timedelta(minutes=10)
+CODE_ATTEMPTS = 5
+CODES_PER_HOUR = 3  # per user and, separately, per number
+
+
+class PhoneVerificationError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _code_hash(verification_user_id: int, phone: str, code: str) -> str:
+    key = f"{settings.SECRET_KEY}:phone-code".encode()
+    return hmac.new(key, f"{verification_user_id}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def phone_verification_start(*, user: User, now=None) -> PhoneVerification:
+    """Sends a 6-digit code over WhatsApp to the user's number (at most 3 an hour per user and per
+    number, so nobody can flood a phone). Only the code's keyed hash is kept."""
+    from notifications.services import whatsapp_send_code
+
+    now = now or timezone.now()
+    if not user.phone:
+        raise PhoneVerificationError(_("Add your mobile number first."))
+    if user.phone_verified_at:
+        raise PhoneVerificationError(_("This number is already verified."))
+    hour_ago = now - timedelta(hours=1)
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time per user
+        recent = PhoneVerification.objects.filter(created_at__gte=hour_ago)
+        if (
+            recent.filter(user=user).count() >= CODES_PER_HOUR
+            or recent.filter(phone=user.phone).count() >= CODES_PER_HOUR
+        ):
+            raise PhoneVerificationError(_("Too many codes were sent. Please try again in an hour."))
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        verification = PhoneVerification.objects.create(
+            user=user,
+            phone=user.phone,
+            code_hash=_code_hash(user.pk, user.phone, code),
+            created_at=now,
+            expires_at=now + CODE_VALIDITY,
+        )
+        whatsapp_send_code(user=user, phone=user.phone, code=code)
+    return verification
+
+
+def phone_verification_check(*, user: User, code: str, now=None) -> None:
+    """The code from the latest request for the current number, within 10 minutes and 5 attempts."""
+    now = now or timezone.now()
+    code = "".join(character for character in code if character.isdigit())
+    with transaction.atomic():
+        verification = (
+            PhoneVerification.objects.select_for_update()
+            .filter(user=user, phone=user.phone, verified_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if verification is None or verification.expires_at <= now:
+            raise PhoneVerificationError(_("The code has expired. Ask for a new one."))
+        if verification.attempts >= CODE_ATTEMPTS:
+            raise PhoneVerificationError(_("Too many wrong codes. Ask for a new one."))
+        verification.attempts += 1
+        expected = _code_hash(user.pk, user.phone, code)
+        if not hmac.compare_digest(expected, verification.code_hash):
+            verification.save(update_fields=["attempts"])
+            left = CODE_ATTEMPTS - verification.attempts
+            raise PhoneVerificationError(
+                _("That code is not right. %(left)d attempts left.") % {"left": left}
+                if left
+                else _("Too many wrong codes. Ask for a new one.")
+            )
+        verification.verified_at = now
+        verification.save(update_fields=["attempts", "verified_at"])
+        User.objects.filter(pk=user.pk).update(phone_verified_at=now)
+        user.phone_verified_at = now

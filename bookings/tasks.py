@@ -6,3 +6,10 @@ from bookings import services
 @shared_task
 def sweep_deadlines_task() -> int:
     return services.bookings_sweep()
+
+
+@shared_task
+def send_reminders_task() -> dict:
+    from bookings.reminders import reminders_send
+
+    return reminders_send()

@@ -28,6 +28,7 @@ from companions.models import (
     WeeklyHours,
 )
 from core import crypto
+from notifications.services import notification_record
 
 MAX_PHOTOS = 6
 BIO_MIN_LENGTH = 50
@@ -373,6 +374,8 @@ def _review(*, verification_id: int, reviewer: User, status: str, reason: str = 
     profile.verification_status = status
     profile.save(update_fields=["verification_status", "updated_at"])
     profile_refresh_listing(profile=profile)
+    event = "verification_approved" if status == VerificationStatus.APPROVED else "verification_rejected"
+    notification_record(recipient=profile.user, event=event, context={"reason": reason} if reason else {})
     return verification
 
 

@@ -24,6 +24,17 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.reconcile_payments_task",
         "schedule": 300.0,
     },
+    # Notifications: re-sends deliveries whose task was lost or whose send was interrupted.
+    "notifications-sweep-deliveries": {
+        "task": "notifications.tasks.sweep_deliveries_task",
+        "schedule": 60.0,
+    },
+    # Reminders (24 h and 2 h before) and nudges (answer and payment deadlines): a scan of the
+    # database, each message once by its key, so a late or repeated scan never sends twice.
+    "bookings-reminders": {
+        "task": "bookings.tasks.send_reminders_task",
+        "schedule": 300.0,
+    },
     # Personal-data minimisation: sign-ups that never confirmed their email are erased after
     # UNVERIFIED_ACCOUNT_RETENTION_DAYS; daily is plenty.
     "accounts-purge-unverified": {

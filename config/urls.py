@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("companions.urls")),
     path("", include("payments.urls")),
+    path("", include("notifications.urls")),
     path("", include("bookings.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

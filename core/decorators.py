@@ -30,8 +30,5 @@ def is_trusted_staff(user) -> bool:
     from allauth.mfa.utils import is_mfa_enabled
 
     return bool(
-        user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and is_mfa_enabled(user, [Authenticator.Type.TOTP])
+        user.is_authenticated and user.is_active and user.is_staff and is_mfa_enabled(user, [Authenticator.Type.TOTP])
     )

@@ -77,3 +77,14 @@ def format_duration(total_minutes: int, *, language: str = "id") -> str:
     if minutes or not hours:
         parts.append(f"{minutes} {'minute' if minutes == 1 else 'minutes'}" if english else f"{minutes} menit")
     return " ".join(parts)
+
+
+def format_datetime(moment, *, zone: str, language: str = "id") -> str:
+    """Sabtu, 28 Nov 2026, 19.00 WIB (id); Sat, 28 Nov 2026, 7:00 PM WIB (en), in `zone`."""
+    from zoneinfo import ZoneInfo
+
+    from core.i18n import TIME_ZONE_ABBREVIATIONS
+
+    local = moment.astimezone(ZoneInfo(zone))
+    abbreviation = TIME_ZONE_ABBREVIATIONS.get(zone, zone)
+    return f"{format_date(local.date(), language=language)}, {format_time(local, language=language)} {abbreviation}"

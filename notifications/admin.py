@@ -1,12 +1,63 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
-from notifications.models import Notification
+from notifications import services
+from notifications.models import Delivery, InboundMessage, Notification
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ("channel", "to", "status", "attempts", "provider_id", "error_code", "last_error", "sent_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "event", "recipient", "status")
-    list_filter = ("event", "status")
-    search_fields = ("recipient__email", "event")
+    list_display = ("created_at", "event", "recipient", "language", "read_at")
+    list_filter = ("event", ("read_at", admin.EmptyFieldListFilter))
+    search_fields = ("recipient__email", "event", "dedupe_key")
     list_select_related = ("recipient",)
-    readonly_fields = ("recipient", "event", "context", "status", "created_at")
+    readonly_fields = ("recipient", "event", "context", "language", "dedupe_key", "read_at", "created_at")
+    inlines = [DeliveryInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "channel", "template_key", "recipient", "status", "attempts", "error_code")
+    list_filter = ("status", "channel", "template_key")
+    search_fields = ("recipient__email", "to", "provider_id")
+    list_select_related = ("recipient",)
+    readonly_fields = [field.name for field in Delivery._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Send the failed deliveries again"))
+    def retry(self, request, queryset):
+        retried = 0
+        for delivery in queryset.filter(status__in=(Delivery.Status.FAILED, Delivery.Status.UNDELIVERED)):
+            if services.delivery_retry(delivery_id=delivery.pk, actor=request.user).status == Delivery.Status.PENDING:
+                retried += 1
+        self.message_user(request, _("%(count)d deliveries queued again.") % {"count": retried}, messages.SUCCESS)
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "sender", "body")
+    search_fields = ("sender",)
+    readonly_fields = ("sender", "body", "provider_id", "received_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False

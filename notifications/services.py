@@ -1,7 +1,344 @@
+"""Notifications: record them with the change that causes them (outbox), send each delivery once.
+
+`notification_record` runs inside the transaction of the change: it writes the in-app Notification
+and one Delivery per outside channel the recipient wants (email; WhatsApp only to a verified, opted-in
+number), and asks for the sending after commit. `delivery_send` sends one delivery at most once:
+the row is claimed under a lock (pending → sending), the provider is called outside any transaction,
+and a send that was interrupted half-way (worker killed after Twilio accepted) is resolved by asking
+the provider what it received since, never by sending again blindly."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
 from accounts.models import User
-from notifications.models import Notification
+from notifications import messages
+from notifications.channels import ChannelError, WhatsAppMessage, get_whatsapp
+from notifications.models import Channel, Delivery, Notification
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+# A row "sending" for longer than this was interrupted (the send itself has a timeout far below it).
+SENDING_STALE_AFTER = timedelta(minutes=2)
 
 
-def notification_record(*, recipient: User, event: str, context: dict | None = None) -> Notification:
-    """Call inside the transaction of the change it reports: it commits or rolls back with it."""
-    return Notification.objects.create(recipient=recipient, event=event, context=context or {})
+def _language(user: User) -> str:
+    return user.preferred_language or settings.LANGUAGE_CODE
+
+
+def wants_whatsapp(user: User) -> bool:
+    return bool(user.whatsapp_opt_in and user.phone and user.phone_verified_at and user.is_active)
+
+
+def notification_record(
+    *, recipient: User, event: str, context: dict | None = None, dedupe_key: str | None = None
+) -> Notification | None:
+    """Call inside the transaction of the change it reports: it commits or rolls back with it.
+    With a `dedupe_key`, a second call with the same key records nothing and returns None."""
+    context = context or {}
+    language = _language(recipient)
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate once-only key leaves the caller's work intact
+            notification = Notification.objects.create(
+                recipient=recipient, event=event, context=context, language=language, dedupe_key=dedupe_key
+            )
+    except IntegrityError:
+        if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    rendered = messages.render(event, context, language=language, zone=recipient.time_zone)
+    deliveries = []
+    if recipient.email_notifications and recipient.email and recipient.is_active:
+        deliveries.append(
+            Delivery(
+                notification=notification,
+                recipient=recipient,
+                channel=Channel.EMAIL,
+                to=recipient.email,
+                language=language,
+                template_key=event,
+                subject=rendered.title,
+                body=f"{rendered.body}\n\n{rendered.url}".strip(),
+                variables=rendered.variables,
+            )
+        )
+    if wants_whatsapp(recipient):
+        deliveries.append(_whatsapp_delivery(recipient, event, rendered, notification=notification))
+    _enqueue(Delivery.objects.bulk_create(deliveries))
+    return notification
+
+
+def _whatsapp_delivery(recipient: User, event: str, rendered, *, notification=None, sensitive=False) -> Delivery:
+    return Delivery(
+        notification=notification,
+        recipient=recipient,
+        channel=Channel.WHATSAPP,
+        to=recipient.phone,
+        language=_language(recipient),
+        template_key=event,
+        body=f"*{rendered.title}*\n{rendered.body}\n{rendered.url}".strip(),
+        variables=rendered.variables,
+        sensitive=sensitive,
+    )
+
+
+def whatsapp_send_code(*, user: User, phone: str, code: str) -> Delivery:
+    """A verification code to a number that is not verified yet (the one exception to "verified
+    numbers only"): no in-app notification, and the text is blanked once sent."""
+    language = _language(user)
+    rendered = messages.render("phone_code", {"code": code}, language=language, zone=user.time_zone)
+    delivery = _whatsapp_delivery(user, "phone_code", rendered, sensitive=True)
+    delivery.to = phone
+    delivery.save()
+    _enqueue([delivery])
+    return delivery
+
+
+def _enqueue(deliveries: list[Delivery]) -> None:
+    ids = [delivery.pk for delivery in deliveries]
+    if not ids:
+        return
+
+    def send():
+        from notifications.tasks import send_delivery_task
+
+        for delivery_id in ids:
+            send_delivery_task.delay(delivery_id)
+
+    transaction.on_commit(send, robust=True)  # a broker hiccup never undoes the change; the sweep resends
+
+
+# --- Sending ------------------------------------------------------------------------------------------------
+
+
+def _claim(delivery_id: int, now: datetime) -> Delivery | None:
+    """Pending → sending under a row lock; None when there is nothing to send now."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        if delivery.status == Delivery.Status.SENDING:
+            return _resolve_interrupted(delivery, now)
+        if delivery.status != Delivery.Status.PENDING:
+            return None
+        delivery.status = Delivery.Status.SENDING
+        delivery.attempts += 1
+        delivery.sending_started_at = now
+        delivery.updated_at = now
+        delivery.save(update_fields=["status", "attempts", "sending_started_at", "updated_at"])
+        return delivery
+
+
+def _resolve_interrupted(delivery: Delivery, now: datetime) -> Delivery | None:
+    """A row left "sending": another worker is at it (recent), or one died half-way (stale). In the
+    second case the provider says whether it got the message; only if it did not is it sent again."""
+    if now - delivery.sending_started_at < SENDING_STALE_AFTER:
+        return None
+    if delivery.channel == Channel.EMAIL:
+        # SMTP cannot be asked afterwards: rather one email missing (shown as failed, retryable by
+        # staff) than the same email twice.
+        _finish(delivery, now, status=Delivery.Status.FAILED, error="interrupted while sending")
+        return None
+    known = set(
+        Delivery.objects.filter(channel=Channel.WHATSAPP, to=delivery.to, provider_id__isnull=False).values_list(
+            "provider_id", flat=True
+        )
+    )
+    try:
+        received = [sent for sent in get_whatsapp().sent_to(delivery.to, since=delivery.sending_started_at)]
+    except ChannelError:
+        return None  # cannot tell now: leave it for the next sweep
+    ours = sorted((sent for sent in received if sent.provider_id not in known), key=lambda sent: str(sent.created_at))
+    if ours:
+        _finish(delivery, now, status=Delivery.Status.SENT, provider_id=ours[0].provider_id)
+        return None
+    delivery.attempts += 1
+    delivery.sending_started_at = now
+    delivery.save(update_fields=["attempts", "sending_started_at"])
+    return delivery
+
+
+def _finish(delivery: Delivery, now: datetime, *, status: str, provider_id: str = "", error: str = "", code: str = ""):
+    delivery.status = status
+    delivery.updated_at = now
+    fields = ["status", "updated_at"]
+    if provider_id:
+        delivery.provider_id, delivery.sent_at = provider_id, now
+        fields += ["provider_id", "sent_at"]
+    if error or code:
+        delivery.last_error, delivery.error_code = error[:300], code[:16]
+        fields += ["last_error", "error_code"]
+    if delivery.sensitive and status != Delivery.Status.PENDING:
+        delivery.body, delivery.variables = "", {}
+        fields += ["body", "variables"]
+    delivery.save(update_fields=fields)
+
+
+def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery:
+    """Sends one delivery at most once. Raises ChannelError for a transient failure (the task retries
+    it with backoff); permanent failures and the last attempt mark the row failed."""
+    now = now or timezone.now()
+    delivery = _claim(delivery_id, now)
+    if delivery is None:
+        return Delivery.objects.get(pk=delivery_id)
+    try:
+        provider_id = _send(delivery)
+    except ChannelError as error:
+        with transaction.atomic():
+            locked = Delivery.objects.select_for_update().get(pk=delivery_id)
+            retry = error.transient and locked.attempts < MAX_ATTEMPTS
+            _finish(
+                locked,
+                timezone.now(),
+                status=Delivery.Status.PENDING if retry else Delivery.Status.FAILED,
+                error=str(error),
+                code=error.code,
+            )
+        if retry:
+            raise
+        return locked
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=delivery_id)
+        _finish(locked, timezone.now(), status=Delivery.Status.SENT, provider_id=provider_id)
+    return locked
+
+
+def _send(delivery: Delivery) -> str:
+    if delivery.channel == Channel.EMAIL:
+        return _send_email(delivery)
+    template_sid = settings.TWILIO_WHATSAPP_TEMPLATES.get(delivery.template_key, "")
+    if not template_sid and settings.WHATSAPP_BACKEND == "twilio" and not _inside_window(delivery):
+        # Business-initiated messages need an approved template (Twilio error 63016 otherwise).
+        raise ChannelError(f"no approved template for {delivery.template_key}", transient=False, code="63016")
+    from django.urls import reverse
+
+    callback = f"{settings.SITE_URL.rstrip('/')}{reverse('notifications:twilio_status')}"
+    sent = get_whatsapp().send(
+        WhatsAppMessage(
+            to=delivery.to,
+            template_key=delivery.template_key,
+            body=delivery.body,
+            variables=delivery.variables,
+            content_sid=template_sid,
+            status_callback=callback,
+        )
+    )
+    return sent.provider_id
+
+
+def _inside_window(delivery: Delivery) -> bool:
+    """Free text is allowed within 24 h of the user's last message to us."""
+    from notifications.models import InboundMessage
+
+    since = timezone.now() - timedelta(hours=24)
+    return InboundMessage.objects.filter(sender=delivery.to, received_at__gte=since).exists()
+
+
+def _send_email(delivery: Delivery) -> str:
+    with translation.override(delivery.language):
+        html = render_to_string(
+            "notifications/email.html",
+            {"subject": delivery.subject, "body": delivery.body},
+        )
+    email = EmailMultiAlternatives(subject=f"Kompanion: {delivery.subject}", body=delivery.body, to=[delivery.to])
+    email.attach_alternative(html, "text/html")
+    try:
+        email.send()
+    except OSError as error:  # SMTP down or refusing: try again later
+        raise ChannelError(str(error), transient=True, code="smtp") from error
+    return f"email-{delivery.pk}"
+
+
+def deliveries_sweep(*, now: datetime | None = None) -> int:
+    """Safety net (beat): re-sends deliveries whose task was lost or whose send was interrupted."""
+    now = now or timezone.now()
+    due = Delivery.objects.filter(
+        status=Delivery.Status.PENDING, updated_at__lte=now - timedelta(minutes=1), attempts__lt=MAX_ATTEMPTS
+    ) | Delivery.objects.filter(status=Delivery.Status.SENDING, sending_started_at__lte=now - SENDING_STALE_AFTER)
+    count = 0
+    from notifications.tasks import send_delivery_task
+
+    for delivery_id in due.values_list("pk", flat=True)[:500]:
+        send_delivery_task.delay(delivery_id)
+        count += 1
+    return count
+
+
+# --- What Twilio tells us --------------------------------------------------------------------------------------
+
+
+def delivery_status_update(*, provider_id: str, status: str, error_code: str = "") -> bool:
+    """A status callback: moves the row forward only (a late "sent" never undoes "read")."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().filter(provider_id=provider_id).first()
+        if delivery is None:
+            return False
+        if status in ("failed", "undelivered"):
+            new = Delivery.Status.FAILED if status == "failed" else Delivery.Status.UNDELIVERED
+            if delivery.status in (Delivery.Status.DELIVERED, Delivery.Status.READ):
+                return False
+            delivery.status, delivery.error_code = new, error_code[:16]
+        else:
+            rank = Delivery.PROGRESS.get(status)
+            current = Delivery.PROGRESS.get(delivery.status, 0)
+            if (
+                rank is None
+                or rank <= current
+                or delivery.status in (Delivery.Status.FAILED, Delivery.Status.UNDELIVERED)
+            ):
+                return False
+            delivery.status = {2: Delivery.Status.SENT, 3: Delivery.Status.DELIVERED, 4: Delivery.Status.READ}.get(
+                rank, delivery.status
+            )
+        delivery.updated_at = timezone.now()
+        delivery.save(update_fields=["status", "error_code", "updated_at"])
+        return True
+
+
+def notifications_mark_read(*, user: User, notification_ids: list[int] | None = None) -> int:
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())
+
+
+def delivery_retry(*, delivery_id: int, actor: User) -> Delivery:
+    """Staff send a failed delivery again (admin action)."""
+    if not (actor.is_staff and actor.is_active):
+        raise PermissionError("staff only")
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        if delivery.status not in (Delivery.Status.FAILED, Delivery.Status.UNDELIVERED) or delivery.sensitive:
+            return delivery
+        delivery.status, delivery.attempts, delivery.updated_at = Delivery.Status.PENDING, 0, timezone.now()
+        delivery.save(update_fields=["status", "attempts", "updated_at"])
+        _enqueue([delivery])
+    return delivery
+
+
+STOP_WORDS = {"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL"}
+START_WORDS = {"START", "MULAI", "UNSTOP"}
+
+
+def inbound_record(*, sender: str, body: str, provider_id: str) -> None:
+    """Stores the message once (its sid), opening the 24 h window; STOP/BERHENTI turns WhatsApp off for
+    the users with that number, START/MULAI back on (both recorded as consent)."""
+    from accounts import services as account_services
+    from notifications.models import InboundMessage
+
+    number = sender.removeprefix("whatsapp:")
+    if not provider_id or not number:
+        return
+    _message, created = InboundMessage.objects.get_or_create(
+        provider_id=provider_id[:64], defaults={"sender": number[:32], "body": body[:1600]}
+    )
+    if not created:
+        return
+    word = body.strip().upper().rstrip(".!")
+    if word in STOP_WORDS or word in START_WORDS:
+        for user in User.objects.filter(phone=number):
+            account_services.user_set_whatsapp_opt_in(user=user, granted=word in START_WORDS, source="whatsapp")

@@ -48,6 +48,9 @@ REQUIRED_VARIABLES = (
     "FIELD_FINGERPRINT_KEY",
     "TRUSTED_PROXY_COUNT",
     "MIDTRANS_SERVER_KEY",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_WHATSAPP_FROM",
 )
 # Everything the settings read that could change the outcome of a production check.
 SETTINGS_VARIABLES = (
@@ -84,6 +87,9 @@ def production_environment(**overrides: str | None) -> dict[str, str]:
         FIELD_FINGERPRINT_KEY="test-only-fingerprint-key",
         TRUSTED_PROXY_COUNT="1",
         MIDTRANS_SERVER_KEY="test-only-midtrans-server-key",
+        TWILIO_ACCOUNT_SID="AC00000000000000000000000000000000",
+        TWILIO_AUTH_TOKEN="test-only-twilio-auth-token",
+        TWILIO_WHATSAPP_FROM="+6281100000000",
         PYTHONDONTWRITEBYTECODE="1",
     )
     for name, value in overrides.items():

@@ -311,6 +311,22 @@ PAYMENT_WEBHOOK_RATE_PER_MINUTE = env.int("PAYMENT_WEBHOOK_RATE_PER_MINUTE", def
 # How payouts leave: "manual" (staff make the bank transfer and record its reference).
 PAYOUT_DISBURSEMENT = env.str("PAYOUT_DISBURSEMENT", default="manual")
 
+# --- Notifications (WhatsApp through Twilio) ---------------------------------------------------------------
+# "twilio" (real) or "outbox" (dev: messages shown on /dev/outbox/ instead of a phone). Production forces twilio.
+WHATSAPP_BACKEND = env.str("WHATSAPP_BACKEND", default="outbox")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+# Our WhatsApp sender, E.164 (e.g. +6281100000000).
+TWILIO_WHATSAPP_FROM = env.str("TWILIO_WHATSAPP_FROM", default="")
+# Approved WhatsApp templates: JSON {"event": "HX..." content SID}; the variables follow
+# notifications/messages.py (the event's fields in order, then the link).
+TWILIO_WHATSAPP_TEMPLATES = env.json("TWILIO_WHATSAPP_TEMPLATES", default={})
+# Only to point the client at another host (tests use a local fake); empty = api.twilio.com.
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# Twilio callbacks (status, inbound) accepted per client address per minute.
+TWILIO_WEBHOOK_RATE_PER_MINUTE = env.int("TWILIO_WEBHOOK_RATE_PER_MINUTE", default=1200)
+
 # Encryption at rest for ID numbers (core/crypto.py): comma-separated Fernet keys, newest first.
 # Unset in dev/test: derived from SECRET_KEY. Production refuses to start without them.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])

@@ -39,3 +39,9 @@ if not MIDTRANS_SERVER_KEY:  # noqa: F405
     raise ImproperlyConfigured("Production needs MIDTRANS_SERVER_KEY (payments and notification signatures).")
 # The payment simulator never runs in production, whatever the environment says.
 PAYMENT_GATEWAY = "midtrans"
+
+for required in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM"):
+    if not env.str(required, default=""):
+        raise ImproperlyConfigured(f"Production needs {required} (WhatsApp through Twilio).")
+# Messages go to real phones in production, never to the dev outbox.
+WHATSAPP_BACKEND = "twilio"

@@ -26,3 +26,6 @@ LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
 COMPANION_PAGE_CACHE_SECONDS = 0
 PAYMENT_GATEWAY = "simulator"
 MIDTRANS_SERVER_KEY = "test-only-midtrans-server-key"
+WHATSAPP_BACKEND = "outbox"
+TWILIO_AUTH_TOKEN = "test-only-twilio-auth-token"  # noqa: S105
+SITE_URL = "http://testserver"

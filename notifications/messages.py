@@ -1,0 +1,252 @@
+"""What each event says, in the recipient's language: the in-app title and text, the email, and the
+WhatsApp template's variables. One table, so every channel says the same thing.
+
+Texts are English msgids (translated in locale/); %(name)s placeholders are filled from the booking
+(reloaded by reference, so the text is right even when the context is short), the event's context and
+the recipient's time zone. The WhatsApp template for an event takes the same values, in the order of
+`fields`, followed by the link: e.g. booking_requested → {"1": customer, "2": start, "3": deadline,
+"4": link}."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from core import formatting
+
+
+@dataclass(frozen=True)
+class Message:
+    title: object
+    body: object
+    fields: tuple[str, ...]
+    link: str = "booking"  # "booking", "payment", "earnings", "profile", "settings", or "" for none
+
+
+CATALOGUE: dict[str, Message] = {
+    "booking_requested": Message(
+        _("New booking request"),
+        _("%(customer)s asks for %(start)s. Answer by %(deadline)s."),
+        ("customer", "start", "deadline"),
+    ),
+    "booking_instant": Message(
+        _("New instant booking"),
+        _("%(customer)s booked %(start)s. It is confirmed once paid."),
+        ("customer", "start"),
+    ),
+    "booking_accepted": Message(
+        _("Your request was accepted"),
+        _("%(companion)s accepted %(start)s. Pay %(total)s by %(pay_by)s to confirm."),
+        ("companion", "start", "total", "pay_by"),
+    ),
+    "booking_confirmed": Message(
+        _("Booking confirmed"),
+        _("%(reference)s on %(start)s is paid and confirmed."),
+        ("reference", "start"),
+    ),
+    "booking_declined": Message(
+        _("Request declined"),
+        _("%(companion)s cannot make %(start)s. Nothing was charged."),
+        ("companion", "start"),
+    ),
+    "booking_withdrawn": Message(
+        _("Request withdrawn"),
+        _("%(customer)s withdrew the request for %(start)s."),
+        ("customer", "start"),
+    ),
+    "booking_expired_unanswered": Message(
+        _("Request expired"),
+        _("There was no answer in time for %(start)s. Nothing was charged."),
+        ("start",),
+    ),
+    "booking_expired_unpaid": Message(
+        _("Booking expired"),
+        _("%(reference)s on %(start)s was not paid in time, so it expired."),
+        ("reference", "start"),
+    ),
+    "booking_cancelled": Message(
+        _("Booking cancelled"),
+        _("%(reference)s on %(start)s was cancelled. Refund to the customer: %(refund)s."),
+        ("reference", "start", "refund"),
+    ),
+    "booking_completed": Message(
+        _("Booking completed"),
+        _("%(reference)s is complete. Thank you for using Kompanion!"),
+        ("reference",),
+    ),
+    "booking_disputed": Message(
+        _("A problem was reported"),
+        _("A dispute was opened on %(reference)s. Our team will contact you within 1 working day."),
+        ("reference",),
+    ),
+    "booking_resolved": Message(
+        _("Dispute resolved"),
+        _("Our team resolved the dispute on %(reference)s."),
+        ("reference",),
+    ),
+    "payment_failed": Message(
+        _("Payment failed"),
+        _("The payment for %(reference)s did not go through. You can try again until %(pay_by)s."),
+        ("reference", "pay_by"),
+        link="payment",
+    ),
+    "payment_refunded_unplaced": Message(
+        _("Payment returned"),
+        _("Your payment for %(reference)s arrived after the time was no longer free, so %(amount)s goes back to you."),
+        ("reference", "amount"),
+        link="payment",
+    ),
+    "refund_done": Message(
+        _("Refund sent"),
+        _("%(amount)s for %(reference)s is on its way back to you."),
+        ("amount", "reference"),
+        link="payment",
+    ),
+    "refund_needs_bank_details": Message(
+        _("We need your bank details"),
+        _("Tell us where to send the refund of %(amount)s for %(reference)s."),
+        ("amount", "reference"),
+        link="payment",
+    ),
+    "payout_paid": Message(
+        _("Payout sent"),
+        _("%(amount)s is on its way to your bank account."),
+        ("amount",),
+        link="earnings",
+    ),
+    "payout_rejected": Message(
+        _("Payout rejected"),
+        _("Your payout of %(amount)s was rejected: %(reason)s"),
+        ("amount", "reason"),
+        link="earnings",
+    ),
+    "verification_approved": Message(
+        _("Your ID is verified"),
+        _("Your KTP and selfie are verified. Customers now see the verified badge."),
+        (),
+        link="profile",
+    ),
+    "verification_rejected": Message(
+        _("Your ID could not be verified"),
+        _("Your KTP and selfie could not be verified: %(reason)s"),
+        ("reason",),
+        link="profile",
+    ),
+    "reminder_24h": Message(
+        _("Your booking is tomorrow"),
+        _("Reminder: %(reference)s at %(start)s, %(place)s."),
+        ("reference", "start", "place"),
+    ),
+    "reminder_2h": Message(
+        _("Your booking starts soon"),
+        _("%(reference)s starts at %(start)s, %(place)s. Have a good time!"),
+        ("reference", "start", "place"),
+    ),
+    "nudge_answer": Message(
+        _("A request is waiting for your answer"),
+        _("Answer %(customer)s by %(deadline)s, or the request expires."),
+        ("customer", "deadline"),
+    ),
+    "nudge_payment": Message(
+        _("Pay to confirm your booking"),
+        _("Pay %(total)s for %(reference)s by %(pay_by)s, or it expires."),
+        ("total", "reference", "pay_by"),
+    ),
+    "phone_code": Message(
+        _("Your Kompanion code"),
+        _("%(code)s is your Kompanion code. It is valid for 10 minutes. Never share it."),
+        ("code",),
+        link="",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title: str
+    body: str
+    path: str  # for the in-app list
+    url: str  # absolute, for email and WhatsApp
+    variables: dict[str, str]
+
+
+def _when(value, zone: str, language: str) -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return formatting.format_datetime(value, zone=zone, language=language)
+
+
+def _booking_values(reference: str, zone: str, language: str) -> dict[str, str]:
+    from bookings.models import Booking  # read-only: the booking the message is about
+
+    booking = (
+        Booking.objects.select_related("companion", "customer")
+        .filter(reference=reference)
+        .only(
+            "reference",
+            "start",
+            "response_deadline",
+            "payment_deadline",
+            "total",
+            "refund_amount",
+            "meeting_place",
+            "companion__display_name",
+            "customer__full_name",
+            "customer__email",
+        )
+        .first()
+    )
+    if booking is None:
+        return {"reference": reference}
+    return {
+        "reference": booking.reference,
+        "start": _when(booking.start, zone, language),
+        "deadline": _when(booking.response_deadline, zone, language),
+        "pay_by": _when(booking.payment_deadline, zone, language),
+        "total": formatting.format_rupiah(booking.total, language=language),
+        "refund": formatting.format_rupiah(booking.refund_amount or 0, language=language),
+        "place": booking.meeting_place,
+        "companion": booking.companion.display_name,
+        "customer": booking.customer.get_short_name(),
+    }
+
+
+def _path(kind: str, reference: str) -> str:
+    if kind == "booking" and reference:
+        return reverse("bookings:detail", args=[reference])
+    if kind == "payment" and reference:
+        return reverse("payments:status", args=[reference])
+    if kind == "earnings":
+        return reverse("payments:earnings")
+    if kind == "profile":
+        return reverse("companions:verification")
+    return reverse("notifications:list") if kind else ""
+
+
+def render(event: str, context: dict, *, language: str, zone: str) -> Rendered:
+    message = CATALOGUE[event]
+    values: dict[str, str] = {}
+    reference = str(context.get("reference") or "")
+    if reference:
+        values.update(_booking_values(reference, zone, language))
+    for name in ("amount", "refund"):
+        if isinstance(context.get(name), int):
+            values[name] = formatting.format_rupiah(context[name], language=language)
+    for name in ("reason", "code"):
+        if context.get(name):
+            values[name] = str(context[name])
+    for name in message.fields:
+        values.setdefault(name, "")
+    with translation.override(language):
+        title, body = str(message.title), str(message.body) % values
+    path = _path(message.link, reference)
+    url = f"{settings.SITE_URL.rstrip('/')}{path}" if path else ""
+    variables = {str(index): values[name] for index, name in enumerate(message.fields, start=1)}
+    if url:
+        variables[str(len(variables) + 1)] = url
+    return Rendered(title=title, body=body, path=path, url=url, variables=variables)

@@ -1,0 +1,104 @@
+import logging
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+from twilio.request_validator import RequestValidator
+
+from core import ratelimit
+from notifications import selectors, services
+from notifications.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _twilio_signed(request: HttpRequest) -> bool:
+    """X-Twilio-Signature over the exact public URL and the form fields (HMAC-SHA1 with the auth token)."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not (settings.TWILIO_AUTH_TOKEN and signature):
+        return False
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
+    return validator.validate(request.build_absolute_uri(), request.POST.dict(), signature)
+
+
+def _twilio_webhook(handler):
+    def view(request: HttpRequest) -> HttpResponse:
+        if not ratelimit.allow(request, scope="twilio_webhook", limit=settings.TWILIO_WEBHOOK_RATE_PER_MINUTE):
+            return HttpResponse(status=429)
+        if len(request.body) > 16 * 1024:
+            return HttpResponse(status=413)
+        if not _twilio_signed(request):
+            logger.warning("twilio callback with a bad signature refused")
+            return HttpResponse(status=403)
+        handler(request)
+        return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+    view.__name__ = handler.__name__
+    view.__doc__ = handler.__doc__
+    return csrf_exempt(require_POST(view))
+
+
+@_twilio_webhook
+def twilio_status(request: HttpRequest) -> None:
+    """Delivery status callbacks (delivered, read, failed, undelivered)."""
+    services.delivery_status_update(
+        provider_id=request.POST.get("MessageSid", ""),
+        status=request.POST.get("MessageStatus", ""),
+        error_code=request.POST.get("ErrorCode", ""),
+    )
+
+
+@_twilio_webhook
+def twilio_inbound(request: HttpRequest) -> None:
+    """Messages users send to our WhatsApp number: STOP/BERHENTI and START/MULAI change the opt-in."""
+    services.inbound_record(
+        sender=request.POST.get("From", ""),
+        body=request.POST.get("Body", ""),
+        provider_id=request.POST.get("MessageSid", ""),
+    )
+
+
+@login_required
+@never_cache
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.notifications_for(request.user), 20).get_page(request.GET.get("page"))
+    items = selectors.rendered(page.object_list, user=request.user)
+    return render(request, "notifications/list.html", {"page": page, "items": items})
+
+
+@login_required
+@require_POST
+def mark_read(request: HttpRequest) -> HttpResponse:
+    services.notifications_mark_read(user=request.user)
+    return redirect("notifications:list")
+
+
+@login_required
+@never_cache
+@require_GET
+def open_notification(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Marks one as read and goes where the user acts on it."""
+    notification = selectors.notifications_for(request.user).filter(pk=notification_id).first()
+    if notification is None:
+        raise Http404
+    services.notifications_mark_read(user=request.user, notification_ids=[notification.pk])
+    item = selectors.rendered([notification], user=request.user)[0]
+    return redirect(item.path or "notifications:list")
+
+
+@never_cache
+@require_GET
+def outbox(request: HttpRequest) -> HttpResponse:
+    """Dev only (`make run`, WHATSAPP_BACKEND=outbox and DEBUG): every WhatsApp message that would
+    have been sent, newest first."""
+    if not (settings.DEBUG and settings.WHATSAPP_BACKEND == "outbox"):
+        raise Http404
+    return render(request, "notifications/outbox.html", {"outbox": OutboxMessage.objects.all()[:200]})
