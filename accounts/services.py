@@ -240,16 +240,16 @@ def phone_verification_check(*, user: User, code: str, now=None) -> None:
         if verification.attempts >= CODE_ATTEMPTS:
             raise PhoneVerificationError(_("Too many wrong codes. Ask for a new one."))
         verification.attempts += 1
-        expected = _code_hash(user.pk, user.phone, code)
-        if not hmac.compare_digest(expected, verification.code_hash):
-            verification.save(update_fields=["attempts"])
-            left = CODE_ATTEMPTS - verification.attempts
-            raise PhoneVerificationError(
-                _("That code is not right. %(left)d attempts left.") % {"left": left}
-                if left
-                else _("Too many wrong codes. Ask for a new one.")
-            )
-        verification.verified_at = now
+        right = hmac.compare_digest(_code_hash(user.pk, user.phone, code), verification.code_hash)
+        if right:
+            verification.verified_at = now
+            User.objects.filter(pk=user.pk).update(phone_verified_at=now)
+            user.phone_verified_at = now
         verification.save(update_fields=["attempts", "verified_at"])
-        User.objects.filter(pk=user.pk).update(phone_verified_at=now)
-        user.phone_verified_at = now
+    if not right:  # raised after the block, so the counted attempt is kept
+        left = CODE_ATTEMPTS - verification.attempts
+        raise PhoneVerificationError(
+            _("That code is not right. %(left)d attempts left.") % {"left": left}
+            if left
+            else _("Too many wrong codes. Ask for a new one.")
+        )
