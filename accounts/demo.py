@@ -16,6 +16,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from accounts.models import Role, User
@@ -172,6 +173,9 @@ def seed_accounts() -> dict[str, int]:
             time_zone=CITY_TIME_ZONES[city],
             phone=f"+6281300000{index + 10:03d}",
             date_of_birth=date(1995, 3 + index, 9),
+            # Verified and opted in, so the dev WhatsApp outbox (/dev/outbox/) shows their messages.
+            whatsapp_opt_in=True,
+            phone_verified_at=timezone.now(),
         )
         created["customers"] += was_created
     for companion in demo_companions():
@@ -182,6 +186,8 @@ def seed_accounts() -> dict[str, int]:
             time_zone=CITY_TIME_ZONES[companion.city],
             phone=companion.phone,
             date_of_birth=companion.date_of_birth,
+            whatsapp_opt_in=True,
+            phone_verified_at=timezone.now(),
         )
         created["companions"] += was_created
     return created

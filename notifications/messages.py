@@ -181,28 +181,32 @@ def _when(value, zone: str, language: str) -> str:
     return formatting.format_datetime(value, zone=zone, language=language)
 
 
-def _booking_values(reference: str, zone: str, language: str) -> dict[str, str]:
+BOOKING_FIELDS = (
+    "reference",
+    "start",
+    "response_deadline",
+    "payment_deadline",
+    "total",
+    "refund_amount",
+    "meeting_place",
+    "companion__display_name",
+    "customer__full_name",
+    "customer__email",
+)
+
+
+def bookings_by_reference(references) -> dict:
+    """The bookings messages talk about, in one query (the in-app list renders many at once)."""
     from bookings.models import Booking  # read-only: the booking the message is about
 
-    booking = (
-        Booking.objects.select_related("companion", "customer")
-        .filter(reference=reference)
-        .only(
-            "reference",
-            "start",
-            "response_deadline",
-            "payment_deadline",
-            "total",
-            "refund_amount",
-            "meeting_place",
-            "companion__display_name",
-            "customer__full_name",
-            "customer__email",
-        )
-        .first()
-    )
-    if booking is None:
-        return {"reference": reference}
+    references = {reference for reference in references if reference}
+    if not references:
+        return {}
+    rows = Booking.objects.select_related("companion", "customer").only(*BOOKING_FIELDS)
+    return {booking.reference: booking for booking in rows.filter(reference__in=references)}
+
+
+def _booking_values(booking, zone: str, language: str) -> dict[str, str]:
     return {
         "reference": booking.reference,
         "start": _when(booking.start, zone, language),
@@ -228,12 +232,14 @@ def _path(kind: str, reference: str) -> str:
     return reverse("notifications:list") if kind else ""
 
 
-def render(event: str, context: dict, *, language: str, zone: str) -> Rendered:
+def render(event: str, context: dict, *, language: str, zone: str, bookings: dict | None = None) -> Rendered:
+    """`bookings` (from bookings_by_reference) saves the query when many are rendered together."""
     message = CATALOGUE[event]
     values: dict[str, str] = {}
     reference = str(context.get("reference") or "")
     if reference:
-        values.update(_booking_values(reference, zone, language))
+        booking = (bookings if bookings is not None else bookings_by_reference([reference])).get(reference)
+        values.update(_booking_values(booking, zone, language) if booking else {"reference": reference})
     for name in ("amount", "refund"):
         if isinstance(context.get(name), int):
             values[name] = formatting.format_rupiah(context[name], language=language)

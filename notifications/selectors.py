@@ -30,10 +30,14 @@ class Item:
 def rendered(notifications, *, user) -> list[Item]:
     """In the language the user reads the page in, in their time zone."""
     language = get_language() or user.preferred_language
+    notifications = list(notifications)
+    bookings = messages.bookings_by_reference(str(item.context.get("reference") or "") for item in notifications)
     items = []
     for notification in notifications:
         if notification.event not in messages.CATALOGUE:
             continue
-        text = messages.render(notification.event, notification.context, language=language, zone=user.time_zone)
+        text = messages.render(
+            notification.event, notification.context, language=language, zone=user.time_zone, bookings=bookings
+        )
         items.append(Item(notification=notification, title=text.title, body=text.body, path=text.path))
     return items
