@@ -141,7 +141,12 @@ class AccountSettingsForm(forms.Form):
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateInput(attrs={"autocomplete": "bday"}))
     preferred_language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=IndonesianTimeZone.choices)
-    whatsapp_opt_in = forms.BooleanField(label=_("Send me booking updates on WhatsApp."), required=False)
+    email_notifications = forms.BooleanField(label=_("Email me about my bookings and payments"), required=False)
+    whatsapp_opt_in = forms.BooleanField(
+        label=_("Send me booking updates on WhatsApp."),
+        required=False,
+        help_text=_("Messages go only to a verified number. You can reply STOP at any time."),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -169,9 +174,35 @@ class AccountSettingsForm(forms.Form):
             "date_of_birth": user.date_of_birth,
             "preferred_language": user.preferred_language,
             "time_zone": user.time_zone,
+            "email_notifications": user.email_notifications,
             "whatsapp_opt_in": user.whatsapp_opt_in,
         }
 
 
 class PhoneChangeForm(forms.Form):
     phone = PhoneField(label=_("New mobile number (WhatsApp)"), help_text=_("For example 0812-3456-7890."))
+
+
+class PhoneVerificationCodeForm(forms.Form):
+    """The 6-digit code we sent on WhatsApp (spaces and dashes from a paste are ignored)."""
+
+    code = forms.CharField(
+        label=_("6-digit code"),
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "maxlength": "6",
+                "pattern": "[0-9]*",
+                "class": "max-w-48 font-mono text-lg tracking-[0.3em]",
+            }
+        ),
+        error_messages={"required": _("Enter the 6-digit code from WhatsApp.")},
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(character for character in self.cleaned_data["code"] if character not in " -")
+        if len(code) != 6 or not code.isascii() or not code.isdigit():
+            raise forms.ValidationError(_("The code has 6 digits, for example 123456."), code="format")
+        return code

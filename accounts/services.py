@@ -100,15 +100,28 @@ def user_update_settings(
     time_zone: str,
     whatsapp_opt_in: bool,
     meta: RequestMeta,
+    email_notifications: bool | None = None,
 ) -> User:
-    """Saves the account settings; a change of WhatsApp consent is recorded either way."""
+    """Saves the account settings; a change of WhatsApp consent is recorded either way.
+    `email_notifications` left out (None) keeps the current choice."""
     consent_changed = whatsapp_opt_in != user.whatsapp_opt_in
     user.full_name = full_name
     user.date_of_birth = date_of_birth
     user.preferred_language = preferred_language
     user.time_zone = time_zone
     user.whatsapp_opt_in = whatsapp_opt_in
-    user.save(update_fields=["full_name", "date_of_birth", "preferred_language", "time_zone", "whatsapp_opt_in"])
+    if email_notifications is not None:
+        user.email_notifications = email_notifications
+    user.save(
+        update_fields=[
+            "full_name",
+            "date_of_birth",
+            "preferred_language",
+            "time_zone",
+            "whatsapp_opt_in",
+            "email_notifications",
+        ]
+    )
     if consent_changed:
         _record_consent(user=user, document=ConsentDocument.WHATSAPP, granted=whatsapp_opt_in, meta=meta)
     return user

@@ -12,7 +12,8 @@ def notifications_for(user) -> QuerySet[Notification]:
 
 
 def unread_count(user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    """What the bell shows: exactly the unread rows the list shows."""
+    return notifications_for(user).filter(read_at__isnull=True).count()
 
 
 @dataclass(frozen=True)

@@ -90,8 +90,8 @@ def open_notification(request: HttpRequest, notification_id: int) -> HttpRespons
     if notification is None:
         raise Http404
     services.notifications_mark_read(user=request.user, notification_ids=[notification.pk])
-    item = selectors.rendered([notification], user=request.user)[0]
-    return redirect(item.path or "notifications:list")
+    items = selectors.rendered([notification], user=request.user)  # empty for a retired event
+    return redirect(items[0].path if items and items[0].path else "notifications:list")
 
 
 @never_cache

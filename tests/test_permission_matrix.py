@@ -57,6 +57,7 @@ MATRIX: dict[str, Row] = {
     # accounts (ours)
     "accounts:settings": signed_in("200"),
     "accounts:phone_change": signed_in("redirect:account_reauthenticate"),
+    "accounts:phone_verify": signed_in("200"),
     # allauth: entrance pages send signed-in users home
     "account_signup": Row("200", "redirect:home", "redirect:home", "redirect:home"),
     "account_login": Row("200", "redirect:home", "redirect:home", "redirect:home"),
@@ -149,6 +150,18 @@ MATRIX: dict[str, Row] = {
         "login", "404", "404", "404", kwargs=lambda objects: {"order_id": objects["payment"].order_id}
     ),
     "payments:earnings": Row("login", "403", "200", "403"),
+    # notifications: each user's own; someone else's is the same 404 as one that does not exist
+    "notifications:list": signed_in("200"),
+    # POST only; login_required runs first, so a visitor's GET is sent to log in.
+    "notifications:mark_read": signed_in("405"),
+    "notifications:open": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"notification_id": objects["notification"].pk}
+    ),
+    # The dev WhatsApp outbox exists only with DEBUG on (off in tests).
+    "notifications:outbox": same("404"),
+    # Twilio's signed callbacks: POST only, no login, no CSRF (tests/notifications).
+    "notifications:twilio_status": same("405"),
+    "notifications:twilio_inbound": same("405"),
 }
 
 # Django admin: one rule for the whole family, checked on the index and every changelist.
@@ -278,7 +291,13 @@ def objects(db):
     booking_services.booking_accept(booking_id=paid.pk, actor=listed.user)
     payment = demo_pay(paid, method="pay_va")
     booking_services.booking_cancel(booking_id=paid.pk, actor=paid.customer)
+    # The booking requests above told the listed companion about them in the app.
+    from notifications.models import Notification
+
+    notification = Notification.objects.filter(recipient=listed.user).first()
+    assert notification is not None
     return {
+        "notification": notification,
         "paid": paid,
         "payment": payment,
         "refund": Refund.objects.get(booking=paid),

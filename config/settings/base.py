@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "core.context_processors.site",
+                "core.context_processors.notifications",
             ],
             "builtins": ["django.templatetags.i18n"],
         },
