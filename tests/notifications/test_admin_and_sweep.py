@@ -1,0 +1,84 @@
+"""Staff see notifications and deliveries with filters and can send failed ones again; the sweep
+re-sends deliveries whose task was lost and resolves interrupted sends."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications import services
+from notifications.models import Channel, Delivery, OutboxMessage
+from notifications.services import notification_record
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def person():
+    return CustomerFactory(whatsapp_opt_in=True, phone_verified_at=timezone.now())
+
+
+def test_failed_deliveries_are_listed_and_sent_again_from_the_admin(client, staff, person):
+    notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})
+    whatsapp = Delivery.objects.get(channel=Channel.WHATSAPP)
+    Delivery.objects.filter(pk=whatsapp.pk).update(status=Delivery.Status.FAILED, error_code="63014")
+    client.force_login(staff)
+    listing = client.get(reverse("admin:notifications_delivery_changelist"), {"status__exact": "failed"})
+    assert listing.status_code == 200 and "63014" in listing.content.decode()
+    client.post(
+        reverse("admin:notifications_delivery_changelist"), {"action": "retry", "_selected_action": [whatsapp.pk]}
+    )
+    whatsapp.refresh_from_db()
+    assert (whatsapp.status, whatsapp.attempts) == (Delivery.Status.PENDING, 0)
+    services.delivery_send(delivery_id=whatsapp.pk)
+    whatsapp.refresh_from_db()
+    assert whatsapp.status == Delivery.Status.SENT and OutboxMessage.objects.count() == 1
+
+
+def test_a_send_interrupted_after_the_provider_accepted_is_not_sent_again(person):
+    """Outbox backend: the "phone" got the message, the worker died before recording it."""
+    notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})
+    whatsapp = Delivery.objects.get(channel=Channel.WHATSAPP)
+    started = timezone.now() - timedelta(minutes=5)
+    OutboxMessage.objects.create(to=person.phone, template_key="payout_paid", body="…", sid="SMalreadythere")
+    OutboxMessage.objects.filter(sid="SMalreadythere").update(created_at=started + timedelta(seconds=1))
+    Delivery.objects.filter(pk=whatsapp.pk).update(
+        status=Delivery.Status.SENDING, sending_started_at=started, attempts=1
+    )
+    services.delivery_send(delivery_id=whatsapp.pk)
+    whatsapp.refresh_from_db()
+    assert (whatsapp.status, whatsapp.provider_id) == (Delivery.Status.SENT, "SMalreadythere")
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_a_recent_sending_row_is_left_to_the_worker_that_has_it(person):
+    notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})
+    whatsapp = Delivery.objects.get(channel=Channel.WHATSAPP)
+    Delivery.objects.filter(pk=whatsapp.pk).update(status=Delivery.Status.SENDING, sending_started_at=timezone.now())
+    services.delivery_send(delivery_id=whatsapp.pk)
+    assert OutboxMessage.objects.count() == 0
+    assert Delivery.objects.get(pk=whatsapp.pk).status == Delivery.Status.SENDING
+
+
+def test_the_sweep_sends_pending_deliveries_whose_task_was_lost(person):
+    notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})  # no commit: no task
+    assert Delivery.objects.filter(status=Delivery.Status.PENDING).count() == 2
+    assert services.deliveries_sweep(now=timezone.now() + timedelta(minutes=2)) == 2  # eager in tests: sent now
+    assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.SENT}
+    assert services.deliveries_sweep(now=timezone.now() + timedelta(minutes=4)) == 0
+
+
+def test_an_email_is_sent_with_text_and_html(person, mailoutbox):
+    person.preferred_language = "en"
+    person.save()
+    notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})
+    email = Delivery.objects.get(channel=Channel.EMAIL)
+    services.delivery_send(delivery_id=email.pk)
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.subject == "Kompanion: Payout sent" and message.to == [person.email]
+    assert "Rp\u00a075,000" in message.body and "http://testserver/companion/earnings/" in message.body
+    html = message.alternatives[0][0]
+    assert "Payout sent" in html and 'href="http://testserver/companion/earnings/"' in html
