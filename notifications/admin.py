@@ -50,7 +50,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         for delivery in queryset.filter(status__in=(Delivery.Status.FAILED, Delivery.Status.UNDELIVERED)):
             if services.delivery_retry(delivery_id=delivery.pk, actor=request.user).status == Delivery.Status.PENDING:
                 retried += 1
-        self.message_user(request, _("%(count)d deliveries queued again.") % {"count": retried}, messages.SUCCESS)
+        self.message_user(request, _("Deliveries queued again: %(count)d.") % {"count": retried}, messages.SUCCESS)
 
 
 @admin.register(InboundMessage)

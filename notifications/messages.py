@@ -59,7 +59,7 @@ CATALOGUE: dict[str, Message] = {
     ),
     "booking_expired_unanswered": Message(
         _("Request expired"),
-        _("There was no answer in time for %(start)s. Nothing was charged."),
+        _("The request for %(start)s was not answered in time, so it closed."),
         ("start",),
     ),
     "booking_expired_unpaid": Message(
@@ -69,8 +69,8 @@ CATALOGUE: dict[str, Message] = {
     ),
     "booking_cancelled": Message(
         _("Booking cancelled"),
-        _("%(reference)s on %(start)s was cancelled. Refund to the customer: %(refund)s."),
-        ("reference", "start", "refund"),
+        _("%(reference)s on %(start)s was cancelled."),
+        ("reference", "start"),
     ),
     "booking_completed": Message(
         _("Booking completed"),
@@ -95,7 +95,9 @@ CATALOGUE: dict[str, Message] = {
     ),
     "payment_refunded_unplaced": Message(
         _("Payment returned"),
-        _("Your payment for %(reference)s arrived after the time was no longer free, so %(amount)s goes back to you."),
+        _(
+            "Your payment for %(reference)s arrived after the time was no longer available, so %(amount)s goes back to you."
+        ),
         ("reference", "amount"),
         link="payment",
     ),
