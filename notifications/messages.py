@@ -96,7 +96,8 @@ CATALOGUE: dict[str, Message] = {
     "payment_refunded_unplaced": Message(
         _("Payment returned"),
         _(
-            "Your payment for %(reference)s arrived after the time was no longer available, so %(amount)s goes back to you."
+            "Your payment for %(reference)s arrived after the time was no longer available, "
+            "so %(amount)s goes back to you."
         ),
         ("reference", "amount"),
         link="payment",
