@@ -117,49 +117,79 @@ def _enqueue(deliveries: list[Delivery]) -> None:
 # --- Sending ------------------------------------------------------------------------------------------------
 
 
-def _claim(delivery_id: int, now: datetime) -> Delivery | None:
-    """Pending → sending under a row lock; None when there is nothing to send now."""
+def _claim(delivery_id: int, now: datetime) -> tuple[Delivery | None, bool]:
+    """Pending → sending under a row lock. Returns (delivery, interrupted): (None, False) when there is
+    nothing to send now; interrupted=True for a row another worker left "sending" long ago, which is
+    first checked with the provider (outside this lock) before anything is sent."""
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
         if delivery.status == Delivery.Status.SENDING:
-            return _resolve_interrupted(delivery, now)
+            if now - delivery.sending_started_at < SENDING_STALE_AFTER:
+                return None, False  # another worker is at it right now
+            return delivery, True
         if delivery.status != Delivery.Status.PENDING:
-            return None
+            return None, False
         delivery.status = Delivery.Status.SENDING
         delivery.attempts += 1
         delivery.sending_started_at = now
         delivery.updated_at = now
         delivery.save(update_fields=["status", "attempts", "sending_started_at", "updated_at"])
-        return delivery
+        return delivery, False
+
+
+def _adoption_window(delivery: Delivery) -> tuple[datetime, datetime]:
+    """When an interrupted send can have reached the provider: after its claim (a minute of clock skew
+    allowed) and before the client's timeout ran out."""
+    started = delivery.sending_started_at
+    return started - timedelta(minutes=1), started + timedelta(seconds=settings.TWILIO_TIMEOUT_SECONDS, minutes=1)
 
 
 def _resolve_interrupted(delivery: Delivery, now: datetime) -> Delivery | None:
-    """A row left "sending": another worker is at it (recent), or one died half-way (stale). In the
-    second case the provider says whether it got the message; only if it did not is it sent again."""
-    if now - delivery.sending_started_at < SENDING_STALE_AFTER:
-        return None
+    """A row a worker left "sending" (it died, or the answer was lost): the provider says whether it got
+    the message; only if it did not is it sent again. Returns the row to send, or None."""
     if delivery.channel == Channel.EMAIL:
         # SMTP cannot be asked afterwards: rather one email missing (shown as failed, retryable by
         # staff) than the same email twice.
-        _finish(delivery, now, status=Delivery.Status.FAILED, error="interrupted while sending")
+        with transaction.atomic():
+            locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+            if locked.status == Delivery.Status.SENDING:
+                _finish(locked, now, status=Delivery.Status.FAILED, error="interrupted while sending")
         return None
-    known = set(
-        Delivery.objects.filter(channel=Channel.WHATSAPP, to=delivery.to, provider_id__isnull=False).values_list(
-            "provider_id", flat=True
-        )
+    window_start, window_end = _adoption_window(delivery)
+    same_number = Delivery.objects.filter(channel=Channel.WHATSAPP, to=delivery.to).exclude(pk=delivery.pk)
+    in_flight = same_number.filter(
+        status=Delivery.Status.SENDING,
+        sending_started_at__gte=window_start,
+        sending_started_at__lte=window_end,
+        sending_started_at__gt=now - SENDING_STALE_AFTER,
     )
+    if in_flight.exists():
+        return None  # its message (sid not recorded yet) could be taken for ours: decide on a later sweep
     try:
-        received = [sent for sent in get_whatsapp().sent_to(delivery.to, since=delivery.sending_started_at)]
+        received = get_whatsapp().sent_to(delivery.to, since=window_start)  # outside any lock
     except ChannelError:
         return None  # cannot tell now: leave it for the next sweep
-    ours = sorted((sent for sent in received if sent.provider_id not in known), key=lambda sent: str(sent.created_at))
-    if ours:
-        _finish(delivery, now, status=Delivery.Status.SENT, provider_id=ours[0].provider_id)
-        return None
-    delivery.attempts += 1
-    delivery.sending_started_at = now
-    delivery.save(update_fields=["attempts", "sending_started_at"])
-    return delivery
+    known = set(same_number.filter(provider_id__isnull=False).values_list("provider_id", flat=True))
+    ours = sorted(
+        (
+            sent
+            for sent in received
+            if sent.provider_id not in known and (sent.created_at is None or sent.created_at <= window_end)
+        ),
+        key=lambda sent: str(sent.created_at),
+    )
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.status != Delivery.Status.SENDING or locked.sending_started_at != delivery.sending_started_at:
+            return None  # someone else resolved it meanwhile
+        if ours:
+            _finish(locked, now, status=Delivery.Status.SENT, provider_id=ours[0].provider_id)
+            return None
+        locked.attempts += 1
+        locked.sending_started_at = now
+        locked.updated_at = now
+        locked.save(update_fields=["attempts", "sending_started_at", "updated_at"])
+        return locked
 
 
 def _finish(delivery: Delivery, now: datetime, *, status: str, provider_id: str = "", error: str = "", code: str = ""):
@@ -182,7 +212,9 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery:
     """Sends one delivery at most once. Raises ChannelError for a transient failure (the task retries
     it with backoff); permanent failures and the last attempt mark the row failed."""
     now = now or timezone.now()
-    delivery = _claim(delivery_id, now)
+    delivery, interrupted = _claim(delivery_id, now)
+    if delivery is not None and interrupted:
+        delivery = _resolve_interrupted(delivery, now)
     if delivery is None:
         return Delivery.objects.get(pk=delivery_id)
     try:
@@ -190,6 +222,12 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery:
     except ChannelError as error:
         with transaction.atomic():
             locked = Delivery.objects.select_for_update().get(pk=delivery_id)
+            if error.ambiguous:
+                # The request may have reached the provider (the answer was lost): the row stays
+                # "sending", and once stale the provider is asked before anything is sent again.
+                locked.last_error, locked.error_code = str(error)[:300], error.code[:16]
+                locked.save(update_fields=["last_error", "error_code"])
+                raise
             retry = error.transient and locked.attempts < MAX_ATTEMPTS
             _finish(
                 locked,
@@ -253,19 +291,29 @@ def _send_email(delivery: Delivery) -> str:
     return f"email-{delivery.pk}"
 
 
+def retry_delay(attempts: int) -> timedelta:
+    """The wait before attempt n + 1 (the task's backoff, without its jitter)."""
+    return timedelta(seconds=min(1800, 15 * 2**attempts))
+
+
 def deliveries_sweep(*, now: datetime | None = None) -> int:
-    """Safety net (beat): re-sends deliveries whose task was lost or whose send was interrupted."""
+    """Safety net (beat): re-sends deliveries whose task was lost (pending past their backoff) and
+    resolves sends that were interrupted (sending past SENDING_STALE_AFTER)."""
     now = now or timezone.now()
-    due = Delivery.objects.filter(
+    pending = Delivery.objects.filter(
         status=Delivery.Status.PENDING, updated_at__lte=now - timedelta(minutes=1), attempts__lt=MAX_ATTEMPTS
-    ) | Delivery.objects.filter(status=Delivery.Status.SENDING, sending_started_at__lte=now - SENDING_STALE_AFTER)
-    count = 0
+    ).values_list("pk", "attempts", "updated_at")
+    due = [pk for pk, attempts, updated_at in pending[:2000] if updated_at <= now - retry_delay(attempts)]
+    due += list(
+        Delivery.objects.filter(
+            status=Delivery.Status.SENDING, sending_started_at__lte=now - SENDING_STALE_AFTER
+        ).values_list("pk", flat=True)[:500]
+    )
     from notifications.tasks import send_delivery_task
 
-    for delivery_id in due.values_list("pk", flat=True)[:500]:
+    for delivery_id in due[:500]:
         send_delivery_task.delay(delivery_id)
-        count += 1
-    return count
+    return min(len(due), 500)
 
 
 # --- What Twilio tells us --------------------------------------------------------------------------------------

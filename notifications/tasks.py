@@ -16,7 +16,10 @@ def send_delivery_task(self, delivery_id: int) -> str:
     except ChannelError as error:
         if self.request.is_eager:
             return "pending"  # in-process (make run): the beat sweep sends it again later
-        countdown = min(1800, 15 * 2**self.request.retries) + random.randint(0, 15)  # noqa: S311 (jitter)
+        delay = services.retry_delay(self.request.retries).total_seconds()
+        if error.ambiguous:  # ask the provider only once the attempt counts as interrupted
+            delay = max(delay, services.SENDING_STALE_AFTER.total_seconds())
+        countdown = delay + random.randint(0, 15)  # noqa: S311 (jitter)
         raise self.retry(exc=error, countdown=countdown) from error
 
 

@@ -10,10 +10,12 @@ class ChannelError(Exception):
     """Sending failed. `transient` errors (429, 5xx, timeouts) are retried with backoff; permanent ones
     (invalid number, not on WhatsApp, blocked, opted out, no template outside the 24 h window) stop."""
 
-    def __init__(self, message: str, *, transient: bool, code: str = ""):
+    def __init__(self, message: str, *, transient: bool, code: str = "", ambiguous: bool = False):
         super().__init__(message)
-        self.transient = transient
+        self.transient = transient or ambiguous
         self.code = code
+        # The request may have reached the provider (e.g. the answer timed out): never simply resend.
+        self.ambiguous = ambiguous
 
 
 @dataclass(frozen=True)

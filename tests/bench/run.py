@@ -1,13 +1,16 @@
 """`make bench`: seed the bench database if needed, serve the site with gunicorn under
 config.settings.bench and measure a trivial page, the search page and the profile page; then booking
-creation (tests/bench/bookings.py) and Midtrans notifications posted to the webhook (tests/bench/payments.py).
+creation (tests/bench/bookings.py), Midtrans notifications posted to the webhook (tests/bench/payments.py) and
+WhatsApp deliveries sent by a real Celery worker through a fake Twilio (tests/bench/notifications.py).
 
 Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server
 did not start, a request failed, an existing route answered something other than 200 (for the webhook:
-other than 200 or its rate limiter's 429), or the booking or payments check found wrong data.
+other than 200 or its rate limiter's 429), the booking or payments check found wrong data, or a WhatsApp
+delivery was never sent or sent twice.
 
     python -m tests.bench.run [--requests 400] [--concurrency 8] [--workers 2] [--scenarios trivial,search]
     python -m tests.bench.run --scenarios payments [--notifications 10000]
+    python -m tests.bench.run --scenarios notifications [--whatsapp-messages 5000] [--whatsapp-concurrency 4]
 """
 
 import argparse
@@ -84,7 +87,7 @@ SCENARIOS = [
     Scenario("search", "/companions/", _search_paths),
     Scenario("profile", "/c/<slug>/", _profile_paths),
 ]
-OTHER_SCENARIOS = ["bookings", "payments"]  # measured by their own modules (tests/bench/<name>.py)
+OTHER_SCENARIOS = ["bookings", "payments", "notifications"]  # measured by their own modules (tests/bench/<name>.py)
 
 
 def route_exists(path: str) -> bool:
@@ -285,13 +288,26 @@ def parse_arguments() -> argparse.Namespace:
         "--scenarios",
         default=",".join([*(scenario.name for scenario in SCENARIOS), *OTHER_SCENARIOS]),
         help="comma-separated subset (bookings: booking creation and the same-slot hammer, in-process; "
-        "payments: signed Midtrans notifications posted to the webhook, then a correctness check)",
+        "payments: signed Midtrans notifications posted to the webhook, then a correctness check; "
+        "notifications: queued WhatsApp deliveries sent by a real Celery worker through a fake Twilio)",
     )
     parser.add_argument(
         "--notifications", type=int, default=10_000, help="payments: notifications to post (30%% duplicates)"
     )
     parser.add_argument(
         "--payments-budget", type=float, default=600, help="payments: seconds at most for all notifications"
+    )
+    parser.add_argument(
+        "--whatsapp-messages", type=int, default=5_000, help="notifications: queued WhatsApp deliveries to send"
+    )
+    parser.add_argument(
+        "--whatsapp-concurrency", type=int, default=4, help="notifications: the Celery worker's prefork processes"
+    )
+    parser.add_argument(
+        "--whatsapp-budget", type=float, default=600, help="notifications: seconds at most until all are sent"
+    )
+    parser.add_argument(
+        "--twilio-latency-ms", type=float, default=0, help="notifications: how long the fake Twilio takes to answer"
     )
     parser.add_argument(
         "--page-cache",
@@ -411,6 +427,20 @@ def main() -> int:
         status = run_payments(arguments, log_path, warmup)
         if status:
             return status
+    if "notifications" in wanted:
+        from tests.bench import notifications as notification_bench
+
+        sent_once = notification_bench.run(
+            deliveries=arguments.whatsapp_messages,
+            concurrency=arguments.whatsapp_concurrency,
+            budget_s=arguments.whatsapp_budget,
+            latency_ms=arguments.twilio_latency_ms,
+            seed=arguments.seed,
+            log_path=Path(settings.BENCH_ROOT) / "celery-notifications.log",
+        )
+        if not sent_once:
+            print("\nbench: BROKEN: the notifications benchmark failed (see above)", file=sys.stderr)
+            return 1
     broken = [row["scenario"] for row in rows if row["non_200"] or not row["requests"]]
     if broken:
         print(f"\nbench: BROKEN: failed requests in {', '.join(broken)} (see above and {log_path})", file=sys.stderr)
