@@ -176,15 +176,16 @@ def sessions_clear_expired() -> int:
     return count
 
 
-def user_set_whatsapp_opt_in(*, user: User, granted: bool, source: str = "whatsapp") -> None:
-    """A reply STOP/BERHENTI (or START/MULAI) on WhatsApp: the consent follows, and is recorded."""
+def user_set_whatsapp_opt_in(*, user: User, granted: bool, source: str = "reply on WhatsApp") -> None:
+    """A reply STOP/BERHENTI (or START/MULAI) on WhatsApp, or Twilio saying the person blocked us or
+    opted out: the consent follows, recorded with where it came from."""
     if user.whatsapp_opt_in == granted:
         return
     with transaction.atomic():
         user.whatsapp_opt_in = granted
         user.save(update_fields=["whatsapp_opt_in"])
         ConsentRecord.objects.create(
-            user=user, document=ConsentDocument.WHATSAPP, granted=granted, user_agent=f"reply on {source}"
+            user=user, document=ConsentDocument.WHATSAPP, granted=granted, user_agent=source[:255]
         )
 
 

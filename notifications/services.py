@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -206,6 +207,32 @@ def _finish(delivery: Delivery, now: datetime, *, status: str, provider_id: str 
         delivery.body, delivery.variables = "", {}
         fields += ["body", "variables"]
     delivery.save(update_fields=fields)
+    if provider_id:
+        # A status callback can outrun the answer to our own create call: apply what was kept for it.
+        for early_status, early_code in cache.get(_early_key(provider_id), []):
+            transaction.on_commit(
+                lambda status=early_status, code=early_code: delivery_status_update(
+                    provider_id=provider_id, status=status, error_code=code
+                )
+            )
+        cache.delete(_early_key(provider_id))
+
+
+def _early_key(provider_id: str) -> str:
+    return f"notifications:early-status:{provider_id}"
+
+
+# Twilio errors that mean the person does not want our WhatsApp messages: their opt-in follows.
+REFUSALS = {"63014": "blocked our number", "21610": "opted out"}
+
+
+def _respect_refusal(delivery: Delivery, code: str) -> None:
+    if delivery.channel == Channel.WHATSAPP and code in REFUSALS:
+        from accounts import services as account_services
+
+        account_services.user_set_whatsapp_opt_in(
+            user=delivery.recipient, granted=False, source=f"twilio error {code} ({REFUSALS[code]})"
+        )
 
 
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery:
@@ -236,6 +263,8 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery:
                 error=str(error),
                 code=error.code,
             )
+            if not error.transient:
+                _respect_refusal(locked, error.code)
         if retry:
             raise
         return locked
@@ -322,14 +351,22 @@ def deliveries_sweep(*, now: datetime | None = None) -> int:
 def delivery_status_update(*, provider_id: str, status: str, error_code: str = "") -> bool:
     """A status callback: moves the row forward only (a late "sent" never undoes "read")."""
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().filter(provider_id=provider_id).first()
+        delivery = (
+            Delivery.objects.select_for_update().select_related("recipient").filter(provider_id=provider_id).first()
+        )
         if delivery is None:
+            if provider_id.startswith(("SM", "MM")) and status:
+                # Possibly ours, before the sid was saved (the create call's answer is still on its
+                # way): kept for 10 minutes and applied when it is.
+                key = _early_key(provider_id)
+                cache.set(key, [*cache.get(key, []), (status, error_code)], timeout=600)
             return False
         if status in ("failed", "undelivered"):
             new = Delivery.Status.FAILED if status == "failed" else Delivery.Status.UNDELIVERED
             if delivery.status in (Delivery.Status.DELIVERED, Delivery.Status.READ):
                 return False
             delivery.status, delivery.error_code = new, error_code[:16]
+            _respect_refusal(delivery, error_code)
         else:
             rank = Delivery.PROGRESS.get(status)
             current = Delivery.PROGRESS.get(delivery.status, 0)
@@ -389,4 +426,4 @@ def inbound_record(*, sender: str, body: str, provider_id: str) -> None:
     word = body.strip().upper().rstrip(".!")
     if word in STOP_WORDS or word in START_WORDS:
         for user in User.objects.filter(phone=number):
-            account_services.user_set_whatsapp_opt_in(user=user, granted=word in START_WORDS, source="whatsapp")
+            account_services.user_set_whatsapp_opt_in(user=user, granted=word in START_WORDS, source=f"reply {word}")
