@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from companions import services
+from companions import page_cache, services
 from companions.errors import VerificationError
 from companions.models import (
     Activity,
@@ -20,8 +20,24 @@ from companions.models import (
 )
 
 
+class RefreshesPagesAdmin(admin.ModelAdmin):
+    """Admin edits bypass the services: cached search and profile pages are refreshed after commit."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        page_cache.everything_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        page_cache.everything_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        page_cache.everything_changed()
+
+
 @admin.register(City)
-class CityAdmin(admin.ModelAdmin):
+class CityAdmin(RefreshesPagesAdmin):
     list_display = ("name", "province", "time_zone", "position")
     list_filter = ("time_zone",)
     search_fields = ("name", "province")
@@ -29,19 +45,19 @@ class CityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(RefreshesPagesAdmin):
     list_display = ("name_id", "name_en", "slug", "position", "is_active")
     list_editable = ("position", "is_active")
     prepopulated_fields = {"slug": ("name_en",)}
 
 
 @admin.register(SpokenLanguage)
-class SpokenLanguageAdmin(admin.ModelAdmin):
+class SpokenLanguageAdmin(RefreshesPagesAdmin):
     list_display = ("name_id", "name_en", "code", "position")
 
 
 @admin.register(MarketplaceSettings)
-class MarketplaceSettingsAdmin(admin.ModelAdmin):
+class MarketplaceSettingsAdmin(RefreshesPagesAdmin):
     list_display = ("__str__", "min_hourly_rate", "max_hourly_rate")
 
     def has_add_permission(self, request) -> bool:
@@ -63,7 +79,7 @@ class PhotoInline(admin.TabularInline):
 
 
 @admin.register(CompanionProfile)
-class CompanionProfileAdmin(admin.ModelAdmin):
+class CompanionProfileAdmin(RefreshesPagesAdmin):
     list_display = ("display_name", "slug", "city", "hourly_rate", "verification_status", "is_listed", "is_paused")
     list_filter = ("is_listed", "verification_status", "is_paused", "city__time_zone", "city")
     search_fields = ("display_name", "slug", "user__email", "user__full_name")

@@ -18,6 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 SEARCH_VERSION_KEY = "companions:pages:search-version"
+# Bumped by edits that can show on any page (a city or activity renamed, a slug changed in the admin).
+GLOBAL_VERSION_KEY = "companions:pages:global-version"
 PROFILE_VERSION_KEY = "companions:pages:profile-version:{slug}"
 SLOT_SECONDS = 30 * 60
 
@@ -55,6 +57,12 @@ def profile_changed(slug: str) -> None:
     transaction.on_commit(bump)
 
 
+def everything_changed() -> None:
+    """Reference data or a profile edited in the admin: every cached page is stale (after commit)."""
+    if enabled():
+        transaction.on_commit(lambda: _bump(GLOBAL_VERSION_KEY))
+
+
 def _key(kind: str, parts: tuple) -> str:
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()
     return f"companions:pages:{kind}:{digest}"
@@ -63,17 +71,21 @@ def _key(kind: str, parts: tuple) -> str:
 def cached(kind: str, parts: tuple, *, slug: str | None, render: Callable[[], object | None]):
     """The cached value for `parts`, else `render()` (stored unless it returns None).
 
-    One round trip to the cache on a hit: the entry carries the data version it was rendered at and
-    is fetched together with the current version; a mismatch is a miss."""
+    One round trip to the cache on a hit: the entry carries the data versions it was rendered at (the
+    global one and the page's) and is fetched together with the current ones; a mismatch is a miss."""
     if not enabled():
         return render()
     version_key = SEARCH_VERSION_KEY if slug is None else PROFILE_VERSION_KEY.format(slug=slug)
     key = _key(kind, (*parts, slot_bucket()))
-    found = cache.get_many([version_key, key])
-    version = found.get(version_key)
-    if version is None:
-        cache.add(version_key, _fresh_version(), timeout=None)
-        version = cache.get(version_key)
+    found = cache.get_many([GLOBAL_VERSION_KEY, version_key, key])
+    versions = []
+    for name in (GLOBAL_VERSION_KEY, version_key):
+        current = found.get(name)
+        if current is None:
+            cache.add(name, _fresh_version(), timeout=None)
+            current = cache.get(name)
+        versions.append(current)
+    version = tuple(versions)
     entry = found.get(key)
     if entry is not None and entry[0] == version:
         return entry[1]

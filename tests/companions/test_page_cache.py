@@ -117,3 +117,32 @@ def test_an_owners_preview_is_never_cached(client):
     assert response.context["is_preview"] is True
     client.logout()
     assert client.get(url).status_code == 404
+
+
+def test_admin_edits_of_names_and_profiles_show_at_once(client, staff, django_capture_on_commit_callbacks):
+    """The admin bypasses the services: its saves refresh every cached page too."""
+    from django.test import Client
+
+    from companions.models import Activity
+
+    profile = listed_companion(name="Ayu", city="bandung", activities=("hangout",))
+    search, profile_url = reverse("companions:search"), reverse("companions:profile", args=[profile.slug])
+    get(client, search, {"city": "bandung"})
+    get(client, profile_url)
+    hangout = Activity.objects.get(slug="hangout")
+    admin_client = Client()
+    admin_client.force_login(staff)
+    form = {
+        "name_id": "Nongkrong santai",
+        "name_en": "Easy hangout",
+        "slug": hangout.slug,
+        "position": hangout.position,
+        "is_active": "on",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = admin_client.post(reverse("admin:companions_activity_change", args=[hangout.pk]), form)
+    assert saved.status_code == 302
+    fresh, queries = get(client, profile_url)
+    assert queries > 0 and "Nongkrong santai" in fresh.content.decode()
+    fresh_search, queries = get(client, search, {"city": "bandung"})
+    assert queries > 0
