@@ -20,7 +20,6 @@ from urllib.parse import quote
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from celery.signals import task_failure, task_success
 from django.core import mail
 from django.db import connection, connections, transaction
 from django.utils import timezone
@@ -35,6 +34,7 @@ from notifications.tasks import send_delivery_task
 from tests.conftest import requires_postgresql, requires_redis
 from tests.factories import CompanionFactory, CustomerFactory
 from tests.notifications.fake_twilio import INBOUND_URL, STATUS_URL, FakeTwilio, Fault, new_sid
+from tests.worker_outcomes import Outcomes
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-only-twilio-auth-token"  # noqa: S105 (config.settings.test's)
@@ -659,46 +659,12 @@ def test_the_same_inbound_message_twice_is_processed_once(twilio, client):
 WORKER_WAIT_SECONDS = 30
 
 
-class Finished:
-    """Counts what the worker reports for send_delivery_task (task_success / task_failure signals)."""
-
-    def __init__(self, expected: int):
-        self.expected = expected
-        self.results: list = []
-        self.errors: list = []
-        self.done = threading.Event()
-        self._lock = threading.Lock()
-
-    def __enter__(self):
-        task_success.connect(self.on_success, weak=False)
-        task_failure.connect(self.on_failure, weak=False)
-        return self
-
-    def __exit__(self, *exc):
-        task_success.disconnect(self.on_success)
-        task_failure.disconnect(self.on_failure)
-
-    def _count(self, bucket: list, value) -> None:
-        with self._lock:
-            bucket.append(value)
-            if len(self.results) + len(self.errors) >= self.expected:
-                self.done.set()
-
-    def on_success(self, sender=None, result=None, **kwargs):
-        if sender.name == send_delivery_task.name:
-            self._count(self.results, result)
-
-    def on_failure(self, sender=None, exception=None, **kwargs):
-        if sender.name == send_delivery_task.name:
-            self._count(self.errors, exception)
-
-
 @pytest.mark.celery_worker
 @requires_redis
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_sends_a_committed_notification_through_twilio_exactly_once(twilio, worker_queue):
     user = reachable()
-    with Finished(expected=3) as finished:
+    with Outcomes(send_delivery_task.name, expected=3) as finished:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=[worker_queue]):
             with transaction.atomic():
                 record(user)  # email + WhatsApp, enqueued only once this commits

@@ -2,12 +2,10 @@
 database: the refund a cancellation enqueues after its commit, and reconciliation of a lost webhook.
 See tests/test_celery_worker.py for how the worker is isolated (a private queue, eager mode off)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from celery.signals import task_failure, task_success
 from django.utils import timezone
 
 from bookings import services as booking_services
@@ -19,39 +17,11 @@ from payments.models import Payment, Refund
 from payments.tasks import reconcile_payments_task
 from tests.conftest import requires_redis
 from tests.payments.helpers import accepted_on_the_real_clock
+from tests.worker_outcomes import Outcomes
 
 WAIT_SECONDS = 30
 
 pytestmark = [pytest.mark.celery_worker, requires_redis, pytest.mark.django_db(transaction=True)]
-
-
-class Outcomes:
-    """Collects what the worker reports for tasks of one name (task_success / task_failure signals)."""
-
-    def __init__(self, task_name: str):
-        self.task_name = task_name
-        self.results: list = []
-        self.errors: list = []
-        self.done = threading.Event()
-
-    def __enter__(self):
-        task_success.connect(self.on_success, weak=False)
-        task_failure.connect(self.on_failure, weak=False)
-        return self
-
-    def __exit__(self, *exc):
-        task_success.disconnect(self.on_success)
-        task_failure.disconnect(self.on_failure)
-
-    def on_success(self, sender=None, result=None, **kwargs):
-        if sender.name == self.task_name:
-            self.results.append(result)
-            self.done.set()
-
-    def on_failure(self, sender=None, exception=None, **kwargs):
-        if sender.name == self.task_name:
-            self.errors.append(exception)
-            self.done.set()
 
 
 def test_a_cancellation_refund_is_sent_by_the_worker_after_commit(worker_queue, reference_data):
