@@ -34,7 +34,8 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
     BookingStatus.EXPIRED: {BookingStatus.CONFIRMED},
     BookingStatus.CONFIRMED: {BookingStatus.COMPLETED, BookingStatus.CANCELLED, BookingStatus.DISPUTED},
     BookingStatus.DISPUTED: {BookingStatus.RESOLVED},
-    BookingStatus.COMPLETED: {BookingStatus.DISPUTED},  # within 24 h after the end, before auto-completion
+    # Completion is the end: it happens 24 h after the end, when disputes close, and releases the escrow
+    # (a dispute after it would have no money left to decide about).
 }
 
 # Statuses whose bookings hold the companion's time (requested/awaiting payment only until their

@@ -81,6 +81,15 @@ def _lock(*, profile_id: int, customer_id: int) -> CompanionProfile:
         raise BookingBusy(_("Many people are booking right now. Please try again in a moment.")) from error
 
 
+def booking_lock_parties(*, booking_id: int) -> None:
+    """Locks the booking's customer and companion rows, in the one order every booking path uses
+    (customer, companion, then the booking), for callers about to change the booking from outside
+    (a payment settling). Call inside a transaction."""
+    parties = Booking.objects.filter(pk=booking_id).values_list("customer_id", "companion_id").first()
+    if parties is not None:
+        _lock(customer_id=parties[0], profile_id=parties[1])
+
+
 def _expire_overdue(*, now: datetime, **scope) -> None:
     """Moves this companion's or customer's holds past their deadline out of the way (before an insert
     the exclusion constraint would otherwise count them)."""
@@ -371,6 +380,8 @@ def booking_mark_paid(*, booking_id: int, now: datetime | None = None) -> Bookin
     now = now or timezone.now()
 
     def check(booking: Booking) -> None:
+        # An expired booking comes back only through booking_rehold (which checks the time is free).
+        _require(booking.status == BookingStatus.AWAITING_PAYMENT, _("This booking can no longer be paid."))
         _require(
             booking.payment_deadline is not None and now < booking.payment_deadline,
             _("The time to pay for this booking has passed."),

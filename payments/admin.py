@@ -161,7 +161,7 @@ class RefundAdmin(ReadOnlyAdmin):
     readonly_fields = [field.name for field in Refund._meta.fields]
     actions = ["mark_transferred", "retry", "switch_to_manual"]
 
-    @admin.action(description=_("Mark the bank-transfer refund as sent"))
+    @admin.action(description=_("Mark the bank-transfer refund as sent"), permissions=["change"])
     def mark_transferred(self, request, queryset):
         return _form_action(
             self,
@@ -182,7 +182,7 @@ class RefundAdmin(ReadOnlyAdmin):
             submit=_("Mark as sent"),
         )
 
-    @admin.action(description=_("Retry the failed refund (same refund key)"))
+    @admin.action(description=_("Retry the failed refund (same refund key)"), permissions=["change"])
     def retry(self, request, queryset):
         for refund in queryset.filter(status=Refund.Status.FAILED):
             _run(
@@ -192,7 +192,7 @@ class RefundAdmin(ReadOnlyAdmin):
                 _("Refund %(key)s sent again.") % {"key": refund.refund_key},
             )
 
-    @admin.action(description=_("Switch the failed refund to a bank transfer"))
+    @admin.action(description=_("Switch the failed refund to a bank transfer"), permissions=["change"])
     def switch_to_manual(self, request, queryset):
         for refund in queryset.filter(status=Refund.Status.FAILED):
             _run(
@@ -225,7 +225,7 @@ class PayoutAdmin(ReadOnlyAdmin):
     readonly_fields = [field.name for field in Payout._meta.fields]
     actions = ["approve", "reject", "mark_paid"]
 
-    @admin.action(description=_("Approve the selected payout requests"))
+    @admin.action(description=_("Approve the selected payout requests"), permissions=["change"])
     def approve(self, request, queryset):
         for payout in queryset.filter(status=Payout.Status.REQUESTED):
             _run(
@@ -235,7 +235,7 @@ class PayoutAdmin(ReadOnlyAdmin):
                 _("Payout %(id)s approved.") % {"id": payout.pk},
             )
 
-    @admin.action(description=_("Reject the selected payout request"))
+    @admin.action(description=_("Reject the selected payout request"), permissions=["change"])
     def reject(self, request, queryset):
         return _form_action(
             self,
@@ -253,7 +253,7 @@ class PayoutAdmin(ReadOnlyAdmin):
             submit=_("Reject"),
         )
 
-    @admin.action(description=_("Mark the approved payout as paid"))
+    @admin.action(description=_("Mark the approved payout as paid"), permissions=["change"])
     def mark_paid(self, request, queryset):
         return _form_action(
             self,

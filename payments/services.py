@@ -28,7 +28,7 @@ from payments import ledger, selectors, settlement
 from payments.banks import BANK_NAMES
 from payments.disbursement import PayoutInstruction, get_disbursement
 from payments.errors import PaymentError
-from payments.gateways import CheckoutRequest, GatewayError, Item, TransactionNotFound, get_gateway
+from payments.gateways import CheckoutRequest, GatewayError, Item, RefundResult, TransactionNotFound, get_gateway
 from payments.midtrans_rules import PaymentOutcome, is_legal_move, outcome, parse_amount
 from payments.models import PAYOUT_MINIMUM, BankAccount, Payment, PaymentNotification, Payout, Refund
 
@@ -48,6 +48,8 @@ STATUS_FOR_OUTCOME = {
 }
 # A checkout that closes within this much of now is not worth opening.
 MINIMUM_CHECKOUT_TIME = timedelta(minutes=2)
+# A checkout being created (the gateway call takes a few seconds at most) blocks a second one.
+CHECKOUT_IN_PROGRESS = timedelta(seconds=30)
 # Reconciliation asks about attempts still open after this long (the webhook usually came already)...
 RECONCILE_AFTER = timedelta(minutes=5)
 # ...and gives up asking this long after their checkout closed (Midtrans keeps no later surprises).
@@ -107,6 +109,11 @@ def payment_checkout(*, booking_id: int, actor: User, finish_url: str, now: date
             raise PaymentError(_("This booking can no longer be paid."))
         if booking.payment_deadline - now < MINIMUM_CHECKOUT_TIME:
             raise PaymentError(_("The time to pay for this booking has passed."))
+        if booking.payments.filter(
+            status=Payment.Status.CREATED, redirect_url="", created_at__gt=now - CHECKOUT_IN_PROGRESS
+        ).exists():
+            # Another click is opening the payment page right now: one checkout, never two.
+            raise PaymentError(_("Your payment page is being prepared. Please try again in a moment."))
         reusable = (
             booking.payments.filter(
                 status__in=(Payment.Status.CREATED, Payment.Status.PENDING), expires_at__gt=now + MINIMUM_CHECKOUT_TIME
@@ -189,8 +196,8 @@ def payment_apply_notification(
             return _record(payload, raw_body, Verdict.IGNORED, payment=payment, source=source)
         # A card payment held for review ("capture" + challenge) may later be accepted or denied
         # under the same transaction status: that is a new decision, not a duplicate.
-        reviewed = (
-            status == "capture" and payment.status == Payment.Status.CHALLENGE and meaning != PaymentOutcome.CHALLENGE
+        reviewed = payment.status == Payment.Status.CHALLENGE and (
+            (status == "capture" and meaning != PaymentOutcome.CHALLENGE) or status in ("deny", "cancel")
         )
         if status == payment.provider_status and not reviewed:
             return _record(payload, raw_body, Verdict.DUPLICATE, payment=payment, source=source)
@@ -201,6 +208,17 @@ def payment_apply_notification(
                 Verdict.STALE,
                 payment=payment,
                 detail=f"after {payment.provider_status}",
+                source=source,
+            )
+        if payment.status == Payment.Status.PAID and meaning == PaymentOutcome.FAILED:
+            # A captured card payment voided afterwards (capture → cancel), not by us: the booking was
+            # confirmed on that money, so a person decides (recorded, never applied automatically).
+            return _record(
+                payload,
+                raw_body,
+                Verdict.UNEXPECTED,
+                payment=payment,
+                detail=f"{status} after the payment was counted",
                 source=source,
             )
         if meaning in (PaymentOutcome.REFUNDED, PaymentOutcome.PARTIALLY_REFUNDED, PaymentOutcome.CHARGEBACK):
@@ -241,6 +259,8 @@ def _apply(payment: Payment, *, status: str, meaning: str, payload: dict, now: d
         )
         if _place(payment, now=now):
             payment.invoice_number = f"INV/{now.astimezone(WIB):%Y%m%d}/{payment.booking.reference}"
+            # Other checkouts of this booking (an issued VA) must not be paid too: closed after commit.
+            settlement.booking_left_unpaid(booking=payment.booking, keep_payment_id=payment.pk)
         else:
             settlement.payment_refund_unplaced(payment=payment)
             notification_record(
@@ -261,6 +281,10 @@ def _place(payment: Payment, *, now: datetime) -> bool:
     """Puts settled money to work: confirms the booking it was for, or re-holds an expired booking's
     slot when it is still free. False when the booking cannot take it (refund it)."""
     booking_id = payment.booking_id
+    # Customer, companion, then the booking: the order every booking path locks in (no deadlock with
+    # a request for the same people), and two attempts settling at once are serialised here.
+    booking_services.booking_lock_parties(booking_id=booking_id)
+    Booking.objects.select_for_update(of=("self",)).filter(pk=booking_id).first()
     already_paid = (
         Payment.objects.filter(booking_id=booking_id, status=Payment.Status.PAID, needs_refund=False)
         .exclude(pk=payment.pk)
@@ -313,13 +337,16 @@ def payment_check(*, payment_id: int, now: datetime | None = None) -> str:
     return notification.verdict
 
 
-def payments_close_open_attempts(*, booking_id: int, now: datetime | None = None) -> int:
+def payments_close_open_attempts(
+    *, booking_id: int, keep_payment_id: int | None = None, now: datetime | None = None
+) -> int:
     """Cancels the booking's checkouts still open at the provider; returns how many were closed. A
     transient failure leaves the attempt as it is (reconciliation keeps asking about it)."""
     now = now or timezone.now()
     closed = 0
     gateway = get_gateway()
-    for payment in Payment.objects.filter(booking_id=booking_id, status__in=settlement.OPEN_AT_PROVIDER):
+    attempts = Payment.objects.filter(booking_id=booking_id, status__in=settlement.OPEN_AT_PROVIDER)
+    for payment in attempts.exclude(pk=keep_payment_id):
         try:
             answer = gateway.cancel(payment.order_id)
         except TransactionNotFound:
@@ -349,7 +376,8 @@ def payments_reconcile(*, now: datetime | None = None) -> dict[str, int]:
     ).exclude(expires_at__lt=now - RECONCILE_UNTIL)
     counts: dict[str, int] = {}
     for payment_id in open_attempts.values_list("pk", flat=True).iterator():
-        verdict = payment_check(payment_id=payment_id, now=now)
+        # Each answer applied at its own time: calls take seconds, and deadlines are compared with it.
+        verdict = payment_check(payment_id=payment_id, now=max(now, timezone.now()))
         counts[verdict] = counts.get(verdict, 0) + 1
     stuck = Refund.objects.filter(
         status=Refund.Status.PENDING, method=Refund.Method.GATEWAY, created_at__lte=now - RECONCILE_AFTER
@@ -381,9 +409,7 @@ def refund_process(*, refund_id: int, now: datetime | None = None) -> Refund:
         refund.attempts += 1
         refund.save(update_fields=["attempts"])
     try:
-        result = get_gateway().refund(
-            refund.payment.order_id, refund_key=refund.refund_key, amount=refund.amount, reason=refund.reason
-        )
+        result = _refund_at_gateway(refund)
     except GatewayError as error:
         with transaction.atomic():
             refund = Refund.objects.select_for_update().get(pk=refund_id)
@@ -412,12 +438,32 @@ def refund_process(*, refund_id: int, now: datetime | None = None) -> Refund:
     return refund
 
 
+def _refund_at_gateway(refund: Refund) -> RefundResult:
+    """Settled money is refunded; a card payment still only captured (it settles the next day) is
+    voided instead when all of it goes back. Part of a captured payment waits for the settlement
+    (a transient error: the reconciliation sweep sends it again)."""
+    payment = refund.payment
+    if payment.provider_status == "capture":
+        if refund.amount < payment.amount:
+            raise GatewayError("a partial refund waits until the card payment settles", transient=True)
+        answer = get_gateway().cancel(payment.order_id)
+        return RefundResult(accepted=str(answer.get("transaction_status")) == "cancel", raw=answer)
+    return get_gateway().refund(
+        payment.order_id, refund_key=refund.refund_key, amount=refund.amount, reason=refund.reason
+    )
+
+
 def _payment_refunded(payment: Payment) -> None:
     """The payment's own status follows its refunds (Midtrans' later "refund" notification is then a
     duplicate). Only a legal move: a chargeback is never overwritten."""
     payment = Payment.objects.select_for_update().get(pk=payment.pk)
     refunded = sum(payment.refunds.filter(status__in=(Refund.Status.SUCCEEDED,)).values_list("amount", flat=True))
     status = "refund" if refunded >= payment.amount else "partial_refund"
+    if payment.provider_status == "capture":
+        status = "cancel"  # voided before settlement: Midtrans' own notification will say "cancel"
+        payment.provider_status, payment.status = status, Payment.Status.REFUNDED
+        payment.save(update_fields=["provider_status", "status"])
+        return
     if is_legal_move(payment.provider_status, status):
         payment.provider_status = status
         payment.status = Payment.Status.REFUNDED if status == "refund" else Payment.Status.PARTIALLY_REFUNDED

@@ -97,7 +97,7 @@ def refund_open(*, booking, payment: Payment, amount: int, reason: str) -> Refun
     return refund
 
 
-def booking_left_unpaid(*, booking) -> None:
+def booking_left_unpaid(*, booking, keep_payment_id: int | None = None) -> None:
     """The booking stopped waiting for money (withdrawn, cancelled or expired unpaid): after commit,
     open checkouts are cancelled at the provider, so an issued virtual account cannot be paid by
     mistake (a payment that still arrives is refunded by the late-payment rule)."""
@@ -106,9 +106,9 @@ def booking_left_unpaid(*, booking) -> None:
     def enqueue():
         from payments.tasks import close_open_attempts_task
 
-        close_open_attempts_task.delay(booking_id)
+        close_open_attempts_task.delay(booking_id, keep_payment_id)
 
-    if Payment.objects.filter(booking_id=booking_id, status__in=OPEN_AT_PROVIDER).exists():
+    if Payment.objects.filter(booking_id=booking_id, status__in=OPEN_AT_PROVIDER).exclude(pk=keep_payment_id).exists():
         transaction.on_commit(enqueue)
 
 

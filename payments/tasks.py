@@ -32,5 +32,5 @@ def check_payment_task(payment_id: int) -> str:
 
 
 @shared_task
-def close_open_attempts_task(booking_id: int) -> int:
-    return services.payments_close_open_attempts(booking_id=booking_id)
+def close_open_attempts_task(booking_id: int, keep_payment_id: int | None = None) -> int:
+    return services.payments_close_open_attempts(booking_id=booking_id, keep_payment_id=keep_payment_id)

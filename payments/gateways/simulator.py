@@ -115,7 +115,10 @@ class SimulatorGateway:
 
     def _finish(self, order_id: str, status: str) -> dict:
         record = self._record(order_id)
-        if record.transaction_status != "pending":
+        # Like Midtrans: a pending transaction can be cancelled or expired; a captured card payment
+        # (not settled yet) can be cancelled, which voids it.
+        allowed = ("pending", "capture") if status == "cancel" else ("pending",)
+        if record.transaction_status not in allowed:
             raise GatewayError(f"cannot {status} a {record.transaction_status} transaction", transient=False)
         record.transaction_status = status
         record.save(update_fields=["transaction_status"])

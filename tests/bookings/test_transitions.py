@@ -171,10 +171,11 @@ def test_repeating_a_transition_changes_nothing(parties, status, action):
 
 def test_the_forbidden_matrix_is_not_empty():
     # Guards the parametrisation above against a silently shrinking table.
-    assert len(WRONG_STATE) == 52
+    assert len(WRONG_STATE) == 53
     assert ("confirmed", "accept") in WRONG_STATE
     assert ("requested", "pay") in WRONG_STATE
     assert ("requested", "dispute") in WRONG_STATE
+    assert ("completed", "dispute") in WRONG_STATE  # completion released the escrow: nothing left to dispute
 
 
 # --- Allowed transitions: exactly one event, the right notifications, the right fields --------------
