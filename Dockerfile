@@ -56,6 +56,7 @@ RUN SECRET_KEY=build-time-only-throwaway-key-not-used-at-runtime-0123456789abcde
     TWILIO_ACCOUNT_SID=build-time-only-throwaway \
     TWILIO_AUTH_TOKEN=build-time-only-throwaway \
     TWILIO_WHATSAPP_FROM=+6200000000 \
+    SITE_URL=https://build.invalid \
     sh -c 'python manage.py compiletranslations && python manage.py collectstatic --noinput' \
     && mkdir -p /app/media /var/lib/kompanion/beat \
     && chown -R kompanion:kompanion /app/media /var/lib/kompanion

@@ -129,10 +129,12 @@ def user_update_settings(
 
 def user_change_phone(*, user: User, phone: str) -> User:
     """Precondition: the caller re-authenticated the user and normalised the phone to E.164."""
-    if phone != user.phone:
-        user.phone = phone
-        user.phone_verified_at = None  # a new number is proven again before WhatsApp goes there
-        user.save(update_fields=["phone", "phone_verified_at"])
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # serialised with a code check
+        if phone != user.phone:
+            user.phone = phone
+            user.phone_verified_at = None  # a new number is proven again before WhatsApp goes there
+            user.save(update_fields=["phone", "phone_verified_at"])
     return user
 
 
@@ -243,9 +245,12 @@ def phone_verification_check(*, user: User, code: str, now=None) -> None:
     now = now or timezone.now()
     code = "".join(character for character in code if character.isdigit())
     with transaction.atomic():
+        # The number as it is now, under the lock a number change also takes: a code proves only the
+        # number it was sent to, even if the number changes while it is being checked.
+        locked = User.objects.select_for_update().get(pk=user.pk)
         verification = (
             PhoneVerification.objects.select_for_update()
-            .filter(user=user, phone=user.phone, verified_at__isnull=True)
+            .filter(user=user, phone=locked.phone, verified_at__isnull=True)
             .order_by("-created_at")
             .first()
         )
@@ -254,10 +259,10 @@ def phone_verification_check(*, user: User, code: str, now=None) -> None:
         if verification.attempts >= CODE_ATTEMPTS:
             raise PhoneVerificationError(_("Too many wrong codes. Ask for a new one."))
         verification.attempts += 1
-        right = hmac.compare_digest(_code_hash(user.pk, user.phone, code), verification.code_hash)
+        right = hmac.compare_digest(_code_hash(user.pk, verification.phone, code), verification.code_hash)
         if right:
             verification.verified_at = now
-            User.objects.filter(pk=user.pk).update(phone_verified_at=now)
+            User.objects.filter(pk=user.pk, phone=verification.phone).update(phone_verified_at=now)
             user.phone_verified_at = now
         verification.save(update_fields=["attempts", "verified_at"])
     if not right:  # raised after the block, so the counted attempt is kept

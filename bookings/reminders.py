@@ -2,7 +2,7 @@
 which redelivers them) and recorded once each: the notification's once-only key is the booking, the
 kind and the recipient, so a scan that runs twice, or late, never sends twice.
 
-- reminder_24h: confirmed, starting within 24 h (but more than 2 h away: closer, only the 2 h one)
+- reminder_24h: confirmed, starting within 24 h but more than 12 h away (booked later: only the 2 h one)
 - reminder_2h: confirmed, starting within 2 h
 - nudge_answer: a request whose answer deadline is within 2 h (to the companion)
 - nudge_payment: an accepted booking whose payment deadline is within 20 minutes (to the customer)"""
@@ -17,6 +17,8 @@ from notifications.services import notification_record
 
 REMINDER_24H = timedelta(hours=24)
 REMINDER_2H = timedelta(hours=2)
+# A "tomorrow" reminder only for bookings still more than this far away when the scan meets them.
+SAME_DAY = timedelta(hours=12)
 ANSWER_NUDGE = timedelta(hours=2)
 PAYMENT_NUDGE = timedelta(minutes=20)
 
@@ -25,6 +27,11 @@ def _once(booking: Booking, kind: str, recipient) -> bool:
     context = {"reference": booking.reference, "start": booking.start.isoformat()}
     key = f"{kind}:{booking.pk}:{recipient.pk}"
     with transaction.atomic():
+        # Still in the state the scan saw (a cancellation may have committed since): checked under the
+        # booking's lock, which the cancellation also takes.
+        current = Booking.objects.select_for_update().filter(pk=booking.pk).values_list("status", flat=True).first()
+        if current != booking.status:
+            return False
         return notification_record(recipient=recipient, event=kind, context=context, dedupe_key=key) is not None
 
 
@@ -35,7 +42,14 @@ def reminders_send(*, now: datetime | None = None) -> dict[str, int]:
         "customer", "companion__user"
     )
     for booking in confirmed.filter(start__lte=now + REMINDER_24H):
-        kind = "reminder_2h" if booking.start - now <= REMINDER_2H else "reminder_24h"
+        ahead = booking.start - now
+        if ahead <= REMINDER_2H:
+            kind = "reminder_2h"
+        elif ahead > SAME_DAY:
+            kind = "reminder_24h"  # "your booking is tomorrow"
+        else:
+            continue  # booked or paid only hours ahead: the 2 h reminder is the one that makes sense
+
         for person in (booking.customer, booking.companion.user):
             sent[kind] += _once(booking, kind, person)
     requests = Booking.objects.filter(

@@ -38,6 +38,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     readonly_fields = [field.name for field in Delivery._meta.fields]
     actions = ["retry"]
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.sensitive:  # a live verification code is nobody's business
+            return [name for name in fields if name not in ("body", "variables")]
+        return fields
+
     def has_add_permission(self, request) -> bool:
         return False
 

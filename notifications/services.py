@@ -24,7 +24,8 @@ from notifications.models import Channel, Delivery, Notification
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 6
+# 15 s doubling to 30 min between attempts: about 2 hours of provider trouble before a row fails.
+MAX_ATTEMPTS = 10
 # A row "sending" for longer than this was interrupted (the send itself has a timeout far below it).
 SENDING_STALE_AFTER = timedelta(minutes=2)
 
@@ -171,7 +172,7 @@ def _resolve_interrupted(delivery: Delivery, now: datetime) -> Delivery | None:
     except ChannelError:
         return None  # cannot tell now: leave it for the next sweep
     known = set(same_number.filter(provider_id__isnull=False).values_list("provider_id", flat=True))
-    ours = sorted(
+    candidates = sorted(
         (
             sent
             for sent in received
@@ -179,6 +180,14 @@ def _resolve_interrupted(delivery: Delivery, now: datetime) -> Delivery | None:
         ),
         key=lambda sent: str(sent.created_at),
     )
+    # Prefer the message whose text is ours (free text: the same body; a template: all our values
+    # in it); time alone decides only when the provider does not say what it sent.
+    values = [str(value) for value in (delivery.variables or {}).values() if value]
+    ours = [
+        sent
+        for sent in candidates
+        if sent.body and (sent.body == delivery.body or (values and all(value in sent.body for value in values)))
+    ] or [sent for sent in candidates if not sent.body]
     with transaction.atomic():
         locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
         if locked.status != Delivery.Status.SENDING or locked.sending_started_at != delivery.sending_started_at:
@@ -244,6 +253,11 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery:
         delivery = _resolve_interrupted(delivery, now)
     if delivery is None:
         return Delivery.objects.get(pk=delivery_id)
+    if not _still_wanted(delivery):
+        with transaction.atomic():
+            locked = Delivery.objects.select_for_update().get(pk=delivery_id)
+            _finish(locked, timezone.now(), status=Delivery.Status.FAILED, error="no longer wanted", code="consent")
+        return locked
     try:
         provider_id = _send(delivery)
     except ChannelError as error:
@@ -274,10 +288,27 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery:
     return locked
 
 
+def _still_wanted(delivery: Delivery) -> bool:
+    """Consent is read again when sending: a STOP, a number change or an email switch-off that came
+    while the message waited (backoff, a retry) is respected. Codes go to the number being proven."""
+    recipient = User.objects.get(pk=delivery.recipient_id)
+    if not recipient.is_active:
+        return False
+    if delivery.channel == Channel.EMAIL:
+        return recipient.email_notifications and recipient.email == delivery.to
+    if delivery.sensitive:
+        return recipient.phone == delivery.to
+    return wants_whatsapp(recipient) and recipient.phone == delivery.to
+
+
 def _send(delivery: Delivery) -> str:
     if delivery.channel == Channel.EMAIL:
         return _send_email(delivery)
-    template_sid = settings.TWILIO_WHATSAPP_TEMPLATES.get(delivery.template_key, "")
+    # WhatsApp approves a template per language: "event:en" first, then the event's default.
+    templates = settings.TWILIO_WHATSAPP_TEMPLATES
+    template_sid = templates.get(f"{delivery.template_key}:{delivery.language}") or templates.get(
+        delivery.template_key, ""
+    )
     if not template_sid and settings.WHATSAPP_BACKEND == "twilio" and not _inside_window(delivery):
         # Business-initiated messages need an approved template (Twilio error 63016 otherwise).
         raise ChannelError(f"no approved template for {delivery.template_key}", transient=False, code="63016")
@@ -399,6 +430,8 @@ def delivery_retry(*, delivery_id: int, actor: User) -> Delivery:
         delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
         if delivery.status not in (Delivery.Status.FAILED, Delivery.Status.UNDELIVERED) or delivery.sensitive:
             return delivery
+        if delivery.error_code in REFUSALS or not _still_wanted(delivery):
+            return delivery  # the person refused these messages (or changed number): never again
         delivery.status, delivery.attempts, delivery.updated_at = Delivery.Status.PENDING, 0, timezone.now()
         delivery.save(update_fields=["status", "attempts", "updated_at"])
         _enqueue([delivery])

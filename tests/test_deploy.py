@@ -51,6 +51,7 @@ REQUIRED_VARIABLES = (
     "TWILIO_ACCOUNT_SID",
     "TWILIO_AUTH_TOKEN",
     "TWILIO_WHATSAPP_FROM",
+    "SITE_URL",
 )
 # Everything the settings read that could change the outcome of a production check.
 SETTINGS_VARIABLES = (
@@ -90,6 +91,7 @@ def production_environment(**overrides: str | None) -> dict[str, str]:
         TWILIO_ACCOUNT_SID="AC00000000000000000000000000000000",
         TWILIO_AUTH_TOKEN="test-only-twilio-auth-token",
         TWILIO_WHATSAPP_FROM="+6281100000000",
+        SITE_URL="https://kompanion.id",
         PYTHONDONTWRITEBYTECODE="1",
     )
     for name, value in overrides.items():

@@ -45,3 +45,6 @@ for required in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FRO
         raise ImproperlyConfigured(f"Production needs {required} (WhatsApp through Twilio).")
 # Messages go to real phones in production, never to the dev outbox.
 WHATSAPP_BACKEND = "twilio"
+if not SITE_URL.startswith("https://") or "127.0.0.1" in SITE_URL or "localhost" in SITE_URL:  # noqa: F405
+    # Every link in emails and WhatsApp, and Twilio's status callbacks, are built from it.
+    raise ImproperlyConfigured("Production needs SITE_URL, the public https:// address of the site.")

@@ -33,6 +33,7 @@ class Sent:
     provider_id: str
     status: str  # queued, sent...
     created_at: datetime | None = None
+    body: str = ""  # what the provider says it sent (templates rendered), when it says
 
 
 class WhatsAppChannel(Protocol):

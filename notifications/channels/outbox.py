@@ -25,6 +25,6 @@ class OutboxWhatsApp:
         from notifications.models import OutboxMessage
 
         return [
-            Sent(provider_id=row.sid, status="delivered", created_at=row.created_at)
+            Sent(provider_id=row.sid, status="delivered", created_at=row.created_at, body=row.body)
             for row in OutboxMessage.objects.filter(to=to, created_at__gte=since)
         ]

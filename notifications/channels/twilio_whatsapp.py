@@ -69,7 +69,12 @@ class TwilioWhatsApp:
         # find. Up to 1,000 per page; one number gets far fewer from us, and this runs only after a crash.
         messages = self._call(self.client.messages.list, to=_prefixed(to), from_=self.sender, page_size=1000)
         return [
-            Sent(provider_id=message.sid, status=message.status or "", created_at=message.date_created)
+            Sent(
+                provider_id=message.sid,
+                status=message.status or "",
+                created_at=message.date_created,
+                body=message.body or "",
+            )
             for message in messages
             if message.date_created is None or message.date_created >= since - timedelta(minutes=1)
         ]

@@ -23,10 +23,10 @@ def person():
 def test_failed_deliveries_are_listed_and_sent_again_from_the_admin(client, staff, person):
     notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})
     whatsapp = Delivery.objects.get(channel=Channel.WHATSAPP)
-    Delivery.objects.filter(pk=whatsapp.pk).update(status=Delivery.Status.FAILED, error_code="63014")
+    Delivery.objects.filter(pk=whatsapp.pk).update(status=Delivery.Status.FAILED, error_code="30008")
     client.force_login(staff)
     listing = client.get(reverse("admin:notifications_delivery_changelist"), {"status__exact": "failed"})
-    assert listing.status_code == 200 and "63014" in listing.content.decode()
+    assert listing.status_code == 200 and "30008" in listing.content.decode()
     client.post(
         reverse("admin:notifications_delivery_changelist"), {"action": "retry", "_selected_action": [whatsapp.pk]}
     )
@@ -42,7 +42,7 @@ def test_a_send_interrupted_after_the_provider_accepted_is_not_sent_again(person
     notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})
     whatsapp = Delivery.objects.get(channel=Channel.WHATSAPP)
     started = timezone.now() - timedelta(minutes=5)
-    OutboxMessage.objects.create(to=person.phone, template_key="payout_paid", body="…", sid="SMalreadythere")
+    OutboxMessage.objects.create(to=person.phone, template_key="payout_paid", body=whatsapp.body, sid="SMalreadythere")
     OutboxMessage.objects.filter(sid="SMalreadythere").update(created_at=started + timedelta(seconds=1))
     Delivery.objects.filter(pk=whatsapp.pk).update(
         status=Delivery.Status.SENDING, sending_started_at=started, attempts=1
@@ -82,3 +82,43 @@ def test_an_email_is_sent_with_text_and_html(person, mailoutbox):
     assert "Rp\u00a075,000" in message.body and "http://testserver/companion/earnings/" in message.body
     html = message.alternatives[0][0]
     assert "Payout sent" in html and 'href="http://testserver/companion/earnings/"' in html
+
+
+def test_a_refused_delivery_is_never_sent_again(client, staff, person):
+    """Twilio said the person blocked us (63014): staff cannot retry it, nor can a later send reach them."""
+    notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})
+    whatsapp = Delivery.objects.get(channel=Channel.WHATSAPP)
+    Delivery.objects.filter(pk=whatsapp.pk).update(status=Delivery.Status.FAILED, error_code="63014")
+    client.force_login(staff)
+    client.post(
+        reverse("admin:notifications_delivery_changelist"), {"action": "retry", "_selected_action": [whatsapp.pk]}
+    )
+    assert Delivery.objects.get(pk=whatsapp.pk).status == Delivery.Status.FAILED
+
+
+def test_consent_is_read_again_when_sending(person):
+    """A STOP (or a number change) while the message waited: it is not sent."""
+    from accounts import services as account_services
+
+    notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})
+    whatsapp = Delivery.objects.get(channel=Channel.WHATSAPP)
+    account_services.user_set_whatsapp_opt_in(user=person, granted=False, source="reply STOP")
+    services.delivery_send(delivery_id=whatsapp.pk)
+    whatsapp.refresh_from_db()
+    assert (whatsapp.status, whatsapp.error_code) == (Delivery.Status.FAILED, "consent")
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_a_live_code_is_not_shown_in_the_admin(client, staff, person, django_capture_on_commit_callbacks):
+    from accounts import services as account_services
+
+    person.phone_verified_at = None
+    person.save()
+    account_services.phone_verification_start(user=person)  # no commit: the code's delivery waits, pending
+    import re
+
+    code_delivery = Delivery.objects.get(sensitive=True)
+    code = re.search(r"\b\d{6}\b", code_delivery.body).group()  # in the text until it is sent
+    client.force_login(staff)
+    page = client.get(reverse("admin:notifications_delivery_change", args=[code_delivery.pk]))
+    assert page.status_code == 200 and code not in page.content.decode()

@@ -70,3 +70,11 @@ def test_the_customer_is_nudged_before_the_payment_deadline_once():
     reminders_send(now=booking.payment_deadline - timedelta(minutes=15))
     reminders_send(now=booking.payment_deadline - timedelta(minutes=5))
     assert kinds("nudge_payment") == [customer.pk]
+
+
+def test_a_booking_paid_only_hours_ahead_gets_no_tomorrow_reminder():
+    booking, _payment = paid()
+    reminders_send(now=START - timedelta(hours=6))  # e.g. paid this morning for this afternoon
+    assert kinds("reminder_24h") == []
+    reminders_send(now=START - timedelta(hours=1))
+    assert len(kinds("reminder_2h")) == 2
