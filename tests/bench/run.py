@@ -112,7 +112,16 @@ def collect_static() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def start_server(*, port: int, workers: int, threads: int, log_path: Path, page_cache_seconds: int) -> subprocess.Popen:
+def start_server(
+    *,
+    port: int,
+    workers: int,
+    threads: int,
+    log_path: Path,
+    page_cache_seconds: int,
+    settings_module: str = "config.settings.bench",
+    extra_environment: dict[str, str] | None = None,
+) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "gunicorn", "config.wsgi:application",
         "--bind", f"127.0.0.1:{port}",
@@ -129,9 +138,10 @@ def start_server(*, port: int, workers: int, threads: int, log_path: Path, page_
         command += ["--worker-tmp-dir", "/dev/shm"]  # noqa: S108
     environment = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.bench",
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "PYTHONUNBUFFERED": "1",
         "COMPANION_PAGE_CACHE_SECONDS": str(page_cache_seconds),
+        **(extra_environment or {}),
     }
     # A session of its own: a Ctrl-C reaches only this script, whose `finally` then stops gunicorn cleanly.
     # Django and gunicorn both log to the console; into the file with them, so the table stays readable.
@@ -139,6 +149,16 @@ def start_server(*, port: int, workers: int, threads: int, log_path: Path, page_
         return subprocess.Popen(
             command, cwd=BASE_DIR, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+
+def _delete_queue(broker: str, queue: str) -> None:
+    """The payments scenario's unconsumed follow-up tasks: dropped, so nothing runs them later."""
+    import redis
+
+    client = redis.Redis.from_url(broker)
+    removed = client.llen(queue)
+    client.delete(queue)
+    print(f"bench: [payments] {removed:,} enqueued follow-up tasks dropped from {queue}")
 
 
 def wait_until_healthy(server: subprocess.Popen, *, port: int, timeout_s: float = 30) -> None:
@@ -335,8 +355,21 @@ def run_payments(arguments: argparse.Namespace, log_path: Path, warmup: int) -> 
         f"threads; {arguments.notifications:,} notifications at concurrency {arguments.concurrency} "
         f"(server log: {log_path})"
     )
+    # What the webhook enqueues after commit goes to a Redis queue nobody consumes during the run (as in
+    # production, where workers send it), not into the measured request. Without Redis: in-process.
+    broker = os.environ.get("REDIS_URL", "")
+    queue = f"kompanion-bench-webhook-{os.getpid()}"
     server = start_server(
-        port=port, workers=arguments.workers, threads=arguments.threads, log_path=log_path, page_cache_seconds=600
+        port=port,
+        workers=arguments.workers,
+        threads=arguments.threads,
+        log_path=log_path,
+        page_cache_seconds=600,
+        settings_module="tests.bench.webhook_settings" if broker else "config.settings.bench",
+        extra_environment={"BENCH_CELERY_BROKER_URL": broker, "BENCH_CELERY_QUEUE": queue} if broker else None,
+    )
+    print(
+        f"bench: [payments] follow-up tasks {'enqueued to Redis (queue ' + queue + ')' if broker else 'run in-process'}"
     )
     try:
         wait_until_healthy(server, port=port)
@@ -354,6 +387,8 @@ def run_payments(arguments: argparse.Namespace, log_path: Path, warmup: int) -> 
         return 2
     finally:
         stop_server(server)
+        if broker:
+            _delete_queue(broker, queue)
     if not correct:
         print("\nbench: BROKEN: the payments benchmark failed (see above)", file=sys.stderr)
         print_log_tail(log_path)
