@@ -209,6 +209,20 @@ def _code_hash(verification_user_id: int, phone: str, code: str) -> str:
     return hmac.new(key, f"{verification_user_id}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def number_said_stop(phone: str) -> bool:
+    """The last STOP/START word this number wrote to us was STOP (whoever's account it is on)."""
+    from notifications.models import InboundMessage
+    from notifications.services import START_WORDS, STOP_WORDS
+
+    for body in (
+        InboundMessage.objects.filter(sender=phone).order_by("-received_at").values_list("body", flat=True)[:50]
+    ):
+        word = body.strip().upper().rstrip(".!")
+        if word in STOP_WORDS or word in START_WORDS:
+            return word in STOP_WORDS
+    return False
+
+
 def phone_verification_start(*, user: User, now=None) -> PhoneVerification:
     """Sends a 6-digit code over WhatsApp to the user's number (at most 3 an hour per user and per
     number, so nobody can flood a phone). Only the code's keyed hash is kept."""
@@ -219,6 +233,9 @@ def phone_verification_start(*, user: User, now=None) -> PhoneVerification:
         raise PhoneVerificationError(_("Add your mobile number first."))
     if user.phone_verified_at:
         raise PhoneVerificationError(_("This number is already verified."))
+    if number_said_stop(user.phone):
+        # Whoever owns that number told us to stop: no codes either (someone may be typing it on purpose).
+        raise PhoneVerificationError(_("This number asked us to stop sending WhatsApp messages."))
     hour_ago = now - timedelta(hours=1)
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # one request at a time per user

@@ -30,11 +30,13 @@ def _twilio_signed(request: HttpRequest) -> bool:
 
 def _twilio_webhook(handler):
     def view(request: HttpRequest) -> HttpResponse:
-        if not ratelimit.allow(request, scope="twilio_webhook", limit=settings.TWILIO_WEBHOOK_RATE_PER_MINUTE):
-            return HttpResponse(status=429)
         if len(request.body) > 16 * 1024:
             return HttpResponse(status=413)
         if not _twilio_signed(request):
+            # Only refused requests count against the limit: genuine callbacks (Twilio does not retry
+            # a 429 on them) always get through, a forger is slowed down.
+            if not ratelimit.allow(request, scope="twilio_webhook", limit=settings.TWILIO_WEBHOOK_RATE_PER_MINUTE):
+                return HttpResponse(status=429)
             logger.warning("twilio callback with a bad signature refused")
             return HttpResponse(status=403)
         handler(request)

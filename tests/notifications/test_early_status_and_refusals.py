@@ -56,3 +56,31 @@ def test_a_failed_callback_with_a_refusal_code_also_switches_whatsapp_off(twilio
     twilio.send_status_callback(client, delivery.provider_id, "failed", error_code=63014)
     person.refresh_from_db()
     assert person.whatsapp_opt_in is False
+
+
+def test_genuine_callbacks_are_never_rate_limited_but_forgeries_are(twilio, client, settings):  # noqa: F811
+    settings.TWILIO_WEBHOOK_RATE_PER_MINUTE = 2
+    person = reachable()
+    delivery = queued_whatsapp(person)
+    services.delivery_send(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    for status in ("sent", "delivered", "read", "read", "read"):
+        assert twilio.send_status_callback(client, delivery.provider_id, status).status_code == 200
+    params = twilio.status_params(delivery.provider_id, "failed", error_code=30008)
+    url = "http://testserver/webhooks/twilio/status/"
+    answers = [twilio.post(client, url, params, signature="forged").status_code for _ in range(3)]
+    assert answers == [403, 403, 429]
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.READ
+
+
+def test_no_codes_to_a_number_that_said_stop(twilio, client):  # noqa: F811
+    from accounts import services as account_services
+
+    person = reachable(phone_verified_at=None)
+    assert twilio.send_inbound(client, person.phone, "BERHENTI").status_code == 200
+    with pytest.raises(account_services.PhoneVerificationError, match="asked us to stop"):
+        account_services.phone_verification_start(user=person)
+    assert twilio.send_inbound(client, person.phone, "MULAI").status_code == 200
+    account_services.phone_verification_start(user=person)
+    assert Delivery.objects.filter(recipient=person, sensitive=True).exists()
