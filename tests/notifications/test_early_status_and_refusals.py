@@ -2,6 +2,7 @@
 saying the person blocked us or opted out switches their WhatsApp off (recorded as consent)."""
 
 import pytest
+from django.utils import translation
 
 from accounts.models import ConsentRecord
 from notifications import services
@@ -79,7 +80,7 @@ def test_no_codes_to_a_number_that_said_stop(twilio, client):  # noqa: F811
 
     person = reachable(phone_verified_at=None)
     assert twilio.send_inbound(client, person.phone, "BERHENTI").status_code == 200
-    with pytest.raises(account_services.PhoneVerificationError, match="asked us to stop"):
+    with translation.override("en"), pytest.raises(account_services.PhoneVerificationError, match="asked us to stop"):
         account_services.phone_verification_start(user=person)
     assert twilio.send_inbound(client, person.phone, "MULAI").status_code == 200
     account_services.phone_verification_start(user=person)
