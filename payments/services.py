@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -145,6 +146,24 @@ def payment_checkout(*, booking_id: int, actor: User, finish_url: str, now: date
     Payment.objects.filter(pk=payment.pk).update(redirect_url=checkout.redirect_url, checkout_response=checkout.raw)
     payment.refresh_from_db()
     return payment
+
+
+def simulator_choose(*, order_id: str, action: str, webhook_url: str) -> bool | None:
+    """A button on the dev simulator's checkout page (PAYMENT_GATEWAY=simulator): the simulator changes
+    its transaction and notifies our webhook over HTTP, like Midtrans. Returns whether the notification
+    was taken (None when the action loses it on purpose, to show reconciliation at work)."""
+    from payments.gateways.simulator import ACTIONS, SimulatorGateway
+
+    if settings.PAYMENT_GATEWAY != "simulator" or action not in ACTIONS:
+        raise PaymentError(_("Choose one of the buttons."))
+    gateway = SimulatorGateway()
+    try:
+        notification = gateway.act(order_id, action)
+    except GatewayError as error:
+        raise PaymentError(str(error)) from error
+    if action == "pay_silently":
+        return None
+    return gateway.deliver(notification, webhook_url=webhook_url)
 
 
 # --- What the provider says -------------------------------------------------------------------------------

@@ -2,7 +2,6 @@ import json
 import logging
 from datetime import timedelta
 
-import requests
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,7 +25,7 @@ from core import ratelimit
 from payments import selectors, services
 from payments.errors import PaymentError
 from payments.forms import BankDetailsForm, PayoutRequestForm
-from payments.gateways import GatewayError, get_gateway
+from payments.gateways.simulator import ACTIONS
 from payments.midtrans_rules import verify_signature
 from payments.models import BankAccount, Payment, Payout, Refund, SimulatorTransaction
 
@@ -195,16 +194,6 @@ def _simulator_or_404(request: HttpRequest, order_id: str) -> tuple[SimulatorTra
     return record, payment
 
 
-def _deliver(request: HttpRequest, notification: dict) -> int | None:
-    """Posts the notification to our webhook over HTTP, as Midtrans would. None if it did not arrive."""
-    url = request.build_absolute_uri(reverse("payments:midtrans_notification"))
-    try:
-        return requests.post(url, json=notification, timeout=(2, 15), allow_redirects=False).status_code
-    except requests.RequestException as error:
-        logger.warning("simulator could not deliver the notification: %s", error)
-        return None
-
-
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -213,22 +202,21 @@ def simulator(request: HttpRequest, order_id: str) -> HttpResponse:
     record, payment = _simulator_or_404(request, order_id)
     if request.method == "POST":
         action = request.POST.get("action", "")
-        if action not in ("pay_qris", "pay_va", "pay_silently", "pending_va", "fail", "expire"):
-            messages.error(request, _("Choose one of the buttons."))
-            return redirect("payments:simulator", order_id=order_id)
         try:
-            notification = get_gateway().act(order_id, action)
-        except GatewayError as problem:
-            messages.error(request, str(problem))
-            return redirect("payments:status", reference=payment.booking.reference)
-        if action == "pay_silently":
+            delivered = services.simulator_choose(
+                order_id=order_id,
+                action=action,
+                webhook_url=request.build_absolute_uri(reverse("payments:midtrans_notification")),
+            )
+        except PaymentError as problem:
+            messages.error(request, problem.message)
+            if action in ACTIONS:  # the checkout is finished or expired: show where the payment stands
+                return redirect("payments:status", reference=payment.booking.reference)
+            return redirect("payments:simulator", order_id=order_id)
+        if delivered is None:
             messages.info(request, _("Simulator: paid, and the notification was lost on purpose."))
-        else:
-            delivered = _deliver(request, notification)
-            if delivered != 200:
-                messages.warning(
-                    request, _("Simulator: the notification did not arrive; the status check will find it.")
-                )
+        elif not delivered:
+            messages.warning(request, _("Simulator: the notification did not arrive; the status check will find it."))
         if action == "pending_va":
             return redirect("payments:simulator", order_id=order_id)
         return HttpResponseRedirect(record.finish_url or reverse("payments:status", args=[payment.booking.reference]))

@@ -6,9 +6,11 @@ records and posts a notification signed with MIDTRANS_SERVER_KEY to our webhook 
 money path that runs is the real one: signature check, legal moves, ledger, booking confirmation.
 Its status API answers from the same records, the way Midtrans' does."""
 
+import logging
 import secrets
 from urllib.parse import urlsplit
 
+import requests
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -18,6 +20,8 @@ from payments.gateways import API_REFUNDABLE_METHODS
 from payments.gateways.base import Checkout, CheckoutRequest, GatewayError, RefundResult, TransactionNotFound
 from payments.midtrans_rules import signature
 from payments.models import SimulatorTransaction
+
+logger = logging.getLogger(__name__)
 
 STATUS_CODES = {"settlement": "200", "capture": "200", "refund": "200", "partial_refund": "200", "pending": "201"}
 
@@ -106,6 +110,15 @@ class SimulatorGateway:
             record.payment_type = payment_type if not record.payment_type else record.payment_type
             record.save(update_fields=["transaction_status", "payment_type"])
         return notification_for(record)
+
+    def deliver(self, notification: dict, *, webhook_url: str) -> bool:
+        """Posts the notification to the webhook over HTTP, as Midtrans does; True if it was taken (200)."""
+        try:
+            answer = requests.post(webhook_url, json=notification, timeout=(2, 15), allow_redirects=False)
+        except requests.RequestException as error:
+            logger.warning("simulator could not deliver the notification: %s", error)
+            return False
+        return answer.status_code == 200
 
     def cancel(self, order_id: str) -> dict:
         return self._finish(order_id, "cancel")

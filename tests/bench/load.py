@@ -11,7 +11,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -65,12 +65,22 @@ def fetch(connection: http.client.HTTPConnection, path: str) -> Sample:
     )
 
 
-def run_load(*, port: int, paths: Sequence[str], concurrency: int, budget_s: float, timeout_s: float = 30) -> Result:
-    """Requests every path once (in order, spread over the threads), stopping early after budget_s."""
+def run_items(
+    *,
+    port: int,
+    items: Sequence,
+    send: Callable[[http.client.HTTPConnection, object], Sample],
+    describe: Callable[[object], str],
+    concurrency: int,
+    deadline: float,
+    timeout_s: float = 30,
+    thread_name: str = "bench-client",
+) -> Result:
+    """The closed loop: `concurrency` threads with a keep-alive connection each take the next item in
+    order and `send` it, until none are left or perf_counter() passes `deadline`."""
     result = Result()
     lock = threading.Lock()
     next_index = itertools.count()
-    deadline = time.perf_counter() + budget_s
 
     def worker() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
@@ -78,14 +88,14 @@ def run_load(*, port: int, paths: Sequence[str], concurrency: int, budget_s: flo
             while time.perf_counter() < deadline:
                 with lock:
                     index = next(next_index)
-                if index >= len(paths):
+                if index >= len(items):
                     return
                 try:
-                    sample = fetch(connection, paths[index])
+                    sample = send(connection, items[index])
                 except (OSError, http.client.HTTPException) as error:
                     connection.close()  # reconnects on the next request
                     with lock:
-                        result.errors.append(f"{paths[index]}: {type(error).__name__}: {error}")
+                        result.errors.append(f"{describe(items[index])}: {type(error).__name__}: {error}")
                     continue
                 with lock:
                     result.samples.append(sample)
@@ -93,8 +103,21 @@ def run_load(*, port: int, paths: Sequence[str], concurrency: int, budget_s: flo
             connection.close()
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench-client") as pool:
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=thread_name) as pool:
         for future in [pool.submit(worker) for _ in range(concurrency)]:
             future.result()
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def run_load(*, port: int, paths: Sequence[str], concurrency: int, budget_s: float, timeout_s: float = 30) -> Result:
+    """Requests every path once (in order, spread over the threads), stopping early after budget_s."""
+    return run_items(
+        port=port,
+        items=paths,
+        send=fetch,
+        describe=str,
+        concurrency=concurrency,
+        deadline=time.perf_counter() + budget_s,
+        timeout_s=timeout_s,
+    )

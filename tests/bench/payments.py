@@ -31,15 +31,13 @@ import http.client
 import itertools
 import json
 import random
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from tests.bench.load import HEADERS, SERVER_TIMING, Result, Sample, percentile
+from tests.bench.load import HEADERS, SERVER_TIMING, Result, Sample, percentile, run_items
 
 WEBHOOK = "/webhooks/midtrans/"
 NOTIFICATIONS = 10_000
@@ -288,39 +286,16 @@ def post(connection: http.client.HTTPConnection, label: str, body: bytes) -> Pos
 
 
 def post_load(*, port: int, requests: Sequence[tuple[str, bytes]], concurrency: int, deadline: float) -> Result:
-    """load.run_load for POSTs: `concurrency` threads with a keep-alive connection each take the next
-    (label, body) in order until none are left or perf_counter() passes `deadline`."""
-    result = Result()
-    lock = threading.Lock()
-    next_index = itertools.count()
-
-    def worker() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            while time.perf_counter() < deadline:
-                with lock:
-                    index = next(next_index)
-                if index >= len(requests):
-                    return
-                label, body = requests[index]
-                try:
-                    sample = post(connection, label, body)
-                except (OSError, http.client.HTTPException) as error:
-                    connection.close()  # reconnects on the next request
-                    with lock:
-                        result.errors.append(f"{label}: {type(error).__name__}: {error}")
-                    continue
-                with lock:
-                    result.samples.append(sample)
-        finally:
-            connection.close()
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="bench-webhook") as pool:
-        for future in [pool.submit(worker) for _ in range(concurrency)]:
-            future.result()
-    result.elapsed_s = time.perf_counter() - started
-    return result
+    """load.run_load for POSTs: each (label, body) posted once, in order, until `deadline`."""
+    return run_items(
+        port=port,
+        items=requests,
+        send=lambda connection, request: post(connection, *request),
+        describe=lambda request: request[0],
+        concurrency=concurrency,
+        deadline=deadline,
+        thread_name="bench-webhook",
+    )
 
 
 # --- The check ----------------------------------------------------------------------------------------
