@@ -1,11 +1,10 @@
 """Errors whose messages are safe (and translated) to show users."""
 
+from core.errors import UserFacingError
 
-class BookingError(Exception):
-    def __init__(self, message, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+
+class BookingError(UserFacingError):
+    """Base of this app's errors: `message` is shown as it is, `field` names the form field (core/errors.py)."""
 
 
 class SlotTaken(BookingError):

@@ -36,7 +36,7 @@ from bookings.models import Booking, BookingStatus
 from companions import selectors as companion_selectors
 from companions import services as companion_services
 from companions.availability import local_midnight
-from companions.views import companion_required
+from companions.decorators import companion_required
 from core.decorators import role_required
 from core.i18n import TIME_ZONE_ABBREVIATIONS
 from payments import selectors as payment_selectors

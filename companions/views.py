@@ -1,5 +1,4 @@
 from dataclasses import dataclass
-from functools import wraps
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -14,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role
 from companions import page_cache, selectors, services
+from companions.decorators import companion_required
 from companions.errors import CompanionError
 from companions.forms import (
     CopyDayForm,
@@ -29,7 +28,6 @@ from companions.forms import (
     weekly_hours_formset,
 )
 from companions.models import Activity, CompanionPhoto, MarketplaceSettings, TimeOff
-from core.decorators import role_required
 from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
 
 PAGE_SIZE = 24
@@ -198,17 +196,6 @@ def _profile_context(request: HttpRequest, profile, zone: str) -> dict:
 
 
 # --- The companion's own pages ---------------------------------------------------------------------
-
-
-def companion_required(view):
-    """Signed-in companions only (others get 403); passes the companion's profile to the view."""
-
-    @role_required(Role.COMPANION)
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        return view(request, services.profile_get_or_create(user=request.user), *args, **kwargs)
-
-    return wrapper
 
 
 def _apply_error(form, error: CompanionError) -> None:

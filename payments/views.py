@@ -20,7 +20,7 @@ from bookings import selectors as booking_selectors
 from bookings import services as booking_services
 from bookings.errors import BookingBusy
 from bookings.models import Booking, BookingStatus
-from companions.views import companion_required
+from companions.decorators import companion_required
 from core import ratelimit
 from payments import selectors, services
 from payments.errors import PaymentError

@@ -290,7 +290,9 @@ COMPANION_PAGE_CACHE_SECONDS = env.int("COMPANION_PAGE_CACHE_SECONDS", default=6
 # depend on the companion's level.
 BOOKING_COMMISSION_BASIS_POINTS = env.int("BOOKING_COMMISSION_BASIS_POINTS", default=2000)
 # How long a booking waits for another booking's lock on the same companion before "try again".
-BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
+# How long any row lock may be waited for (core/locks.py) before the caller answers "try again".
+LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000))
+BOOKING_LOCK_TIMEOUT_MS = LOCK_TIMEOUT_MS
 # The service's row locks; tests switch them off to show that the exclusion constraint holds alone.
 BOOKING_LOCKS = True
 
