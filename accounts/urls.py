@@ -7,5 +7,4 @@ app_name = "accounts"
 urlpatterns = [
     path("settings/", views.account_settings, name="settings"),
     path("phone/", views.phone_change, name="phone_change"),
-    path("phone/verify/", views.phone_verify, name="phone_verify"),
 ]

@@ -5,13 +5,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from accounts import services
-from accounts.forms import AccountSettingsForm, PhoneChangeForm, PhoneVerificationCodeForm
-from accounts.models import PhoneVerification, Role
+from accounts.forms import AccountSettingsForm, PhoneChangeForm
+from accounts.models import Role
 
 
 class SignupView(AllauthSignupView):
@@ -74,51 +73,3 @@ def phone_change(request: HttpRequest) -> HttpResponse:
     else:
         form = PhoneChangeForm(initial={"phone": request.user.phone_display})
     return render(request, "accounts/phone_change.html", {"form": form})
-
-
-def _code_pending(user) -> bool:
-    """The latest code sent to the current number can still be entered (the one
-    services.phone_verification_check compares with)."""
-    latest = (
-        PhoneVerification.objects.filter(user=user, phone=user.phone, verified_at__isnull=True)
-        .order_by("-created_at")
-        .only("expires_at", "attempts")
-        .first()
-    )
-    return latest is not None and latest.expires_at > timezone.now() and latest.attempts < services.CODE_ATTEMPTS
-
-
-@never_cache
-@login_required
-def phone_verify(request: HttpRequest) -> HttpResponse:
-    """Proves the mobile number with a 6-digit code sent on WhatsApp: POST action=send asks for a code
-    (then back here, where the code form waits), POST code=... checks it."""
-    user = request.user
-    form = PhoneVerificationCodeForm()
-    send_error = ""
-    if request.method == "POST" and user.phone and not user.phone_verified_at:
-        if request.POST.get("action") == "send":
-            try:
-                services.phone_verification_start(user=user)
-            except services.PhoneVerificationError as error:
-                send_error = error.message
-            else:
-                return redirect("accounts:phone_verify")
-        else:
-            form = PhoneVerificationCodeForm(request.POST)
-            if form.is_valid():
-                try:
-                    services.phone_verification_check(user=user, code=form.cleaned_data["code"])
-                except services.PhoneVerificationError as error:
-                    form.add_error("code", error.message)
-                else:
-                    messages.success(request, _("Your number is verified."))
-                    return redirect("accounts:settings")
-    pending = bool(user.phone and not user.phone_verified_at and _code_pending(user))
-    if pending and not form.is_bound:
-        form.fields["code"].widget.attrs["autofocus"] = True
-    return render(
-        request,
-        "accounts/phone_verify.html",
-        {"form": form, "pending": pending or form.is_bound, "send_error": send_error},
-    )

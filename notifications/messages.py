@@ -7,10 +7,12 @@ the recipient's time zone. The WhatsApp template for an event takes the same val
 `fields`, followed by the link: e.g. booking_requested → {"1": customer, "2": start, "3": deadline,
 "4": link}."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -184,32 +186,43 @@ def _when(value, zone: str, language: str) -> str:
     return formatting.format_datetime(value, zone=zone, language=language)
 
 
-BOOKING_FIELDS = (
-    "reference",
-    "start",
-    "response_deadline",
-    "payment_deadline",
-    "total",
-    "refund_amount",
-    "meeting_place",
-    "companion__display_name",
-    "customer__full_name",
-    "customer__email",
-)
+@dataclass(frozen=True)
+class BookingFacts:
+    """What a message says about the booking it is about. The bookings app supplies them
+    (register_booking_lookup, at startup): notifications sits below bookings and never imports it."""
+
+    reference: str
+    start: datetime | None
+    response_deadline: datetime | None
+    payment_deadline: datetime | None
+    total: int
+    refund_amount: int | None
+    meeting_place: str
+    companion_name: str
+    customer_name: str
 
 
-def bookings_by_reference(references) -> dict:
+BookingLookup = Callable[[set[str]], dict[str, BookingFacts]]
+_booking_lookup: list[BookingLookup] = []
+
+
+def register_booking_lookup(lookup: BookingLookup) -> None:
+    """Called once by bookings' AppConfig.ready(): `lookup(references)` answers {reference: BookingFacts}
+    in one query. Registering again replaces it (ready() may run twice in tests)."""
+    _booking_lookup[:] = [lookup]
+
+
+def bookings_by_reference(references) -> dict[str, BookingFacts]:
     """The bookings messages talk about, in one query (the in-app list renders many at once)."""
-    from bookings.models import Booking  # read-only: the booking the message is about
-
     references = {reference for reference in references if reference}
     if not references:
         return {}
-    rows = Booking.objects.select_related("companion", "customer").only(*BOOKING_FIELDS)
-    return {booking.reference: booking for booking in rows.filter(reference__in=references)}
+    if not _booking_lookup:
+        raise ImproperlyConfigured("No booking lookup registered: the bookings app registers it in ready().")
+    return _booking_lookup[0](references)
 
 
-def _booking_values(booking, zone: str, language: str) -> dict[str, str]:
+def _booking_values(booking: BookingFacts, zone: str, language: str) -> dict[str, str]:
     return {
         "reference": booking.reference,
         "start": _when(booking.start, zone, language),
@@ -218,8 +231,8 @@ def _booking_values(booking, zone: str, language: str) -> dict[str, str]:
         "total": formatting.format_rupiah(booking.total, language=language),
         "refund": formatting.format_rupiah(booking.refund_amount or 0, language=language),
         "place": booking.meeting_place,
-        "companion": booking.companion.display_name,
-        "customer": booking.customer.get_short_name(),
+        "companion": booking.companion_name,
+        "customer": booking.customer_name,
     }
 
 

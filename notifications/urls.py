@@ -11,4 +11,6 @@ urlpatterns = [
     path("notifications/read/", views.mark_read, name="mark_read"),
     path("notifications/<int:notification_id>/", views.open_notification, name="open"),
     path("dev/outbox/", views.outbox, name="outbox"),
+    # Under /accounts/ where people look for it; a WhatsApp matter, so served by this app.
+    path("accounts/phone/verify/", views.phone_verify, name="phone_verify"),
 ]

@@ -1,17 +1,22 @@
 import logging
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from twilio.request_validator import RequestValidator
 
+from accounts.forms import PhoneVerificationCodeForm
 from core import ratelimit
-from notifications import selectors, services
+from core.errors import add_error_to_form
+from notifications import phone_codes, selectors, services
+from notifications.errors import PhoneVerificationError
 from notifications.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -104,3 +109,40 @@ def outbox(request: HttpRequest) -> HttpResponse:
     if not (settings.DEBUG and settings.WHATSAPP_BACKEND == "outbox"):
         raise Http404
     return render(request, "notifications/outbox.html", {"outbox": OutboxMessage.objects.all()[:200]})
+
+
+@never_cache
+@login_required
+def phone_verify(request: HttpRequest) -> HttpResponse:
+    """Proves the mobile number with a 6-digit code sent on WhatsApp: POST action=send asks for a code
+    (then back here, where the code form waits), POST code=... checks it."""
+    user = request.user
+    form = PhoneVerificationCodeForm()
+    send_error = ""
+    if request.method == "POST" and user.phone and not user.phone_verified_at:
+        if request.POST.get("action") == "send":
+            try:
+                phone_codes.phone_verification_start(user=user)
+            except PhoneVerificationError as error:
+                send_error = error.message
+            else:
+                return redirect("notifications:phone_verify")
+        else:
+            form = PhoneVerificationCodeForm(request.POST)
+            if form.is_valid():
+                try:
+                    phone_codes.phone_verification_check(user=user, code=form.cleaned_data["code"])
+                except PhoneVerificationError as error:
+                    error.field = error.field or "code"
+                    add_error_to_form(form, error)
+                else:
+                    messages.success(request, _("Your number is verified."))
+                    return redirect("accounts:settings")
+    pending = bool(user.phone and not user.phone_verified_at and phone_codes.code_pending(user))
+    if pending and not form.is_bound:
+        form.fields["code"].widget.attrs["autofocus"] = True
+    return render(
+        request,
+        "accounts/phone_verify.html",
+        {"form": form, "pending": pending or form.is_bound, "send_error": send_error},
+    )

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications import services
+from core.errors import NotAllowed
+from notifications import phone_codes, replies, services
 from notifications.models import Channel, Delivery, OutboxMessage
 from notifications.services import notification_record
 from tests.factories import CustomerFactory
@@ -35,6 +36,24 @@ def test_failed_deliveries_are_listed_and_sent_again_from_the_admin(client, staf
     services.delivery_send(delivery_id=whatsapp.pk)
     whatsapp.refresh_from_db()
     assert whatsapp.status == Delivery.Status.SENT and OutboxMessage.objects.count() == 1
+
+
+def test_only_staff_may_send_a_delivery_again(person):
+    notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})
+    whatsapp = Delivery.objects.get(channel=Channel.WHATSAPP)
+    Delivery.objects.filter(pk=whatsapp.pk).update(status=Delivery.Status.FAILED, error_code="30008")
+    with pytest.raises(NotAllowed):
+        services.delivery_retry(delivery_id=whatsapp.pk, actor=person)
+    whatsapp.refresh_from_db()
+    assert (whatsapp.status, whatsapp.error_code, whatsapp.attempts) == (Delivery.Status.FAILED, "30008", 0)
+
+
+@pytest.mark.parametrize(
+    ("body", "granted"),
+    [("STOP", False), (" berhenti. ", False), ("Stop!", False), ("MULAI", True), ("start", True), ("stop it", None)],
+)
+def test_stop_and_start_words_are_read_in_one_place(body, granted):
+    assert replies.consent_word(body) is granted
 
 
 def test_a_send_interrupted_after_the_provider_accepted_is_not_sent_again(person):
@@ -110,11 +129,9 @@ def test_consent_is_read_again_when_sending(person):
 
 
 def test_a_live_code_is_not_shown_in_the_admin(client, staff, person, django_capture_on_commit_callbacks):
-    from accounts import services as account_services
-
     person.phone_verified_at = None
     person.save()
-    account_services.phone_verification_start(user=person)  # no commit: the code's delivery waits, pending
+    phone_codes.phone_verification_start(user=person)  # no commit: the code's delivery waits, pending
     import re
 
     code_delivery = Delivery.objects.get(sensitive=True)

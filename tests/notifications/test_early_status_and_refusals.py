@@ -5,7 +5,8 @@ import pytest
 from django.utils import translation
 
 from accounts.models import ConsentRecord
-from notifications import services
+from notifications import phone_codes, services
+from notifications.errors import PhoneVerificationError
 from notifications.models import Delivery
 from tests.notifications.fake_twilio import Fault, twilio_error
 from tests.notifications.test_whatsapp import fake, in_thread, queued_whatsapp, reachable, twilio  # noqa: F401
@@ -76,12 +77,10 @@ def test_genuine_callbacks_are_never_rate_limited_but_forgeries_are(twilio, clie
 
 
 def test_no_codes_to_a_number_that_said_stop(twilio, client):  # noqa: F811
-    from accounts import services as account_services
-
     person = reachable(phone_verified_at=None)
     assert twilio.send_inbound(client, person.phone, "BERHENTI").status_code == 200
-    with translation.override("en"), pytest.raises(account_services.PhoneVerificationError, match="asked us to stop"):
-        account_services.phone_verification_start(user=person)
+    with translation.override("en"), pytest.raises(PhoneVerificationError, match="asked us to stop"):
+        phone_codes.phone_verification_start(user=person)
     assert twilio.send_inbound(client, person.phone, "MULAI").status_code == 200
-    account_services.phone_verification_start(user=person)
+    phone_codes.phone_verification_start(user=person)
     assert Delivery.objects.filter(recipient=person, sensitive=True).exists()

@@ -273,14 +273,14 @@ def test_settings_show_whether_the_number_is_verified(client):
     customer = CustomerFactory(whatsapp_opt_in=True)
     in_english(client).force_login(customer)
     page = client.get(reverse("accounts:settings")).content.decode()
-    assert "Not verified" in page and reverse("accounts:phone_verify") in page
+    assert "Not verified" in page and reverse("notifications:phone_verify") in page
     assert "Messages go only to a verified number." in page
     assert "WhatsApp updates start once your number is verified." in page
 
     customer.phone_verified_at = timezone.now()
     customer.save(update_fields=["phone_verified_at"])
     page = client.get(reverse("accounts:settings")).content.decode()
-    assert "Verified" in page and "Not verified" not in page and reverse("accounts:phone_verify") not in page
+    assert "Verified" in page and "Not verified" not in page and reverse("notifications:phone_verify") not in page
 
 
 # --- Proving the number -------------------------------------------------------------------------------------
@@ -295,7 +295,7 @@ def test_the_number_is_verified_with_a_code_sent_on_whatsapp(client, settings, d
     settings.WHATSAPP_BACKEND = "outbox"
     customer = CustomerFactory(phone="+6281234567890", whatsapp_opt_in=True)
     in_english(client).force_login(customer)
-    url = reverse("accounts:phone_verify")
+    url = reverse("notifications:phone_verify")
 
     first = client.get(url).content.decode()
     assert "Send code on WhatsApp" in first and 'name="code"' not in first
@@ -332,7 +332,7 @@ def test_a_malformed_code_is_refused_before_it_counts(client, settings, django_c
     settings.WHATSAPP_BACKEND = "outbox"
     customer = CustomerFactory()
     in_english(client).force_login(customer)
-    url = reverse("accounts:phone_verify")
+    url = reverse("notifications:phone_verify")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"action": "send"})
     content = client.post(url, {"code": "12ab"}).content.decode()
@@ -349,7 +349,7 @@ def test_too_many_codes_are_refused_with_the_reason(client, settings, django_cap
     settings.WHATSAPP_BACKEND = "outbox"
     customer = CustomerFactory()
     in_english(client).force_login(customer)
-    url = reverse("accounts:phone_verify")
+    url = reverse("notifications:phone_verify")
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
             assert client.post(url, {"action": "send"}).status_code == 302
@@ -361,5 +361,5 @@ def test_too_many_codes_are_refused_with_the_reason(client, settings, django_cap
 
 def test_without_a_number_the_page_links_to_adding_one(client):
     in_english(client).force_login(CustomerFactory(phone=""))
-    content = client.get(reverse("accounts:phone_verify")).content.decode()
+    content = client.get(reverse("notifications:phone_verify")).content.decode()
     assert reverse("accounts:phone_change") in content and "Send code on WhatsApp" not in content

@@ -1,0 +1,36 @@
+"""What notification messages say about a booking, supplied to notifications at startup (apps.py):
+notifications sits below bookings in the layering and never imports it."""
+
+from bookings.models import Booking
+from notifications.messages import BookingFacts
+
+_FIELDS = (
+    "reference",
+    "start",
+    "response_deadline",
+    "payment_deadline",
+    "total",
+    "refund_amount",
+    "meeting_place",
+    "companion__display_name",
+    "customer__full_name",
+    "customer__email",
+)
+
+
+def booking_facts(references: set[str]) -> dict[str, BookingFacts]:
+    rows = Booking.objects.select_related("companion", "customer").only(*_FIELDS).filter(reference__in=references)
+    return {
+        booking.reference: BookingFacts(
+            reference=booking.reference,
+            start=booking.start,
+            response_deadline=booking.response_deadline,
+            payment_deadline=booking.payment_deadline,
+            total=booking.total,
+            refund_amount=booking.refund_amount,
+            meeting_place=booking.meeting_place,
+            companion_name=booking.companion.display_name,
+            customer_name=booking.customer.get_short_name(),
+        )
+        for booking in rows
+    }
