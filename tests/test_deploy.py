@@ -157,6 +157,7 @@ def production_settings(**overrides: str | None) -> dict:
             "SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH",
             "CSRF_COOKIE_NAME", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_HTTPONLY", "CSRF_COOKIE_SAMESITE",
             "CSRF_COOKIE_DOMAIN", "CSRF_COOKIE_PATH", "LANGUAGE_COOKIE_SECURE", "LANGUAGE_COOKIE_SAMESITE",
+            "LANGUAGE_COOKIE_HTTPONLY", "MESSAGE_STORAGE",
             "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
             "SECURE_SSL_REDIRECT", "SECURE_PROXY_SSL_HEADER", "SECURE_REDIRECT_EXEMPT",
             "SECURE_CONTENT_TYPE_NOSNIFF", "X_FRAME_OPTIONS", "ACCOUNT_DEFAULT_HTTP_PROTOCOL",
@@ -182,7 +183,10 @@ def test_production_cookies_are_host_only_secure_and_same_site():
         assert values[f"{cookie}_COOKIE_DOMAIN"] is None
         assert values[f"{cookie}_COOKIE_PATH"] == "/"
     assert values["LANGUAGE_COOKIE_SECURE"] is True
+    assert values["LANGUAGE_COOKIE_HTTPONLY"] is True
     assert values["LANGUAGE_COOKIE_SAMESITE"] in ("Lax", "Strict")
+    # No messages cookie at all (tests/ops/test_cookie_flags.py walks the journeys for every Set-Cookie).
+    assert values["MESSAGE_STORAGE"] == "django.contrib.messages.storage.session.SessionStorage"
 
 
 def test_production_forces_https():

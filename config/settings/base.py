@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "bookings",
     "payments",
     "notifications",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -80,7 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "core.context_processors.site",
-                "core.context_processors.notifications",
+                "notifications.context_processors.notifications",
             ],
             "builtins": ["django.templatetags.i18n"],
         },
@@ -203,7 +204,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 LANGUAGE_COOKIE_NAME = "kompanion_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True  # read by the server only (core.middleware.UserLanguageMiddleware)
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+# Flash messages live in the session, so no `messages` cookie exists at all: Django's cookie storage
+# deletes its cookie without the Secure flag (and leaks message texts to the browser while it lives).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- i18n ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "id"
