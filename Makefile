@@ -8,6 +8,9 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# runserver, migrate and the seed all see them: dev settings build SITE_URL (links in emails and WhatsApp,
+# the sites row allauth greets from) from HOST and PORT.
+export HOST PORT
 
 .DEFAULT_GOAL := help
 .PHONY: help install run serve migrate translations seed test lint format css totp clean bench

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services
 from accounts.models import Role, User
 from accounts.phones import normalize_indonesian_mobile
+from core.forms import CleanTextMixin, Form
 from core.i18n import SUPPORTED_LANGUAGES, IndonesianTimeZone, Language
 
 MINIMUM_AGE = 18
@@ -58,8 +59,9 @@ class PhoneField(forms.CharField):
         return normalize_indonesian_mobile(value)
 
 
-class SignupForm(AllauthSignupForm):
-    """allauth's email + password sign-up, plus who the user is and what they consent to."""
+class SignupForm(CleanTextMixin, AllauthSignupForm):
+    """allauth's email + password sign-up, plus who the user is and what they consent to. Its text
+    fields (allauth's e-mail too) are cleaned of control and format characters (core/forms.py)."""
 
     role = forms.ChoiceField(
         label=_("I want to"),
@@ -134,7 +136,7 @@ class SignupForm(AllauthSignupForm):
         return user
 
 
-class AccountSettingsForm(forms.Form):
+class AccountSettingsForm(Form):
     full_name = forms.CharField(
         label=_("Full name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
@@ -179,11 +181,11 @@ class AccountSettingsForm(forms.Form):
         }
 
 
-class PhoneChangeForm(forms.Form):
+class PhoneChangeForm(Form):
     phone = PhoneField(label=_("New mobile number (WhatsApp)"), help_text=_("For example 0812-3456-7890."))
 
 
-class PhoneVerificationCodeForm(forms.Form):
+class PhoneVerificationCodeForm(Form):
     """The 6-digit code we sent on WhatsApp (spaces and dashes from a paste are ignored)."""
 
     code = forms.CharField(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from companions.models import CompanionProfile
+from core.forms import Form
 
 NOTE_MAX_LENGTH = 500
 # Someone typing a phone number or a link: contact details stay in Kompanion (UI.md, trust and safety).
@@ -49,7 +50,7 @@ def parse_hours(value: str | None, *, profile: CompanionProfile) -> int:
     return min(max(hours, profile.min_hours), profile.max_hours)
 
 
-class BookingRequestForm(forms.Form):
+class BookingRequestForm(Form):
     start = forms.CharField(
         label=_("Time"), widget=forms.HiddenInput, error_messages={"required": _("Choose one of the free times.")}
     )
@@ -115,7 +116,7 @@ class BookingRequestForm(forms.Form):
         return note
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     """A reason for declining, withdrawing or cancelling; `required_length` > 0 makes it required."""
 
     reason = forms.CharField(
@@ -155,9 +156,9 @@ class DisputeForm(ReasonForm):
         )
 
 
-class InstantBookingForm(forms.Form):
+class InstantBookingForm(Form):
     enabled = forms.BooleanField(required=False)
 
 
-class CalendarFeedForm(forms.Form):
+class CalendarFeedForm(Form):
     action = forms.ChoiceField(choices=[("create", "create"), ("revoke", "revoke")])

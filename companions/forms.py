@@ -1,13 +1,17 @@
 from datetime import time, timedelta
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import DateInput
 from companions.models import Activity, City, CompanionProfile, Gender, MarketplaceSettings, SpokenLanguage
 from companions.selectors import SearchQuery, Sort
 from companions.services import BIO_MIN_LENGTH
+from core import formatting
+from core.forms import Form, ModelForm, RupiahField
 
 HALF_HOURS = [time(minute // 60, minute % 60) for minute in range(0, 24 * 60, 30)]
 TIME_CHOICES = [(moment.strftime("%H:%M"), moment.strftime("%H.%M")) for moment in HALF_HOURS]
@@ -30,8 +34,15 @@ class SlugChoiceField(forms.ModelChoiceField):
         super().__init__(queryset, to_field_name=to_field_name, required=False, **kwargs)
 
 
-class SearchForm(forms.Form):
-    """Every parameter optional; an invalid one (price=abc) is dropped, never an error page."""
+DEFAULT_HOURS = 2
+# The filters inside "More filters": that panel opens only when one of them differs from its default.
+MORE_FILTERS = ("activity", "hours", "price_min", "price_max", "gender", "age_min", "age_max", "language")
+SEARCH_DEFAULTS = {"hours": DEFAULT_HOURS, "sort": Sort.RECOMMENDED}
+
+
+class SearchForm(Form):
+    """Every parameter optional. An invalid one (hours=13, price=abc, an unknown city) is dropped from
+    the search and listed in `dropped` for a visible note, never an error page."""
 
     city = SlugChoiceField(City.objects.all(), label=_("City"), empty_label=_("All cities"))
     activity = SlugChoiceField(
@@ -45,9 +56,9 @@ class SearchForm(forms.Form):
         coerce=lambda value: time.fromisoformat(value),
         empty_value=None,
     )
-    hours = forms.TypedChoiceField(label=_("Hours"), required=False, choices=HOUR_CHOICES, coerce=int, empty_value=2)
-    price_min = forms.IntegerField(label=_("Min. price per hour"), required=False, min_value=0)
-    price_max = forms.IntegerField(label=_("Max. price per hour"), required=False, min_value=0)
+    hours = forms.TypedChoiceField(label=_("Hours"), required=False, choices=HOUR_CHOICES, coerce=int, empty_value=None)
+    price_min = RupiahField(label=_("Min. price per hour"), required=False, max_value=100_000_000)
+    price_max = RupiahField(label=_("Max. price per hour"), required=False, max_value=100_000_000)
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", _("Any"))] + Gender.choices)
     age_min = forms.IntegerField(label=_("Min. age"), required=False, min_value=18, max_value=99)
     age_max = forms.IntegerField(label=_("Max. age"), required=False, min_value=18, max_value=99)
@@ -69,8 +80,9 @@ class SearchForm(forms.Form):
     def __init__(self, data=None, **kwargs):
         if data is not None and not data.get("hours"):
             data = data.copy()
-            data["hours"] = "2"  # the default duration, also shown as selected in the form
+            data["hours"] = str(DEFAULT_HOURS)  # the default duration, also shown as selected in the form
         super().__init__(data, **kwargs)
+        self.dropped: list[tuple[str, str]] = []
 
     def clean_date(self):
         day = self.cleaned_data.get("date")
@@ -79,17 +91,39 @@ class SearchForm(forms.Form):
             raise forms.ValidationError(_("Choose a date within the next year."), code="out_of_range")
         return day
 
+    def clean(self):
+        cleaned = super().clean()
+        # A reversed range ("from 500.000 to 100.000") means the range between the two.
+        for low, high in (("price_min", "price_max"), ("age_min", "age_max")):
+            if cleaned.get(low) is not None and cleaned.get(high) is not None and cleaned[low] > cleaned[high]:
+                cleaned[low], cleaned[high] = cleaned[high], cleaned[low]
+        return cleaned
+
     def to_query(self, *, viewer_time_zone: str) -> SearchQuery:
-        """The valid part of the parameters: invalid fields are left out, not reported."""
+        """The valid part of the parameters. Invalid fields are left out of the search, listed in
+        `dropped` (label, reason) and reset in the form, so the form shows what was searched."""
         self.is_valid()
         data = {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+        if self.errors:
+            self.dropped = [
+                (str(self.fields[name].label), " ".join(str(message) for message in errors))
+                for name, errors in self.errors.items()
+                if name in self.fields
+            ]
+            shown = self.data.copy()
+            for name in self.errors:
+                if name in self.fields:
+                    shown.pop(self.add_prefix(name), None)
+            if "hours" in self.errors:
+                shown["hours"] = str(DEFAULT_HOURS)
+            self.data = shown
         return SearchQuery(
             city=data.get("city"),
             activity=data.get("activity"),
             language=data.get("language"),
             day=data.get("date"),
             start_time=data.get("time"),
-            hours=data.get("hours") or 2,
+            hours=data.get("hours") or DEFAULT_HOURS,
             price_min=data.get("price_min"),
             price_max=data.get("price_max"),
             gender=data.get("gender") or "",
@@ -100,15 +134,63 @@ class SearchForm(forms.Form):
             viewer_time_zone=viewer_time_zone,
         )
 
+    def differs_from_default(self, name: str) -> bool:
+        """Whether the valid value of `name` is set and not its default (call after `to_query`)."""
+        if name in self.errors:
+            return False
+        value = self.cleaned_data.get(name)
+        return value not in (None, "") and value != SEARCH_DEFAULTS.get(name)
 
-class ProfileForm(forms.ModelForm):
+    def more_filters_open(self) -> bool:
+        return any(self.differs_from_default(name) for name in MORE_FILTERS)
+
+    def chips(self, *, viewer_time_zone: str) -> list[tuple[str, str]]:
+        """(field name, label) of each active filter, for the removable chips above the results. Hours
+        count only with a date (without one they filter nothing)."""
+        language = get_language() or "id"
+        data = self.cleaned_data
+        labels: dict[str, str] = {}
+        for name in self.fields:
+            if name == "sort" or not self.differs_from_default(name):
+                continue
+            value = data[name]
+            if name in ("city", "activity", "language"):
+                labels[name] = value.name
+            elif name == "date":
+                today = timezone.localdate(timezone=ZoneInfo(viewer_time_zone))
+                labels[name] = formatting.format_day_short(value, today=today, language=language)
+            elif name == "time":
+                labels[name] = _("from %(time)s") % {"time": formatting.format_time(value, language=language)}
+            elif name == "hours":
+                if data.get("date"):
+                    labels[name] = ngettext("%(count)d hour", "%(count)d hours", value) % {"count": value}
+            elif name == "price_min":
+                labels[name] = _("from %(amount)s") % {"amount": formatting.format_rupiah(value, language=language)}
+            elif name == "price_max":
+                labels[name] = _("up to %(amount)s") % {"amount": formatting.format_rupiah(value, language=language)}
+            elif name == "gender":
+                labels[name] = str(dict(Gender.choices).get(value, value))
+            elif name == "age_min":
+                labels[name] = _("age %(age)s+") % {"age": value}
+            elif name == "age_max":
+                labels[name] = _("age up to %(age)s") % {"age": value}
+            else:
+                labels[name] = f"“{value}”"
+        if "hours" in labels and "date" not in labels:
+            del labels["hours"]
+        return list(labels.items())
+
+
+class ProfileForm(ModelForm):
     activities = forms.ModelMultipleChoiceField(
         Activity.objects.filter(is_active=True), widget=forms.CheckboxSelectMultiple, label=_("Activities")
     )
     languages = forms.ModelMultipleChoiceField(
         SpokenLanguage.objects.all(), widget=forms.CheckboxSelectMultiple, label=_("Languages you speak")
     )
-    hourly_rate = forms.IntegerField(label=_("Hourly rate (Rp)"), min_value=1)
+    hourly_rate = RupiahField(
+        label=_("Hourly rate (Rp)"), min_value=1, widget=forms.TextInput(attrs={"placeholder": "150.000"})
+    )
     min_hours = forms.TypedChoiceField(label=_("Minimum hours per booking"), choices=HOUR_CHOICES, coerce=int)
     max_hours = forms.TypedChoiceField(label=_("Maximum hours per booking"), choices=HOUR_CHOICES, coerce=int)
 
@@ -141,10 +223,27 @@ class ProfileForm(forms.ModelForm):
         self.fields["city"].empty_label = _("Choose your city")
         self.fields["gender"].choices = Gender.choices
         bounds = MarketplaceSettings.load()
-        self.fields["hourly_rate"].help_text = _("Between Rp %(min)s and Rp %(max)s.") % {
+        rate = self.fields["hourly_rate"]
+        rate.min_value, rate.max_value = bounds.min_hourly_rate, bounds.max_hourly_rate
+        rate.help_text = _("Between Rp %(min)s and Rp %(max)s.") % {
             "min": f"{bounds.min_hourly_rate:,}".replace(",", "."),
             "max": f"{bounds.max_hourly_rate:,}".replace(",", "."),
         }
+
+    def clean(self):
+        cleaned = super().clean()
+        # The database refuses it too (companions_profile_hours_valid); say it on the field, translated.
+        low, high = cleaned.get("min_hours"), cleaned.get("max_hours")
+        if low is not None and high is not None and low > high:
+            self.add_error(
+                "max_hours",
+                forms.ValidationError(
+                    _("The maximum hours must be at least the minimum hours (%(hours)d)."),
+                    code="hours_order",
+                    params={"hours": low},
+                ),
+            )
+        return cleaned
 
     def clean_bio(self):
         bio = self.cleaned_data["bio"].strip()
@@ -155,7 +254,7 @@ class ProfileForm(forms.ModelForm):
         return bio
 
 
-class PhotoForm(forms.Form):
+class PhotoForm(Form):
     photo = forms.FileField(
         label=_("Add a photo"),
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
@@ -163,7 +262,7 @@ class PhotoForm(forms.Form):
     )
 
 
-class VerificationForm(forms.Form):
+class VerificationForm(Form):
     nik = forms.CharField(
         label=_("NIK (16 digits on your KTP)"),
         max_length=24,
@@ -182,23 +281,58 @@ class VerificationForm(forms.Form):
 BLANK = [("", "—")]
 
 
-class WeeklyHoursForm(forms.Form):
-    """One range. Blank choices let an untouched extra row count as "not filled in"."""
+class WeeklyHoursForm(Form):
+    """One range. Blank choices let an untouched extra row count as "not filled in". A range past
+    midnight is allowed only when "ends the next day" is ticked: an end at or before the start is
+    otherwise a mistake (10.00–10.00 is not silently 24 hours)."""
 
     weekday = forms.TypedChoiceField(label=_("Day"), choices=BLANK + WEEKDAY_CHOICES, coerce=int)
     start = forms.ChoiceField(label=_("From"), choices=BLANK + TIME_CHOICES)
-    end = forms.ChoiceField(
-        label=_("Until"),
-        choices=BLANK + TIME_CHOICES,
-        help_text=_("An end at or before the start means past midnight."),
-    )
+    end = forms.ChoiceField(label=_("Until"), choices=BLANK + TIME_CHOICES)
+    overnight = forms.BooleanField(label=_("Ends the next day"), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if not start or not end:
+            return cleaned
+        overnight = cleaned.get("overnight", False)
+        if end == "00:00" and start != "00:00":
+            overnight = True  # "until 00.00" is until midnight: nothing runs into the next day
+        if end == start and not overnight:
+            self.add_error(
+                "end",
+                forms.ValidationError(
+                    _("The end is the same as the start. Choose a later end, or tick “Ends the next day”."),
+                    code="empty_range",
+                ),
+            )
+        elif end < start and not overnight:
+            self.add_error(
+                "end",
+                forms.ValidationError(
+                    _("The end is before the start. If these hours run past midnight, tick “Ends the next day”."),
+                    code="reversed_range",
+                ),
+            )
+        elif end > start and overnight:
+            self.add_error(
+                "overnight",
+                forms.ValidationError(
+                    _("A range that ends the next day must end at or before its start time (at most 24 hours)."),
+                    code="too_long",
+                ),
+            )
+        return cleaned
 
     def as_range(self) -> tuple[int, int, int]:
         start = time.fromisoformat(self.cleaned_data["start"])
         end = time.fromisoformat(self.cleaned_data["end"])
         start_minute = start.hour * 60 + start.minute
         end_minute = end.hour * 60 + end.minute
-        length = end_minute - start_minute if end_minute > start_minute else end_minute - start_minute + 24 * 60
+        length = end_minute - start_minute
+        if length <= 0:  # clean() let it through: ticked "ends the next day", or ends at midnight
+            length += 24 * 60
         return self.cleaned_data["weekday"], start_minute, length
 
 
@@ -209,11 +343,11 @@ def weekly_hours_formset(*, extra: int = 2):
 WeeklyHoursFormSet = weekly_hours_formset()
 
 
-class CopyDayForm(forms.Form):
+class CopyDayForm(Form):
     weekday = forms.TypedChoiceField(label=_("Copy the hours of"), choices=WEEKDAY_CHOICES, coerce=int)
 
 
-class ScheduleRulesForm(forms.ModelForm):
+class ScheduleRulesForm(ModelForm):
     min_notice_minutes = forms.TypedChoiceField(
         label=_("Minimum notice"),
         coerce=int,
@@ -247,7 +381,18 @@ class ScheduleRulesForm(forms.ModelForm):
         fields = ["min_notice_minutes", "horizon_days", "buffer_minutes"]
 
 
-class TimeOffForm(forms.Form):
+class TimeOffForm(Form):
     start_date = forms.DateField(label=_("From"), widget=DateInput())
     end_date = forms.DateField(label=_("Until (inclusive)"), widget=DateInput())
     note = forms.CharField(label=_("Note (only you see it)"), required=False, max_length=120)
+
+    def clean(self):
+        cleaned = super().clean()
+        # The database refuses it too (companions_time_off_order); say it on the field, translated.
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error(
+                "end_date",
+                forms.ValidationError(_("The end date must be on or after the start date."), code="order"),
+            )
+        return cleaned

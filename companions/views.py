@@ -1,3 +1,4 @@
+import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -14,6 +15,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from companions import page_cache, selectors, services
+from companions.availability import DAY_MINUTES
 from companions.decorators import companion_required
 from companions.errors import CompanionError
 from companions.forms import (
@@ -28,28 +30,42 @@ from companions.forms import (
     weekly_hours_formset,
 )
 from companions.models import Activity, CompanionPhoto, MarketplaceSettings, TimeOff
+from core.errors import add_error_to_form
 from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
 
 PAGE_SIZE = 24
+MAX_PAGE = 1000
 
 
 @dataclass
 class Pager:
-    """ "Load more" paging without a COUNT: fetch one row more than a page to know if there is a next."""
+    """ "Load more" paging without a COUNT: fetch one row more than a page to know if there is a next.
+    A page past the last (an old link, ?page=99) shows the last page instead, with `requested` set to
+    the page asked for; only then is the total counted."""
 
     number: int
     object_list: list
     has_next: bool
+    requested: int | None = None
 
     @classmethod
     def of(cls, queryset, page_param) -> "Pager":
         try:
-            number = max(1, min(int(page_param or 1), 1000))
-        except ValueError:
+            number = max(1, min(int(page_param or 1), MAX_PAGE))
+        except (TypeError, ValueError):
             number = 1
+        rows = cls._rows(queryset, number)
+        requested = None
+        if not rows and number > 1:
+            requested = number
+            number = max(1, math.ceil(queryset.count() / PAGE_SIZE))
+            rows = cls._rows(queryset, number)
+        return cls(number=number, object_list=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, requested=requested)
+
+    @staticmethod
+    def _rows(queryset, number: int) -> list:
         start = (number - 1) * PAGE_SIZE
-        rows = list(queryset[start : start + PAGE_SIZE + 1])
-        return cls(number=number, object_list=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE)
+        return list(queryset[start : start + PAGE_SIZE + 1])
 
     @property
     def has_previous(self) -> bool:
@@ -58,6 +74,14 @@ class Pager:
     @property
     def has_other_pages(self) -> bool:
         return self.has_next or self.has_previous
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + 1 if self.object_list else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.number - 1) * PAGE_SIZE + len(self.object_list)
 
     def next_page_number(self) -> int:
         return self.number + 1
@@ -126,19 +150,34 @@ def _search_context(request: HttpRequest, zone: str) -> dict:
         )
         for profile in page.object_list
     ]
-    params = [(key, value) for key, value in request.GET.items() if key != "page" and value]
+    # Links keep only what the form understood: a dropped parameter is not carried to the next page.
+    kept = [
+        (key, value)
+        for key, value in request.GET.items()
+        if key in SearchForm.base_fields and key not in form.errors and value
+    ]
+    chips = [
+        (label, urlencode([(key, value) for key, value in kept if key != name]))
+        for name, label in form.chips(viewer_time_zone=zone)
+    ]
+    active_count = sum(form.differs_from_default(name) for name in form.fields)
     return {
         "form": form,
         "page_obj": page,
         "cards": cards,
-        # No COUNT query: it would evaluate the availability filter over every candidate in the city
-        # (the single most expensive query of the page). People see "24+" and a "Load more" button.
-        "result_count": (page.number - 1) * PAGE_SIZE + len(page.object_list),
+        # No COUNT query (it would evaluate the availability filter over every candidate): on a page
+        # with a next one the total is only known to be more than the companions so far, so the
+        # heading says "More than 24 companions"; on the last page it is exact.
+        "result_count": page.last_index,
         "result_count_more": page.has_next,
         "viewer_zone": TIME_ZONE_ABBREVIATIONS.get(zone, "WIB"),
         "viewer_zone_name": zone,
-        "page_query": urlencode(params),
-        "has_filters": bool(params),
+        "page_query": urlencode(kept),
+        "has_filters": bool(kept),
+        "chips": chips,
+        "dropped": form.dropped,
+        "active_filter_count": active_count,
+        "more_filters_open": form.more_filters_open(),
         "query": query,
     }
 
@@ -198,10 +237,6 @@ def _profile_context(request: HttpRequest, profile, zone: str) -> dict:
 # --- The companion's own pages ---------------------------------------------------------------------
 
 
-def _apply_error(form, error: CompanionError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 STEP_URLS = {
     "details": "companions:profile_edit",
     "bio": "companions:profile_edit",
@@ -255,7 +290,7 @@ def profile_edit(request: HttpRequest, profile) -> HttpResponse:
                 gender=data["gender"],
             )
         except CompanionError as error:
-            _apply_error(form, error)
+            add_error_to_form(form, error)
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("companions:dashboard")
@@ -269,7 +304,7 @@ def photos(request: HttpRequest, profile) -> HttpResponse:
         try:
             services.photo_add(profile=profile, upload=form.cleaned_data["photo"])
         except CompanionError as error:
-            _apply_error(form, error)
+            add_error_to_form(form, error)
         else:
             messages.success(request, _("Photo added."))
             return redirect("companions:photos")
@@ -324,7 +359,7 @@ def verification(request: HttpRequest, profile) -> HttpResponse:
                 nik=form.cleaned_data["nik"],
             )
         except CompanionError as error:
-            _apply_error(form, error)
+            add_error_to_form(form, error)
         else:
             messages.success(request, _("Thank you! We'll review your ID, usually within 1 working day."))
             return redirect("companions:dashboard")
@@ -348,6 +383,8 @@ def _schedule_context(profile, *, formset=None, rules_form=None, time_off_form=N
                 "weekday": hours.weekday,
                 "start": hours.start_time.strftime("%H:%M"),
                 "end": hours.end_time.strftime("%H:%M"),
+                "overnight": hours.start_minute + hours.length_minutes > DAY_MINUTES
+                or hours.length_minutes == DAY_MINUTES,
             }
             for hours in profile.weekly_hours.all()
         ]
@@ -380,7 +417,7 @@ def schedule(request: HttpRequest, profile) -> HttpResponse:
         for index in range(min(formset.total_form_count(), 35)):
             row = {name: request.POST.get(f"{prefix}-{index}-{name}") for name in ("weekday", "start", "end")}
             if all(row.values()) and not request.POST.get(f"{prefix}-{index}-DELETE"):
-                rows.append(row)
+                rows.append({**row, "overnight": bool(request.POST.get(f"{prefix}-{index}-overnight"))})
         more = weekly_hours_formset(extra=3)(initial=rows)
         return render(request, "companions/schedule.html", _schedule_context(profile, formset=more))
     if formset.is_valid():
@@ -422,7 +459,7 @@ def schedule_rules(request: HttpRequest, profile) -> HttpResponse:
         try:
             services.profile_set_schedule_rules(profile=profile, **form.cleaned_data)
         except CompanionError as error:
-            _apply_error(form, error)
+            add_error_to_form(form, error)
         else:
             messages.success(request, _("Your booking rules are saved."))
             return redirect("companions:schedule")
@@ -438,7 +475,7 @@ def time_off_add(request: HttpRequest, profile) -> HttpResponse:
         try:
             services.time_off_add(profile=profile, **form.cleaned_data)
         except CompanionError as error:
-            _apply_error(form, error)
+            add_error_to_form(form, error)
         else:
             messages.success(request, _("Time off added."))
             return redirect("companions:schedule")

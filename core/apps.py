@@ -7,6 +7,16 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = "Core"
 
+    def ready(self) -> None:
+        from django.apps import apps
+        from django.db.models.signals import post_migrate
+
+        from core.sites import sync_site
+
+        # After the sites app's own migrations: its row follows SITE_URL (core has no models, so it
+        # gets no post_migrate of its own).
+        post_migrate.connect(sync_site, sender=apps.get_app_config("sites"), dispatch_uid="core.sync_site")
+
 
 class KompanionAdminConfig(admin_apps.AdminConfig):
     """Django admin with our site: staff only, and only after two-factor login."""

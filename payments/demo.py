@@ -3,6 +3,7 @@ booking that ended last week (paid, completed), so a companion has earnings avai
 
 import json
 
+from django.conf import settings
 from django.utils import timezone
 
 from bookings.models import Booking
@@ -16,7 +17,7 @@ def demo_pay(booking: Booking, *, now=None, method: str = "pay_qris") -> Payment
     (the seed runs without a web server)."""
     now = now or timezone.now()
     payment = services.payment_checkout(
-        booking_id=booking.pk, actor=booking.customer, finish_url="http://127.0.0.1:8000/", now=now
+        booking_id=booking.pk, actor=booking.customer, finish_url=f"{settings.SITE_URL}/", now=now
     )
     # What the checkout page's button does, at `now` (which may lie in the past for history).
     record = SimulatorTransaction.objects.get(order_id=payment.order_id)

@@ -3,11 +3,12 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import Form, RupiahField
 from payments.banks import BANKS
 from payments.models import PAYOUT_MINIMUM
 
 
-class BankDetailsForm(forms.Form):
+class BankDetailsForm(Form):
     bank = forms.ChoiceField(label=_("Bank"), choices=[("", _("Choose your bank"))] + BANKS)
     account_number = forms.CharField(
         label=_("Account number"),
@@ -35,27 +36,19 @@ class BankDetailsForm(forms.Form):
         return name
 
 
-class PayoutRequestForm(forms.Form):
-    amount = forms.CharField(
+class PayoutRequestForm(Form):
+    # "Rp 150.000", "150000" and "150,000" all mean the same whole-Rupiah amount (core/forms.py).
+    amount = RupiahField(
         label=_("Amount (Rp)"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "50.000", "autocomplete": "off"}),
+        min_value=PAYOUT_MINIMUM,
+        widget=forms.TextInput(attrs={"placeholder": "50.000"}),
+        error_messages={"min_value": _("The minimum payout is Rp 50.000.")},
     )
 
-    def clean_amount(self) -> int:
-        # "Rp 150.000", "150000" and "150,000" all mean the same whole-Rupiah amount.
-        digits = re.sub(r"[\s.,]|^rp", "", self.cleaned_data["amount"].strip().lower())
-        if not digits.isdigit() or len(digits) > 12:
-            raise forms.ValidationError(_("Enter the amount in whole Rupiah, e.g. 150.000."))
-        amount = int(digits)
-        if amount < PAYOUT_MINIMUM:
-            raise forms.ValidationError(_("The minimum payout is Rp 50.000."))
-        return amount
 
-
-class TransferReferenceForm(forms.Form):
+class TransferReferenceForm(Form):
     reference = forms.CharField(label=_("Bank transfer reference"), min_length=4, max_length=64)
 
 
-class RejectPayoutForm(forms.Form):
+class RejectPayoutForm(Form):
     reason = forms.CharField(label=_("Reason (the companion sees it)"), min_length=5, max_length=300)

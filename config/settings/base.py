@@ -22,6 +22,9 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The django.contrib.sites row allauth reads ("Hello from Kompanion"): domain from SITE_URL and the
+# name Kompanion, written after every migrate (core/sites.py).
+SITE_ID = 1
 
 INSTALLED_APPS = [
     "core.apps.KompanionAdminConfig",
@@ -32,6 +35,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sites",
     "django_htmx",
     "template_partials",
     "csp",
