@@ -32,6 +32,15 @@ def lock_parties(*, customer_id: int, companion_id: int) -> CompanionProfile:
     return CompanionProfile.objects.select_related("user", "city").get(pk=companion_id)
 
 
+def lock_companion(*, companion_id: int) -> None:
+    """Locks only the companion's profile (a path that touches no customer and no booking, e.g. the
+    calendar feed). Call inside transaction.atomic()."""
+    try:
+        locks.lock(CompanionProfile.objects.filter(pk=companion_id))
+    except locks.LockBusy as error:
+        raise _busy() from error
+
+
 def lock_booking_parties(*, booking_id: int) -> None:
     """Locks the booking's customer and companion (in the one order), for callers about to change the
     booking from outside (a payment settling). Call inside transaction.atomic()."""

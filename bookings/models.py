@@ -49,6 +49,36 @@ HOLDING_STATUSES = (
 OPEN_STATUSES = (BookingStatus.REQUESTED, BookingStatus.AWAITING_PAYMENT)
 
 
+class BookingQuerySet(models.QuerySet):
+    """The clock's filters, beside their Python twins on Booking (`holds_time_at`, `is_overdue`,
+    `is_completable`): tests hold each pair to the same answer."""
+
+    def holding(self, now) -> "BookingQuerySet":
+        """Bookings that hold the companion's time at `now`: requested and awaiting payment only until
+        their deadlines; confirmed and disputed always."""
+        return self.filter(
+            models.Q(status=BookingStatus.REQUESTED, response_deadline__gt=now)
+            | models.Q(status=BookingStatus.AWAITING_PAYMENT, payment_deadline__gt=now)
+            | models.Q(status__in=(BookingStatus.CONFIRMED, BookingStatus.DISPUTED))
+        )
+
+    def overdue(self, now) -> "BookingQuerySet":
+        """Open bookings whose deadline has passed but which the clock has not moved yet (a request
+        unanswered, an accepted booking unpaid)."""
+        return self.filter(
+            models.Q(status=BookingStatus.REQUESTED, response_deadline__lte=now)
+            | models.Q(status=BookingStatus.AWAITING_PAYMENT, payment_deadline__lte=now)
+        )
+
+    def completable(self, now) -> "BookingQuerySet":
+        """Confirmed bookings past their dispute window: the clock completes them."""
+        return self.filter(status=BookingStatus.CONFIRMED, complete_after__lte=now)
+
+    def due(self, now) -> "BookingQuerySet":
+        """Everything the clock has to move at `now` (overdue or completable)."""
+        return self.overdue(now) | self.completable(now)
+
+
 def new_reference() -> str:
     # Shown to people and used in URLs instead of the row id: unguessable, easy to read aloud.
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -97,6 +127,8 @@ class Booking(models.Model):
     cancelled_by = models.CharField(_("cancelled by"), max_length=16, blank=True)
     reason = models.TextField(_("reason"), max_length=1000, blank=True)
 
+    objects = BookingQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("booking")
         verbose_name_plural = _("bookings")
@@ -126,15 +158,33 @@ class Booking(models.Model):
         return self.reference
 
     @property
+    def was_instant(self) -> bool:
+        """Booked instantly: created already accepted (awaiting payment), with nobody answering."""
+        return self.accepted_at is not None and self.accepted_at == self.created_at
+
+    @property
     def is_holding(self) -> bool:
         return self.holds_time_at(timezone.now())
 
     def holds_time_at(self, moment) -> bool:
+        """Python twin of `Booking.objects.holding(moment)`."""
         if self.status == BookingStatus.REQUESTED:
             return self.response_deadline > moment
         if self.status == BookingStatus.AWAITING_PAYMENT:
             return self.payment_deadline is not None and self.payment_deadline > moment
         return self.status in (BookingStatus.CONFIRMED, BookingStatus.DISPUTED)
+
+    def is_overdue(self, moment) -> bool:
+        """Python twin of `Booking.objects.overdue(moment)`."""
+        if self.status == BookingStatus.REQUESTED:
+            return self.response_deadline <= moment
+        if self.status == BookingStatus.AWAITING_PAYMENT:
+            return self.payment_deadline is not None and self.payment_deadline <= moment
+        return False
+
+    def is_completable(self, moment) -> bool:
+        """Python twin of `Booking.objects.completable(moment)`."""
+        return self.status == BookingStatus.CONFIRMED and self.complete_after <= moment
 
 
 class BookingEvent(models.Model):

@@ -1,5 +1,8 @@
-"""The cancellation policy: one pure function, shown before booking and before cancelling, and used
-to settle the money (the payments issue turns its result into refunds and ledger entries)."""
+"""The cancellation policy: pure functions, shown before booking and before cancelling, and used to
+settle the money (payments turns the settlement into refunds and ledger entries).
+
+`cancellation_tiers` says which lines of the policy still lie ahead; `settle_cancellation` picks its
+line from the same function, so what the pages show and what the refund is can never disagree."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +16,37 @@ PARTIAL_REFUND_NOTICE = timedelta(hours=2)
 class CancelledBy:
     CUSTOMER = "customer"
     COMPANION = "companion"
+
+
+def cancelled_by(booking, user) -> str:
+    """Who cancels, for the policy: the booking's companion, otherwise the customer."""
+    return CancelledBy.COMPANION if user is not None and booking.companion.user_id == user.pk else CancelledBy.CUSTOMER
+
+
+class Rule:
+    FULL = "full"
+    PARTIAL = "partial"
+    NONE = "none"
+    COMPANION = "companion"
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One line of the customer's policy: `rule` applies until `until` (inclusive); None: from then on,
+    including a no-show."""
+
+    rule: str
+    until: datetime | None
+
+
+def cancellation_tiers(*, start: datetime, now: datetime) -> list[Tier]:
+    """The lines of the customer's policy still ahead at `now`, in order; the first applies now."""
+    tiers = [
+        Tier(Rule.FULL, start - FULL_REFUND_NOTICE),
+        Tier(Rule.PARTIAL, start - PARTIAL_REFUND_NOTICE),
+        Tier(Rule.NONE, None),
+    ]
+    return [tier for tier in tiers if tier.until is None or now <= tier.until]
 
 
 @dataclass(frozen=True)
@@ -44,17 +78,30 @@ def settle_cancellation(
     half the subtotal back; the companion earns the other half (less the platform's commission).
     Under 2 h (or a no-show): nothing back. A companion who cancels: everything back."""
     if cancelled_by == CancelledBy.COMPANION:
-        return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule="companion")
-    notice = start - cancelled_at
-    if notice >= FULL_REFUND_NOTICE:
-        return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule="full")
-    if notice >= PARTIAL_REFUND_NOTICE:
+        return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule=Rule.COMPANION)
+    rule = cancellation_tiers(start=start, now=cancelled_at)[0].rule
+    if rule == Rule.FULL:
+        return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule=Rule.FULL)
+    if rule == Rule.PARTIAL:
         kept = subtotal - subtotal // 2  # the companion's half (the odd Rupiah goes to them)
         refund = max(0, total - kept)
         earnings = min(kept - percent_of(kept, commission_basis_points), total - refund)
         return Settlement(
-            refund=refund, companion_earnings=earnings, platform_revenue=total - refund - earnings, rule="partial"
+            refund=refund, companion_earnings=earnings, platform_revenue=total - refund - earnings, rule=Rule.PARTIAL
         )
     # Too late: nothing back. A discount (paid for by the platform) never eats into the companion's share.
     earnings = min(subtotal - percent_of(subtotal, commission_basis_points), total)
-    return Settlement(refund=0, companion_earnings=earnings, platform_revenue=total - earnings, rule="none")
+    return Settlement(refund=0, companion_earnings=earnings, platform_revenue=total - earnings, rule=Rule.NONE)
+
+
+def cancellation_preview(booking, *, by: str, now: datetime) -> Settlement:
+    """What cancelling `booking` at `now` would settle (the same function the cancellation uses)."""
+    return settle_cancellation(
+        total=booking.total,
+        subtotal=booking.subtotal,
+        service_fee=booking.service_fee,
+        commission_basis_points=booking.commission_basis_points,
+        start=booking.start,
+        cancelled_at=now,
+        cancelled_by=by,
+    )

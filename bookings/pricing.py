@@ -3,6 +3,8 @@ booking stores the result as a frozen snapshot and everything else reads the sna
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 SERVICE_FEE_BASIS_POINTS = 1000  # 10% of the subtotal, paid by the customer on top
 BASIS_POINTS = 10_000
 
@@ -50,4 +52,17 @@ def compute_price(*, hourly_rate: int, hours: int, commission_basis_points: int,
         commission_basis_points=commission_basis_points,
         commission=commission,
         companion_earnings=subtotal - commission,
+    )
+
+
+def commission_basis_points(profile) -> int:
+    """The platform's share of the subtotal. A setting for now; the levels issue makes it depend on
+    the companion's level."""
+    return settings.BOOKING_COMMISSION_BASIS_POINTS
+
+
+def booking_quote(*, profile, hours: int) -> PriceSnapshot:
+    """The price of `hours` with this companion now (the booking freezes it at request time)."""
+    return compute_price(
+        hourly_rate=profile.hourly_rate, hours=hours, commission_basis_points=commission_basis_points(profile)
     )

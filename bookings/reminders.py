@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from bookings import locks
+from bookings.errors import BookingBusy
 from bookings.models import Booking, BookingStatus
 from notifications.services import notification_record
 
@@ -28,8 +30,11 @@ def _once(booking: Booking, kind: str, recipient) -> bool:
     key = f"{kind}:{booking.pk}:{recipient.pk}"
     with transaction.atomic():
         # Still in the state the scan saw (a cancellation may have committed since): checked under the
-        # booking's lock, which the cancellation also takes.
-        current = Booking.objects.select_for_update().filter(pk=booking.pk).values_list("status", flat=True).first()
+        # booking's lock, which the cancellation also takes. Busy: the next scan tries again.
+        try:
+            current = locks.lock_booking(booking_id=booking.pk).status
+        except BookingBusy:
+            return False
         if current != booking.status:
             return False
         return notification_record(recipient=recipient, event=kind, context=context, dedupe_key=key) is not None

@@ -11,8 +11,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from bookings import facts
 from bookings.models import Booking, BookingEvent, BookingStatus, CalendarFeed
-from bookings.services import holding_q
 from companions.models import CompanionProfile
 from core.decorators import is_trusted_staff
 
@@ -61,13 +61,15 @@ def booking_for_user(reference: str, user: User) -> Booking | None:
 def effective_status(booking: Booking, now: datetime) -> str:
     """The status as the clock sees it: a request or an unpaid booking past its deadline is over even
     if the sweep has not moved it yet (lists show this; the detail page applies the deadline)."""
-    if booking.status == BookingStatus.REQUESTED and booking.response_deadline <= now:
-        return BookingStatus.DECLINED
-    if booking.status == BookingStatus.AWAITING_PAYMENT and (
-        booking.payment_deadline is None or booking.payment_deadline <= now
-    ):
-        return BookingStatus.EXPIRED
+    if booking.is_overdue(now):
+        return BookingStatus.DECLINED if booking.status == BookingStatus.REQUESTED else BookingStatus.EXPIRED
     return booking.status
+
+
+def companion_reliability(profile: CompanionProfile) -> dict:
+    """Cancellations by the companion count against them (shown to customers and admins)."""
+    figures = facts.reliability(profile.pk)
+    return {"paid_bookings": figures.paid_bookings, "companion_cancellations": figures.companion_cancellations}
 
 
 # --- Customer ---------------------------------------------------------------------------------------
@@ -77,11 +79,11 @@ def customer_bookings(user: User, *, past: bool, now: datetime | None = None) ->
     """Upcoming: not ended and still alive (open before its deadline, confirmed or disputed).
     Past: everything else, newest first."""
     now = now or timezone.now()
-    alive = Q(end__gt=now) & holding_q(now)
     bookings = _base().filter(customer=user)
+    alive = Booking.objects.filter(end__gt=now).holding(now).values("pk")
     if past:
-        return bookings.exclude(alive).order_by("-start", "-id")
-    return bookings.filter(alive).order_by("start", "id")
+        return bookings.exclude(pk__in=alive).order_by("-start", "-id")
+    return bookings.filter(end__gt=now).holding(now).order_by("start", "id")
 
 
 # --- Companion --------------------------------------------------------------------------------------
@@ -112,22 +114,20 @@ class CompanionTab:
     CHOICES = (REQUESTS, UPCOMING, HISTORY)
 
 
-def _companion_tab_q(tab: str, now: datetime) -> Q:
-    requests = Q(status=BookingStatus.REQUESTED, response_deadline__gt=now)
-    upcoming = Q(end__gt=now) & (
-        Q(status=BookingStatus.AWAITING_PAYMENT, payment_deadline__gt=now)
-        | Q(status__in=(BookingStatus.CONFIRMED, BookingStatus.DISPUTED))
-    )
+def _companion_tab(bookings: QuerySet[Booking], tab: str, now: datetime) -> QuerySet[Booking]:
+    """Requests: open requests before their deadline. Upcoming: the other bookings holding time that
+    have not ended. History: everything else."""
     if tab == CompanionTab.REQUESTS:
-        return requests
+        return bookings.holding(now).filter(status=BookingStatus.REQUESTED)
     if tab == CompanionTab.UPCOMING:
-        return upcoming
-    return ~requests & ~upcoming
+        return bookings.holding(now).filter(end__gt=now).exclude(status=BookingStatus.REQUESTED)
+    current = Booking.objects.holding(now).filter(Q(status=BookingStatus.REQUESTED) | Q(end__gt=now))
+    return bookings.exclude(pk__in=current.values("pk"))
 
 
 def companion_bookings(profile: CompanionProfile, *, tab: str, now: datetime | None = None) -> QuerySet[Booking]:
     now = now or timezone.now()
-    bookings = _with_customer_facts(_base().filter(companion=profile).filter(_companion_tab_q(tab, now)))
+    bookings = _with_customer_facts(_companion_tab(_base().filter(companion=profile), tab, now))
     if tab == CompanionTab.REQUESTS:
         return bookings.order_by("response_deadline", "id")  # the most urgent answer first
     if tab == CompanionTab.UPCOMING:
@@ -137,7 +137,7 @@ def companion_bookings(profile: CompanionProfile, *, tab: str, now: datetime | N
 
 def companion_open_request_count(profile: CompanionProfile, *, now: datetime | None = None) -> int:
     now = now or timezone.now()
-    return Booking.objects.filter(companion=profile).filter(_companion_tab_q(CompanionTab.REQUESTS, now)).count()
+    return _companion_tab(Booking.objects.filter(companion=profile), CompanionTab.REQUESTS, now).count()
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 from celery import shared_task
 
-from bookings import services
+from bookings import deadlines
 
 
 @shared_task
 def sweep_deadlines_task() -> int:
-    return services.bookings_sweep()
+    return deadlines.bookings_sweep()
 
 
 @shared_task

@@ -3,24 +3,24 @@ redirects; the rules live in services.py. Bookings are addressed by their refere
 and anyone who is not one of the two parties (or staff) gets 404 for every booking URL."""
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Role
-from bookings import policy, selectors, services
+from bookings import deadlines, hooks, policy, rules, selectors, services
+from bookings import ics as ics_feed
 from bookings.errors import BookingBusy, BookingError, SlotTaken
 from bookings.forms import (
     NOTE_MAX_LENGTH,
@@ -33,13 +33,16 @@ from bookings.forms import (
     parse_start,
 )
 from bookings.models import Booking, BookingStatus
+from bookings.pricing import booking_quote
+from bookings.rules import Action
+from bookings.timeline import timeline
 from companions import selectors as companion_selectors
 from companions import services as companion_services
 from companions.availability import local_midnight
 from companions.decorators import companion_required
 from core.decorators import role_required
+from core.errors import add_error_to_form
 from core.i18n import TIME_ZONE_ABBREVIATIONS
-from payments import selectors as payment_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -132,11 +135,15 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
             except BookingBusy as busy:
                 status, error = 503, busy.message
             except BookingError as problem:
-                form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+                add_error_to_form(form, problem)
                 status = 422
             else:
                 if booking.status == BookingStatus.AWAITING_PAYMENT:
-                    messages.success(request, _("Booked! Pay before the deadline to confirm it."))
+                    # "Book and pay": straight on to the payment. A 307 repeats this POST (with its CSRF
+                    # token) to the booking's pay action, which opens the checkout; if it cannot, it
+                    # comes back to the booking page with the reason.
+                    messages.success(request, _("Reserved for you! Pay before the deadline to confirm it."))
+                    return HttpResponseRedirect(reverse("payments:checkout", args=[booking.reference]), status=307)
                 else:
                     messages.success(
                         request, _("Request sent to %(name)s. We'll tell you when they answer.") % {"name": profile}
@@ -184,11 +191,11 @@ def _new_context(request, profile, form, *, start: datetime, hours: int, now: da
         "viewer_zone": viewer_zone,
         "viewer_zone_abbr": _zone_abbr(viewer_zone),
         "show_viewer_zone": viewer_zone != zone,
-        "quote": services.booking_quote(profile=profile, hours=hours),
-        "full_refund_until": start - policy.FULL_REFUND_NOTICE,
-        "partial_refund_until": start - policy.PARTIAL_REFUND_NOTICE,
-        "response_deadline": min(now + services.RESPONSE_WINDOW, start - services.RESPONSE_BEFORE_START),
-        "payment_deadline": min(now + services.PAYMENT_WINDOW, start - services.PAYMENT_BEFORE_START),
+        "quote": booking_quote(profile=profile, hours=hours),
+        # If the booking were made now: the same functions the services store and settle with.
+        "policy_tiers": policy.cancellation_tiers(start=start, now=now),
+        "response_deadline": rules.response_deadline(requested_at=now, start=start),
+        "payment_deadline": rules.payment_deadline(accepted_at=now, start=start),
         "instant": instant,
         "note_max_length": NOTE_MAX_LENGTH,
         "profile_url": reverse("companions:profile", args=[profile.slug]),
@@ -235,107 +242,17 @@ def _party_booking_or_404(request: HttpRequest, reference: str) -> Booking:
     return booking
 
 
-def _role(booking: Booking, user) -> str:
-    if booking.customer_id == user.pk:
-        return "customer"
-    if booking.companion.user_id == user.pk:
-        return "companion"
-    return "staff"
-
-
-@dataclass(frozen=True)
-class TimelineStep:
-    key: str
-    label: str
-    at: datetime | None
-    state: str  # "done", "current", "upcoming", "stopped" (a side branch that ended the booking)
-    note: str = ""
-
-
-MAIN_PATH = (
-    BookingStatus.REQUESTED,
-    BookingStatus.AWAITING_PAYMENT,
-    "paid",
-    BookingStatus.CONFIRMED,
-    BookingStatus.COMPLETED,
-)
-
-
-def _main_labels() -> dict[str, str]:
-    return {
-        BookingStatus.REQUESTED: _("Requested"),
-        BookingStatus.AWAITING_PAYMENT: _("Accepted"),
-        "paid": _("Paid"),
-        BookingStatus.CONFIRMED: _("Confirmed"),
-        BookingStatus.COMPLETED: _("Completed"),
-    }
-
-
-def _branch_label(event) -> tuple[str, str]:
-    to = event.to_status
-    if to == BookingStatus.DECLINED:
-        if event.actor_id is None:
-            return _("Declined automatically"), _("No answer before the deadline.")
-        return _("Declined"), event.reason
-    labels = {
-        BookingStatus.WITHDRAWN: _("Withdrawn"),
-        BookingStatus.EXPIRED: _("Expired"),
-        BookingStatus.CANCELLED: _("Cancelled"),
-        BookingStatus.DISPUTED: _("Dispute opened"),
-        BookingStatus.RESOLVED: _("Dispute resolved"),
-    }
-    notes = {BookingStatus.EXPIRED: _("Not paid before the deadline.")}
-    return labels.get(to, to), notes.get(to, event.reason if to == BookingStatus.CANCELLED else "")
-
-
-def timeline(booking: Booking) -> list[TimelineStep]:
-    """Steps reached (from the audit events, oldest first), then the main-path steps still ahead. The
-    step matching the current status is `aria-current="step"`."""
-    labels = _main_labels()
-    steps: list[TimelineStep] = []
-    reached: set[str] = set()
-    events = list(booking.events.all())
-    for index, event in enumerate(events):
-        last = index == len(events) - 1
-        to = event.to_status
-        if to == BookingStatus.AWAITING_PAYMENT and not event.from_status:
-            # Instant booking: requested and accepted in one go.
-            steps.append(
-                TimelineStep(BookingStatus.REQUESTED, labels[BookingStatus.REQUESTED], event.created_at, "done")
-            )
-            reached.add(BookingStatus.REQUESTED)
-        if to == BookingStatus.CONFIRMED:
-            steps.append(TimelineStep("paid", labels["paid"], booking.paid_at or event.created_at, "done"))
-            reached.add("paid")
-        if to in labels:
-            note = _("Instant booking") if to == BookingStatus.AWAITING_PAYMENT and not event.from_status else ""
-            steps.append(TimelineStep(to, labels[to], event.created_at, "current" if last else "done", note))
-            reached.add(to)
-        else:
-            label, note = _branch_label(event)
-            steps.append(TimelineStep(to, label, event.created_at, "stopped" if last else "done", note))
-    if booking.status in (BookingStatus.REQUESTED, BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED):
-        steps += [TimelineStep(key, labels[key], None, "upcoming") for key in MAIN_PATH if key not in reached]
-    return steps
-
-
 def _detail_context(request: HttpRequest, booking: Booking) -> dict:
     now = timezone.now()
-    role = _role(booking, request.user)
+    role = rules.role_of(booking, request.user) or rules.Role.STAFF
+    actions = rules.available_actions(booking, request.user, now)
     zone = booking.companion.time_zone
     viewer_zone = _viewer_zone(request)
     status = booking.status
-    can_dispute = (
-        role in ("customer", "companion")
-        and status in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
-        and booking.start <= now < booking.complete_after
+    waiting_on_other = (status == BookingStatus.REQUESTED and role == rules.Role.CUSTOMER) or (
+        status == BookingStatus.AWAITING_PAYMENT and role == rules.Role.COMPANION
     )
-    can_cancel = role in ("customer", "companion") and (
-        status == BookingStatus.CONFIRMED or (status == BookingStatus.AWAITING_PAYMENT and role == "companion")
-    )
-    waiting_on_other = (status == BookingStatus.REQUESTED and role == "customer") or (
-        status == BookingStatus.AWAITING_PAYMENT and role == "companion"
-    )
+    payment = hooks.payment_summary(booking) if role == rules.Role.CUSTOMER else {"refunds": [], "receipt": None}
     return {
         "booking": booking,
         "role": role,
@@ -349,11 +266,14 @@ def _detail_context(request: HttpRequest, booking: Booking) -> dict:
         "show_viewer_zone": viewer_zone != zone,
         "steps": timeline(booking),
         "urgent": status == BookingStatus.REQUESTED and booking.response_deadline - now < URGENT_ANSWER,
-        "can_accept": role == "companion" and status == BookingStatus.REQUESTED,
-        "can_withdraw": role == "customer" and status in (BookingStatus.REQUESTED, BookingStatus.AWAITING_PAYMENT),
-        "can_pay": role == "customer" and status == BookingStatus.AWAITING_PAYMENT,
-        "can_cancel": can_cancel and now < booking.start,
-        "can_dispute": can_dispute,
+        # Every button from the one rule (bookings/rules.py) the services check too.
+        "actions": actions,
+        "can_accept": Action.ACCEPT in actions,
+        "can_decline": Action.DECLINE in actions,
+        "can_withdraw": Action.WITHDRAW in actions,
+        "can_pay": Action.PAY in actions,
+        "can_cancel": Action.CANCEL in actions,
+        "can_dispute": Action.DISPUTE in actions,
         "is_active": status in (BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.DISPUTED),
         # Poll only while the viewer waits for the other side; their own turn has forms that must not
         # be swapped away under their fingers. The answer without the trigger stops the polling.
@@ -361,8 +281,8 @@ def _detail_context(request: HttpRequest, booking: Booking) -> dict:
         "profile_url": reverse("companions:profile", args=[booking.companion.slug]),
         "decline_form": ReasonForm(label=_("Reason (the customer sees it)")),
         # The customer's payment card: refunds with their state, and the receipt once paid.
-        "refunds": list(payment_selectors.booking_refunds(booking)) if role == "customer" else [],
-        "receipt": payment_selectors.confirming_payment(booking) if role == "customer" else None,
+        "refunds": payment["refunds"],
+        "receipt": payment["receipt"],
     }
 
 
@@ -371,7 +291,7 @@ def _detail_context(request: HttpRequest, booking: Booking) -> dict:
 @require_GET
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _booking_or_404(request, reference)
-    if services.booking_apply_deadline(booking_id=booking.pk):
+    if deadlines.booking_apply_deadline(booking_id=booking.pk):
         booking = _booking_or_404(request, reference)
     if request.htmx and request.htmx.target == "booking-status":
         if request.GET.get("shown") != booking.status:
@@ -440,8 +360,10 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     return _act(request, booking, services.booking_withdraw, _("Request withdrawn."), actor=request.user)
 
 
-def _cancelled_by(booking: Booking, user) -> str:
-    return policy.CancelledBy.COMPANION if booking.companion.user_id == user.pk else policy.CancelledBy.CUSTOMER
+def _cancel_form(request: HttpRequest, booking: Booking) -> ReasonForm:
+    required = rules.cancel_reason_min_length(booking, request.user)
+    label = _("Why do you cancel? (the customer sees it)") if required else _("Reason")
+    return ReasonForm(request.POST or None, required_length=required, label=label)
 
 
 @login_required
@@ -449,33 +371,34 @@ def _cancelled_by(booking: Booking, user) -> str:
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _party_booking_or_404(request, reference)
-    by = _cancelled_by(booking, request.user)
-    required = 5 if by == policy.CancelledBy.COMPANION else 0
-    label = _("Why do you cancel? (the customer sees it)") if required else _("Reason")
-    form = ReasonForm(request.POST or None, required_length=required, label=label)
+    form = _cancel_form(request, booking)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
                 services.booking_cancel(booking_id=booking.pk, actor=request.user, reason=form.cleaned_data["reason"])
             except BookingError as problem:
-                form.add_error(None, problem.message)
+                add_error_to_form(form, problem)
             else:
                 messages.success(request, _("The booking is cancelled."))
                 return redirect("bookings:detail", reference=booking.reference)
         status = 422
     now = timezone.now()
+    actions = rules.available_actions(booking, request.user, now)
+    by = policy.cancelled_by(booking, request.user)
+    viewer_zone = _viewer_zone(request)
     context = {
         "booking": booking,
         "form": form,
         "by": by,
         "paid": booking.status == BookingStatus.CONFIRMED,
-        "settlement": services.cancellation_preview(booking, by=by, now=now),
+        "settlement": policy.cancellation_preview(booking, by=by, now=now),
+        "policy_tiers": policy.cancellation_tiers(start=booking.start, now=now),
         "zone": booking.companion.time_zone,
         "zone_abbr": _zone_abbr(booking.companion.time_zone),
-        "allowed": booking.status in (BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT) and now < booking.start,
-        "full_refund_until": booking.start - policy.FULL_REFUND_NOTICE,
-        "partial_refund_until": booking.start - policy.PARTIAL_REFUND_NOTICE,
+        "viewer_zone": viewer_zone,
+        "allowed": Action.CANCEL in actions,
+        "refusal": actions.reason(Action.CANCEL),
     }
     return render(request, "bookings/cancel.html", context, status=status)
 
@@ -492,19 +415,20 @@ def dispute(request: HttpRequest, reference: str) -> HttpResponse:
             try:
                 services.booking_dispute(booking_id=booking.pk, actor=request.user, reason=form.cleaned_data["reason"])
             except BookingError as problem:
-                form.add_error(None, problem.message)
+                add_error_to_form(form, problem)
             else:
                 messages.success(
                     request, _("Your dispute is open. Our team will contact you both within 1 working day.")
                 )
                 return redirect("bookings:detail", reference=booking.reference)
         status = 422
+    actions = rules.available_actions(booking, request.user, timezone.now())
     context = {
         "booking": booking,
         "form": form,
         "zone": booking.companion.time_zone,
-        "allowed": booking.status == BookingStatus.CONFIRMED
-        and booking.start <= timezone.now() < booking.complete_after,
+        "viewer_zone": _viewer_zone(request),
+        "allowed": Action.DISPUTE in actions,
     }
     return render(request, "bookings/dispute.html", context, status=status)
 
@@ -541,20 +465,25 @@ def requests_inbox(request: HttpRequest, profile) -> HttpResponse:
         "request_count": request_count,
         "zone": profile.time_zone,
         "zone_abbr": _zone_abbr(profile.time_zone),
+        "viewer_zone": _viewer_zone(request),
         "now": now,
         "decline_form": ReasonForm(label=_("Reason (the customer sees it)")),
     }
     return render(request, "bookings/requests.html", context)
 
 
-def _parse_week(value: str | None, today: date) -> date:
+def _parse_week(value: str | None, today: date) -> tuple[date, str]:
+    """The Monday of the asked week, and a note when the asked value was dropped (not a date, or over
+    three years away, beyond which nobody plans and datetime's limits lurk): then this week."""
+    if not value:
+        return selectors.week_start(today), ""
     try:
-        day = date.fromisoformat(value) if value else today
+        day = date.fromisoformat(value)
     except ValueError:
-        day = today
-    if abs((day - today).days) > 3 * 366:  # far past or future (and datetime's limits): this week
-        day = today
-    return selectors.week_start(day)
+        return selectors.week_start(today), _("That week could not be read, so this week is shown.")
+    if abs((day - today).days) > 3 * 366:
+        return selectors.week_start(today), _("That week is too far away, so this week is shown.")
+    return selectors.week_start(day), ""
 
 
 @companion_required
@@ -562,7 +491,7 @@ def _parse_week(value: str | None, today: date) -> date:
 def calendar(request: HttpRequest, profile) -> HttpResponse:
     zone = profile.time_zone
     today = timezone.localdate(timezone=ZoneInfo(zone))
-    monday = _parse_week(request.GET.get("week"), today)
+    monday, week_note = _parse_week(request.GET.get("week"), today)
     feed = selectors.calendar_feed_for(profile)
     feed_url = request.build_absolute_uri(reverse("bookings:ics", args=[feed.token])) if feed else ""
     context = {
@@ -579,6 +508,7 @@ def calendar(request: HttpRequest, profile) -> HttpResponse:
         "feed": feed,
         "feed_url": feed_url,
         "webcal_url": feed_url.replace("https://", "webcal://", 1).replace("http://", "webcal://", 1),
+        "week_note": week_note,
     }
     response = render(request, "bookings/calendar.html", context)
     # The page holds the secret feed URL. (No "Referrer-Policy: no-referrer" here: browsers then send
@@ -618,38 +548,6 @@ def instant_booking(request: HttpRequest, profile) -> HttpResponse:
 # --- ICS feed ----------------------------------------------------------------------------------------
 
 
-def ics_escape(text: str) -> str:
-    """TEXT value escaping (RFC 5545, 3.3.11): backslash, semicolon, comma and newlines."""
-    return (
-        text.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\r", "\\n")
-        .replace("\n", "\\n")
-    )
-
-
-def ics_fold(line: str) -> str:
-    """Lines longer than 75 octets are folded (RFC 5545, 3.1), never inside a UTF-8 character."""
-    encoded = line.encode()
-    if len(encoded) <= 75:
-        return line
-    parts, current, limit = [], "", 75
-    for char in line:
-        if len((current + char).encode()) > limit:
-            parts.append(current)
-            current, limit = char, 74  # continuation lines start with a space
-        else:
-            current += char
-    parts.append(current)
-    return "\r\n ".join(parts)
-
-
-def _ics_time(moment: datetime) -> str:
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
-
-
 def _not_found_unlogged() -> HttpResponse:
     # django.request logs every 4xx with its path; this path holds a (maybe once valid) secret token.
     response = HttpResponseNotFound("Not found", content_type="text/plain; charset=utf-8")
@@ -663,40 +561,11 @@ def ics(request: HttpRequest, token: str) -> HttpResponse:
     feed = selectors.feed_by_token(token) if len(token) <= 64 else None
     if feed is None:
         return _not_found_unlogged()
-    profile = feed.profile
-    now = timezone.now()
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Kompanion//Bookings//ID",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        "X-WR-CALNAME:Kompanion",
-        f"X-WR-TIMEZONE:{profile.time_zone}",
-    ]
-    with translation.override(profile.user.preferred_language or settings.LANGUAGE_CODE):
-        for booking in selectors.feed_bookings(profile, now=now):
-            summary = _("Kompanion: %(activity)s with %(name)s") % {
-                "activity": booking.activity.name,
-                "name": booking.customer.get_short_name(),
-            }
-            link = request.build_absolute_uri(reverse("bookings:detail", args=[booking.reference]))
-            lines += [
-                "BEGIN:VEVENT",
-                f"UID:{booking.reference}@kompanion.id",
-                f"DTSTAMP:{_ics_time(booking.paid_at or booking.created_at)}",
-                f"DTSTART:{_ics_time(booking.start)}",
-                f"DTEND:{_ics_time(booking.end)}",
-                f"SUMMARY:{ics_escape(summary)}",
-                f"LOCATION:{ics_escape(booking.meeting_place)}",
-                f"DESCRIPTION:{ics_escape(booking.reference + ': ' + link)}",
-                f"URL:{link}",
-                "STATUS:CONFIRMED",
-                "TRANSP:OPAQUE",
-                "END:VEVENT",
-            ]
-    lines.append("END:VCALENDAR")
-    body = "".join(ics_fold(line) + "\r\n" for line in lines)
+    body = ics_feed.calendar_body(
+        feed.profile,
+        now=timezone.now(),
+        link_for=lambda booking: request.build_absolute_uri(reverse("bookings:detail", args=[booking.reference])),
+    )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = 'inline; filename="kompanion.ics"'

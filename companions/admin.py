@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from companions import page_cache, services
+from companions import booking_facts, page_cache, services
 from companions.errors import VerificationError
 from companions.models import (
     Activity,
@@ -99,12 +99,10 @@ class CompanionProfileAdmin(RefreshesPagesAdmin):
 
     @admin.display(description=_("reliability"))
     def reliability(self, profile: CompanionProfile) -> str:
-        from bookings.services import companion_reliability
-
-        figures = companion_reliability(profile)
+        figures = booking_facts.reliability(profile.pk)
         return _("%(cancelled)d cancelled by the companion out of %(paid)d paid bookings") % {
-            "cancelled": figures["companion_cancellations"],
-            "paid": figures["paid_bookings"],
+            "cancelled": figures.companion_cancellations,
+            "paid": figures.paid_bookings,
         }
 
     def save_related(self, request, form, formsets, change):

@@ -19,7 +19,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from companions import availability
+from companions import availability, booking_facts
 from companions.availability import DAY_MINUTES, Schedule
 from companions.models import (
     Activity,
@@ -54,19 +54,17 @@ def busy_intervals(
 ) -> list[availability.Interval]:
     """[start, end) of this companion's bookings that hold time at `now` near [start, end); the
     availability engine widens them by the buffer."""
-    from bookings.models import Booking
-    from bookings.services import holding_q
-
+    held = booking_facts.held_spans(now)
+    if held is None:
+        return []
     margin = timedelta(minutes=profile.buffer_minutes)
-    nearby = Booking.objects.filter(companion=profile, start__lt=end + margin, hold_until__gt=start - margin)
+    nearby = held.filter(companion_id=profile.pk, start__lt=end + margin, hold_until__gt=start - margin)
     # A booking holds until the later of its end + today's buffer and its stored hold_until (end + the
     # buffer when it was booked): the database constraint uses the stored one, so a shortened buffer
     # must not offer times the constraint would refuse.
     return [
         (booking_start, max(booking_end, hold_until - margin))
-        for booking_start, booking_end, hold_until in nearby.filter(holding_q(now)).values_list(
-            "start", "end", "hold_until"
-        )
+        for booking_start, booking_end, hold_until in nearby.values_list("start", "end", "hold_until")
     ]
 
 
@@ -187,9 +185,6 @@ def _years_before(day: date, years: int) -> date:
 def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[str, ...]) -> Q:
     """Profiles free for [moment, moment + hours): the SQL twin of availability.is_free (tested
     against it). One OR branch per Indonesian zone, because weekday and wall-clock time differ."""
-    from bookings.models import Booking
-    from bookings.services import holding_q
-
     length = hours * 60
     minutes_until = (moment - now).total_seconds() / 60
     if minutes_until <= 0 or moment != availability.ceil_to_slot(moment):
@@ -216,16 +211,16 @@ def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[st
         time_off = TimeOff.objects.filter(profile=OuterRef("pk"), start_date__lte=last_day, end_date__gte=day)
         branches |= Q(city__time_zone=zone_name) & (Exists(same_day) | Exists(from_yesterday)) & ~Exists(time_off)
     # No booking holding time within the buffer of [moment, moment + length).
-    buffer = MinutesDuration(OuterRef("buffer_minutes"))
-    busy = (
-        Booking.objects.filter(
-            companion=OuterRef("pk"),
+    held = booking_facts.held_spans(now)
+    free = Q()
+    if held is not None:
+        buffer = MinutesDuration(OuterRef("buffer_minutes"))
+        busy = held.filter(
+            companion_id=OuterRef("pk"),
             start__lt=Value(moment + timedelta(minutes=length), output_field=DateTimeField()) + buffer,
-        )
-        .filter(Q(end__gt=Value(moment, output_field=DateTimeField()) - buffer) | Q(hold_until__gt=moment))
-        .filter(holding_q(now))
-    )
-    return branches & ~Exists(busy) & Q(min_notice_minutes__lte=minutes_until, horizon_days__gte=horizon_days_needed)
+        ).filter(Q(end__gt=Value(moment, output_field=DateTimeField()) - buffer) | Q(hold_until__gt=moment))
+        free = ~Exists(busy)
+    return branches & free & Q(min_notice_minutes__lte=minutes_until, horizon_days__gte=horizon_days_needed)
 
 
 def _free_on_day_filter(day: date, hours: int, now: datetime, zones: tuple[str, ...]) -> Q:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from bookings import services
 from bookings.errors import BookingBusy, SlotTaken
 from bookings.models import Booking, BookingStatus, CalendarFeed
-from bookings.views import ics_escape, ics_fold
+from bookings.ics import ics_escape, ics_fold
 from companions import selectors as companion_selectors
 from companions.models import Activity
 from tests.bookings.helpers import MEETING_PLACE, make_companion, new_customer
@@ -104,8 +104,11 @@ def test_request_accept_pay_confirmed_through_the_pages(client, profile, custome
     assert page.status_code == 200
     content = page.content.decode()
     assert "Rp\u00a0300,000" in content and "Rp\u00a0330,000" in content  # 150,000 × 2 h, + 10% fee (English format)
-    assert page.context["full_refund_until"] == start - timedelta(hours=24)
-    assert page.context["partial_refund_until"] == start - timedelta(hours=2)
+    assert [(tier.rule, tier.until) for tier in page.context["policy_tiers"]] == [
+        ("full", start - timedelta(hours=24)),
+        ("partial", start - timedelta(hours=2)),
+        ("none", None),
+    ]
 
     response = client.post(new_url(profile, start), form_data(start))
     booking = Booking.objects.get()

@@ -243,6 +243,7 @@ def test_decline(parties):
     )
     booking.refresh_from_db()
     assert booking.status == S.DECLINED and booking.closed_at == NOW + HOUR
+    assert booking.reason == "Saya sedang di luar kota."  # the customer's page shows it
     assert events_of(booking)[1:] == [(p.companion.pk, S.REQUESTED, S.DECLINED, "Saya sedang di luar kota.")]
     assert notifications_after(mark) == [("booking_declined", p.customer.pk)]
 
@@ -320,15 +321,27 @@ def test_companion_must_give_a_reason_to_cancel(parties):
     assert world() == before
 
 
-@pytest.mark.parametrize("by", ["customer", "companion"])
-def test_cancelling_an_unpaid_booking_moves_no_money(parties, by):
+def test_a_companion_cancelling_an_unpaid_booking_moves_no_money(parties):
     p = parties
     booking, at = reach(S.AWAITING_PAYMENT, p)
-    actor = p.customer if by == "customer" else p.companion
-    services.booking_cancel(booking_id=booking.pk, actor=actor, reason=CANCEL_REASON, now=at + MINUTE)
+    services.booking_cancel(booking_id=booking.pk, actor=p.companion, reason=CANCEL_REASON, now=at + MINUTE)
     booking.refresh_from_db()
     assert (booking.status, booking.refund_amount, booking.settled_companion_earnings) == (S.CANCELLED, 0, 0)
-    assert booking.cancelled_by == by
+    assert booking.cancelled_by == "companion"
+
+
+def test_a_customer_withdraws_an_unpaid_booking_instead_of_cancelling_it(parties):
+    """One way out per situation (issue 10): before paying, the customer withdraws (the page offers only
+    that); the cancel service refuses, says so, and changes nothing."""
+    p = parties
+    booking, at = reach(S.AWAITING_PAYMENT, p)
+    before = world()
+    with translation.override("en"), pytest.raises(TransitionNotAllowed, match="withdraw the booking instead"):
+        services.booking_cancel(booking_id=booking.pk, actor=p.customer, reason=CANCEL_REASON, now=at + MINUTE)
+    assert world() == before
+    services.booking_withdraw(booking_id=booking.pk, actor=p.customer, now=at + MINUTE)
+    booking.refresh_from_db()
+    assert (booking.status, booking.refund_amount, booking.settled_companion_earnings) == (S.WITHDRAWN, None, None)
 
 
 @pytest.mark.parametrize("who", ["customer", "companion"])

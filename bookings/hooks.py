@@ -1,0 +1,86 @@
+"""What bookings tells the layers above it, without importing them.
+
+bookings sits below payments (payments calls booking services to confirm a paid booking), so bookings
+may not import payments. Yet some booking transitions move money: a booking that stops waiting for
+payment must close its open checkouts, and a completed, cancelled or resolved booking settles its escrow.
+payments fills this registry at startup (PaymentsConfig.ready()) and the booking services call it.
+
+Handlers run synchronously, inside the transaction of the transition that calls them, so the ledger
+postings commit or roll back together with the booking's new status. With nothing registered (bookings
+tested alone) the calls do nothing; a test asserts that the real app registers payments' handlers.
+
+The same goes for the booking page's payment card: payments registers `payment_summary`, which gives the
+customer's receipt and refunds for a booking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Settled:
+    """The kinds passed to `on_settled` handlers: how the booking ended."""
+
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    RESOLVED = "resolved"
+
+
+@dataclass
+class _Registry:
+    left_unpaid: list[Callable[..., None]] = field(default_factory=list)
+    settled: list[Callable[..., None]] = field(default_factory=list)
+    payment_summary: Callable[..., dict[str, Any]] | None = None
+
+
+_registry = _Registry()
+
+
+def register(
+    *,
+    on_left_unpaid: Callable[..., None] | None = None,
+    on_settled: Callable[..., None] | None = None,
+    payment_summary: Callable[..., dict[str, Any]] | None = None,
+) -> None:
+    """Registers handlers (once each: registering the same function again changes nothing).
+
+    - on_left_unpaid(booking=...): the booking left awaiting_payment for anything but confirmed.
+    - on_settled(booking=..., kind=Settled.*): the booking completed, was cancelled or was resolved.
+    - payment_summary(booking) -> {"refunds": [...], "receipt": Payment | None}: the customer's payment
+      card on the booking page (one provider; a second registration replaces the first)."""
+    if on_left_unpaid is not None and on_left_unpaid not in _registry.left_unpaid:
+        _registry.left_unpaid.append(on_left_unpaid)
+    if on_settled is not None and on_settled not in _registry.settled:
+        _registry.settled.append(on_settled)
+    if payment_summary is not None:
+        _registry.payment_summary = payment_summary
+
+
+def registered() -> dict[str, tuple]:
+    """What is registered (for tests and checks)."""
+    return {
+        "left_unpaid": tuple(_registry.left_unpaid),
+        "settled": tuple(_registry.settled),
+        "payment_summary": (_registry.payment_summary,) if _registry.payment_summary else (),
+    }
+
+
+def left_unpaid(*, booking) -> None:
+    """Call inside the transaction that moved `booking` out of awaiting_payment (not to confirmed)."""
+    for handler in _registry.left_unpaid:
+        handler(booking=booking)
+
+
+def settled(*, booking, kind: str) -> None:
+    """Call inside the transaction that moved `booking` to completed, cancelled or resolved."""
+    for handler in _registry.settled:
+        handler(booking=booking, kind=kind)
+
+
+def payment_summary(booking) -> dict[str, Any]:
+    """The customer's receipt and refunds for the booking page; empty without a provider."""
+    if _registry.payment_summary is None:
+        return {"refunds": [], "receipt": None}
+    return _registry.payment_summary(booking)
