@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services
 from accounts.models import ConsentRecord, User
 
 
@@ -38,11 +39,8 @@ class UserAdmin(DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data and hasattr(obj, "companion_profile"):
-            # A deactivated (banned) companion leaves search and their page at once.
-            from companions.services import profile_refresh_listing
-
-            profile_refresh_listing(profile=obj.companion_profile)
+        if change and "is_active" in form.changed_data:
+            services.user_active_changed(user=obj)  # e.g. a banned companion leaves search at once
 
 
 @admin.register(ConsentRecord)

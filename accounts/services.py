@@ -8,7 +8,10 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from accounts import hooks
+from accounts.errors import IdentityLocked
 from accounts.models import ConsentDocument, ConsentRecord, Role, User
 
 
@@ -99,7 +102,13 @@ def user_update_settings(
     email_notifications: bool | None = None,
 ) -> User:
     """Saves the account settings; a change of WhatsApp consent is recorded either way.
-    `email_notifications` left out (None) keeps the current choice."""
+    `email_notifications` left out (None) keeps the current choice.
+
+    Raises IdentityLocked (nothing saved) for a new name or date of birth while they are checked
+    against a KTP (accounts.hooks.identity_locked: a companion's verification pending or approved)."""
+    if (full_name != user.full_name or date_of_birth != user.date_of_birth) and hooks.identity_locked(user):
+        field = "full_name" if full_name != user.full_name else "date_of_birth"
+        raise IdentityLocked(_("Checked against your KTP. Contact us if it needs to change."), field=field)
     consent_changed = whatsapp_opt_in != user.whatsapp_opt_in
     user.full_name = full_name
     user.date_of_birth = date_of_birth
@@ -185,3 +194,9 @@ def user_set_whatsapp_opt_in(*, user: User, granted: bool, source: str = "reply 
         ConsentRecord.objects.create(
             user=user, document=ConsentDocument.WHATSAPP, granted=granted, user_agent=source[:255]
         )
+
+
+def user_active_changed(*, user: User) -> None:
+    """Staff activated or deactivated the user (admin): the apps above react (a banned companion leaves
+    search at once). Call after saving is_active."""
+    hooks.active_changed(user)

@@ -8,9 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from accounts import services
+from accounts import hooks, services
+from accounts.errors import AccountError
 from accounts.forms import AccountSettingsForm, PhoneChangeForm
 from accounts.models import Role
+from core.errors import add_error_to_form
 
 
 class SignupView(AllauthSignupView):
@@ -23,25 +25,21 @@ class SignupView(AllauthSignupView):
         return initial
 
 
-def _identity_locked(user) -> bool:
-    """A companion's name and date of birth were checked against their KTP (see the service)."""
-    from companions.services import identity_locked
-
-    profile = getattr(user, "companion_profile", None) if user.is_companion else None
-    return profile is not None and identity_locked(profile)
-
-
 @never_cache
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     user = request.user
-    locked = _identity_locked(user)
+    locked = hooks.identity_locked(user)
     if request.method == "POST":
         form = AccountSettingsForm(request.POST, initial=AccountSettingsForm.initial_for(user), identity_locked=locked)
         if form.is_valid():
-            services.user_update_settings(
-                user=user, meta=services.RequestMeta.from_request(request), **form.cleaned_data
-            )
+            try:
+                services.user_update_settings(
+                    user=user, meta=services.RequestMeta.from_request(request), **form.cleaned_data
+                )
+            except AccountError as error:
+                add_error_to_form(form, error)
+                return render(request, "accounts/settings.html", {"form": form})
             messages.success(request, _("Your settings are saved."))
             response = redirect("accounts:settings")
             # The saved language wins over an older switch made before.

@@ -1,7 +1,10 @@
 """Demo bookings for `make run`: a request waiting for Ayu's answer, a paid booking with Bima and one
 with Bima last week (completed, so he has earnings to pay out),
-made through the real services so every page has something to show. Idempotent."""
+made through the real services so every page has something to show. Idempotent.
 
+Paying is payments' business, above bookings: the seed command (web) passes `pay`, e.g. payments.demo.demo_pay."""
+
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.utils import timezone
@@ -11,7 +14,8 @@ from bookings import services
 from bookings.models import Booking, BookingStatus
 from companions import selectors
 from companions.models import CompanionProfile
-from payments.demo import demo_pay
+
+Pay = Callable[..., object]  # pay(booking, now=None): pays like a customer on the checkout page
 
 
 def _first_free_start(profile: CompanionProfile, *, hours: int, days_ahead: int):
@@ -22,7 +26,7 @@ def _first_free_start(profile: CompanionProfile, *, hours: int, days_ahead: int)
     return starts[0] if starts else None
 
 
-def seed_bookings() -> int:
+def seed_bookings(*, pay: Pay) -> int:
     """Skips a plan while its booking still holds time, so a later `make run` (after the demo request
     expired unanswered) makes a fresh one."""
     now = timezone.now()
@@ -36,7 +40,7 @@ def seed_bookings() -> int:
         profile = CompanionProfile.objects.filter(slug__startswith=companion_name, is_listed=True).first()
         if profile is None:
             continue
-        if Booking.objects.filter(customer=customer, companion=profile).filter(services.holding_q(now)).exists():
+        if Booking.objects.filter(customer=customer, companion=profile).holding(now).exists():
             continue
         hours = profile.min_hours
         start = _first_free_start(profile, hours=hours, days_ahead=2)
@@ -53,13 +57,13 @@ def seed_bookings() -> int:
         )
         if confirm:
             services.booking_accept(booking_id=booking.pk, actor=profile.user)
-            demo_pay(booking)
+            pay(booking)
         created += 1
-    created += _seed_past_booking()
+    created += _seed_past_booking(pay=pay)
     return created
 
 
-def _seed_past_booking() -> int:
+def _seed_past_booking(*, pay: Pay) -> int:
     """Budi met Bima last week: paid, completed, so Bima has earnings available to pay out."""
     customer = User.objects.get(email="budi@kompanion.test")
     profile = CompanionProfile.objects.filter(slug__startswith="bima", is_listed=True).first()
@@ -83,6 +87,6 @@ def _seed_past_booking() -> int:
         now=then,
     )
     services.booking_accept(booking_id=booking.pk, actor=profile.user, now=then + timedelta(minutes=30))
-    demo_pay(booking, now=then + timedelta(minutes=40))
+    pay(booking, now=then + timedelta(minutes=40))
     services.bookings_sweep()  # ended more than 24 hours ago without a dispute: completed, escrow released
     return 1

@@ -5,12 +5,13 @@ from django.urls import include, path
 
 from accounts.views import SignupView
 from core import views as core_views
+from web import views as web_views
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("terms/", core_views.terms, name="terms"),
-    path("privacy/", core_views.privacy, name="privacy"),
-    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("", web_views.home, name="home"),
+    path("terms/", web_views.terms, name="terms"),
+    path("privacy/", web_views.privacy, name="privacy"),
+    path("i18n/setlang/", web_views.set_language, name="set_language"),
     # No trailing slash and no redirect: probes must get the answer itself.
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),

@@ -1,48 +1,10 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import translation
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
-from django.views.i18n import set_language as django_set_language
+from django.views.decorators.http import require_GET
 
-from accounts import services as account_services
-from companions import selectors as companion_selectors
 from core import health
-from core.i18n import SUPPORTED_LANGUAGES
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", companion_selectors.search_choices())
-
-
-def _legal_page(request: HttpRequest, *, document: str, version: str) -> HttpResponse:
-    language = translation.get_language()
-    if language not in SUPPORTED_LANGUAGES:
-        language = settings.LANGUAGE_CODE
-    context = {"legal_template": f"core/legal/{document}_{language}.html", "version": version}
-    return render(request, f"core/{document}.html", context)
-
-
-@require_GET
-def terms(request: HttpRequest) -> HttpResponse:
-    return _legal_page(request, document="terms", version=settings.TERMS_VERSION)
-
-
-@require_GET
-def privacy(request: HttpRequest) -> HttpResponse:
-    return _legal_page(request, document="privacy", version=settings.PRIVACY_VERSION)
-
-
-@require_POST
-def set_language(request: HttpRequest) -> HttpResponse:
-    """Django's language switch (cookie + safe redirect), plus saving the choice on the account."""
-    response = django_set_language(request)
-    language = request.POST.get("language")
-    if language in SUPPORTED_LANGUAGES and request.user.is_authenticated:
-        account_services.user_set_language(user=request.user, language=language)
-    return response
 
 
 @never_cache

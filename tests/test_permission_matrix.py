@@ -57,7 +57,7 @@ MATRIX: dict[str, Row] = {
     # accounts (ours)
     "accounts:settings": signed_in("200"),
     "accounts:phone_change": signed_in("redirect:account_reauthenticate"),
-    "accounts:phone_verify": signed_in("200"),
+    "notifications:phone_verify": signed_in("200"),
     # allauth: entrance pages send signed-in users home
     "account_signup": Row("200", "redirect:home", "redirect:home", "redirect:home"),
     "account_login": Row("200", "redirect:home", "redirect:home", "redirect:home"),

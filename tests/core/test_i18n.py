@@ -95,7 +95,8 @@ def test_every_marked_string_is_in_both_catalogues(tmp_path):
     """
     if shutil.which("xgettext") is None:
         pytest.skip("GNU gettext (xgettext) is not installed; CI installs it")
-    for name in ("accounts", "config", "core", "companions", "bookings", "payments", "notifications", "templates"):
+    apps = ("accounts", "config", "core", "companions", "bookings", "payments", "notifications", "web")
+    for name in (*apps, "templates"):
         source = Path(settings.BASE_DIR) / name
         if source.exists():
             shutil.copytree(source, tmp_path / name)

@@ -1,11 +1,21 @@
-"""Loads the demo data for `make run`. Safe to run again: it fills in only what is missing."""
+"""Loads the demo data for `make run`. Safe to run again: it fills in only what is missing.
+
+The seed goes through the real services, so it causes real notifications. Their emails are kept out of
+the console (a memory backend while seeding; the console is where `make run` prints the logins and
+where a developer reads the emails they trigger themselves). WhatsApp messages land in the dev outbox
+page as usual. The demo logins are printed last."""
 
 from django.conf import settings
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from accounts import demo as accounts_demo
 from bookings import demo as bookings_demo
 from companions import demo as companions_demo
+from payments import demo as payments_demo
+
+QUIET_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
 class Command(BaseCommand):
@@ -18,13 +28,18 @@ class Command(BaseCommand):
     def handle(self, *args, force: bool = False, quiet_logins: bool = False, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates accounts with a published password: it runs only with DEBUG on.")
-        created = accounts_demo.seed_accounts()
-        listed = companions_demo.seed_companions()
-        bookings = bookings_demo.seed_bookings()
+        outbox_before = list(getattr(mail, "outbox", []))
+        with override_settings(EMAIL_BACKEND=QUIET_EMAIL_BACKEND):
+            created = accounts_demo.seed_accounts()
+            listed = companions_demo.seed_companions()
+            bookings = bookings_demo.seed_bookings(pay=payments_demo.demo_pay)
+            kept_back = len(mail.outbox) - len(outbox_before)
+        mail.outbox = outbox_before  # the seed's emails are dropped, anything sent before stays
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready (new: {created['customers']} customers, {created['companions']} companions; "
-                f"{listed} companion profiles completed and listed; {bookings} demo bookings)"
+                f"{listed} companion profiles completed and listed; {bookings} demo bookings; "
+                f"{kept_back} notification emails of the seed not printed)"
             )
         )
         if quiet_logins:
@@ -36,12 +51,13 @@ class Command(BaseCommand):
             "\n".join(
                 [
                     "",
+                    "Emails you trigger from now on (verification, password reset) are printed in this console.",
+                    "",
                     "Demo logins (password for all: " + password + ")",
                     f"  customer   {customer}",
                     f"  companion  {companion.email}  (and 39 more: <first name>@kompanion.test)",
                     f"  admin      {accounts_demo.ADMIN_EMAIL}  -> /admin/ asks for a two-factor code:",
                     f"             authenticator secret {accounts_demo.ADMIN_TOTP_SECRET}, or run `make totp`",
-                    "  emails (verification, password reset) are printed in this console",
                     "",
                 ]
             )
