@@ -22,6 +22,9 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The django.contrib.sites row allauth reads ("Hello from Kompanion"): domain from SITE_URL and the
+# name Kompanion, written after every migrate (core/sites.py).
+SITE_ID = 1
 
 INSTALLED_APPS = [
     "core.apps.KompanionAdminConfig",
@@ -32,6 +35,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sites",
     "django_htmx",
     "template_partials",
     "csp",
@@ -204,7 +208,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 LANGUAGE_COOKIE_NAME = "kompanion_language"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True  # read by the server only (core.middleware.UserLanguageMiddleware)
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+# Flash messages live in the session, so no `messages` cookie exists at all: Django's cookie storage
+# deletes its cookie without the Secure flag (and leaks message texts to the browser while it lives).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # --- i18n ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "id"
