@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sites.requests import RequestSite
 from django.test import Client
 from django.urls import reverse
 
@@ -168,3 +169,26 @@ def test_customers_get_403_from_admin_and_visitors_the_login(client, customer):
     assert response.redirect_chain[-1][0] == reverse("account_login") + "?next=%2Fadmin%2F"
     client.force_login(customer)
     assert client.get(reverse("admin:index"), follow=True).status_code == 403
+
+
+@pytest.mark.parametrize("sites_app", [True, False], ids=["sites-framework", "host-header-site"])
+def test_the_per_account_login_limit_ignores_the_host_port(client, customer, sites_app, monkeypatch):
+    """Defect 18: 12 wrong passwords through 12 ports were never refused, because the limit's key held
+    the Host header with its port (allauth's site domain, without a fixed site). Each attempt here also
+    comes from a new address, so only the per-account limit can refuse it."""
+    if not sites_app:  # as without django.contrib.sites: the site is the Host header (port included)
+        monkeypatch.setattr("allauth.account.adapter.get_current_site", RequestSite)
+
+    def attempt(number, password="wrong-password", email=customer.email):  # noqa: S107
+        return client.post(
+            reverse("account_login"),
+            {"login": email, "password": password},
+            HTTP_HOST=f"testserver:{8000 + number}",
+            REMOTE_ADDR=f"198.51.100.{number + 1}",
+        )
+
+    statuses = [attempt(number).status_code for number in range(5)]
+    statuses.append(attempt(5, email=f"  {customer.email.upper()} ").status_code)  # same account, other spelling
+    assert statuses == [200] * 5 + [429]
+    assert attempt(6, password=TEST_PASSWORD).status_code == 429  # the right password waits too
+    assert SESSION_KEY not in client.session
