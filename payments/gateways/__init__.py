@@ -3,6 +3,7 @@
 from django.conf import settings
 
 from payments.gateways.base import (
+    API_REFUNDABLE_METHODS,
     Checkout,
     CheckoutRequest,
     GatewayError,
@@ -13,6 +14,7 @@ from payments.gateways.base import (
 )
 
 __all__ = [
+    "API_REFUNDABLE_METHODS",
     "Checkout",
     "CheckoutRequest",
     "GatewayError",
@@ -22,10 +24,6 @@ __all__ = [
     "TransactionNotFound",
     "get_gateway",
 ]
-
-# Methods Midtrans can refund through the API; the rest (bank transfer VA, echannel, convenience
-# stores) need a manual bank transfer to the customer.
-API_REFUNDABLE_METHODS = frozenset({"credit_card", "gopay", "shopeepay", "qris", "akulaku", "kredivo", "dana"})
 
 
 def get_gateway() -> PaymentGateway:

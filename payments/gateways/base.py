@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+# Methods Midtrans can refund through the API; the rest (bank transfer VA, echannel, convenience
+# stores) need a manual bank transfer to the customer. Here, not in the package's __init__, so the
+# adapters import only this module (the package imports the adapters: one direction).
+API_REFUNDABLE_METHODS = frozenset({"credit_card", "gopay", "shopeepay", "qris", "akulaku", "kredivo", "dana"})
+
 
 class GatewayError(Exception):
     """A call to the provider failed. `transient` errors (timeouts, 5xx, 429) are retried with the

@@ -9,8 +9,8 @@ import requests
 from django.utils import timezone
 from midtransclient.error_midtrans import JSONDecodeError, MidtransAPIError
 
-from payments.gateways import API_REFUNDABLE_METHODS
 from payments.gateways.base import (
+    API_REFUNDABLE_METHODS,
     Checkout,
     CheckoutRequest,
     GatewayError,

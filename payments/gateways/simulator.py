@@ -16,8 +16,15 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from payments.gateways import API_REFUNDABLE_METHODS
-from payments.gateways.base import Checkout, CheckoutRequest, GatewayError, RefundResult, TransactionNotFound
+from core import locks
+from payments.gateways.base import (
+    API_REFUNDABLE_METHODS,
+    Checkout,
+    CheckoutRequest,
+    GatewayError,
+    RefundResult,
+    TransactionNotFound,
+)
 from payments.midtrans_rules import signature
 from payments.models import SimulatorTransaction
 
@@ -34,6 +41,16 @@ ACTIONS = {
     "fail": ("deny", "credit_card"),
     "expire": ("expire", "bank_transfer"),
 }
+
+
+def _locked(order_id: str) -> SimulatorTransaction | None:
+    """The simulator's record under a row lock (core/locks.py); a busy row is a transient provider error,
+    as Midtrans answers 5xx when it is busy. Call inside transaction.atomic()."""
+    try:
+        rows = locks.lock(SimulatorTransaction.objects.filter(order_id=order_id))
+    except locks.LockBusy as error:
+        raise GatewayError("the simulator is busy with this transaction", transient=True) from error
+    return rows[0] if rows else None
 
 
 def notification_for(record: SimulatorTransaction) -> dict:
@@ -101,7 +118,9 @@ class SimulatorGateway:
         """A choice on the checkout page; returns the notification to deliver."""
         status, payment_type = ACTIONS[action]
         with transaction.atomic():
-            record = SimulatorTransaction.objects.select_for_update().get(order_id=order_id)
+            record = _locked(order_id)
+            if record is None:
+                raise TransactionNotFound()
             if record.transaction_status not in ("", "pending"):
                 raise GatewayError("this checkout is already finished", transient=False)
             if record.expires_at <= timezone.now() and status != "expire":
@@ -139,7 +158,7 @@ class SimulatorGateway:
 
     def refund(self, order_id: str, *, refund_key: str, amount: int, reason: str) -> RefundResult:
         with transaction.atomic():
-            record = SimulatorTransaction.objects.select_for_update().filter(order_id=order_id).first()
+            record = _locked(order_id)
             if record is None or record.transaction_status not in ("settlement", "partial_refund", "refund"):
                 raise GatewayError("only settled transactions can be refunded", transient=False)
             known = {entry["key"]: entry["amount"] for entry in record.refund_keys}
