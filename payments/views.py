@@ -2,11 +2,12 @@ import json
 import logging
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,22 +19,32 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bookings import selectors as booking_selectors
 from bookings import services as booking_services
-from bookings.errors import BookingBusy
+from bookings.errors import BookingBusy, BookingError
 from bookings.models import Booking, BookingStatus
 from companions.decorators import companion_required
 from core import ratelimit
+from core.errors import add_error_to_form
 from payments import selectors, services
-from payments.errors import PaymentError
+from payments.errors import PaymentBusy, PaymentError
 from payments.forms import BankDetailsForm, PayoutRequestForm
 from payments.gateways.simulator import ACTIONS
 from payments.midtrans_rules import verify_signature
 from payments.models import BankAccount, Payment, Payout, Refund, SimulatorTransaction
+from payments.tasks import check_payment_task
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 # The status page asks the provider itself at most this often per payment (the webhook is the norm).
 STATUS_CHECK_INTERVAL_SECONDS = 30
+# The fields every Midtrans notification carries, as strings: without them a body is not a notification.
+NOTIFICATION_FIELDS = ("order_id", "status_code", "gross_amount", "signature_key")
+
+
+def _is_notification(payload) -> bool:
+    return isinstance(payload, dict) and all(
+        isinstance(payload.get(name), str) and payload.get(name) for name in NOTIFICATION_FIELDS
+    )
 
 
 @csrf_exempt  # signed by Midtrans instead (signature_key); never a browser form
@@ -41,7 +52,11 @@ STATUS_CHECK_INTERVAL_SECONDS = 30
 def midtrans_notification(request: HttpRequest) -> JsonResponse:
     """Midtrans' HTTP notification. Answers fast: 200 for anything recorded (including what we
     ignore), 403 for a bad signature, 400 for a body that is not a notification, 429 past the rate
-    limit, 503 when the database is busy so Midtrans retries (it retries 5xx up to five times)."""
+    limit, 503 when the database is busy so Midtrans retries (it retries 5xx up to five times).
+
+    400 means "this is not a notification": not JSON, not an object, or without the string fields every
+    notification carries (order_id, status_code, gross_amount, signature_key); nothing is recorded.
+    403 means "a notification, but not signed by Midtrans": recorded as forged, never applied."""
     if not ratelimit.allow(request, scope="midtrans_webhook", limit=settings.PAYMENT_WEBHOOK_RATE_PER_MINUTE):
         return JsonResponse({"status": "error", "reason": "rate limited"}, status=429)
     if len(request.body) > MAX_BODY_BYTES:
@@ -53,7 +68,7 @@ def midtrans_notification(request: HttpRequest) -> JsonResponse:
         payload = json.loads(raw_body)
     except ValueError:
         return JsonResponse({"status": "error", "reason": "not JSON"}, status=400)
-    if not isinstance(payload, dict):
+    if not _is_notification(payload):
         return JsonResponse({"status": "error", "reason": "not a notification"}, status=400)
     if not (settings.MIDTRANS_SERVER_KEY and verify_signature(payload, server_key=settings.MIDTRANS_SERVER_KEY)):
         services.payment_record_forged(payload=payload, raw_body=raw_body)
@@ -61,7 +76,7 @@ def midtrans_notification(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "error", "reason": "signature"}, status=403)
     try:
         notification = services.payment_apply_notification(payload=payload, raw_body=raw_body)
-    except (OperationalError, BookingBusy):
+    except (OperationalError, BookingBusy, PaymentBusy):
         logger.warning("midtrans notification for %s deferred: database busy", str(payload.get("order_id"))[:64])
         return JsonResponse({"status": "retry"}, status=503)
     return JsonResponse({"status": "ok", "verdict": notification.verdict})
@@ -85,7 +100,7 @@ def checkout(request: HttpRequest, reference: str) -> HttpResponse:
     finish_url = request.build_absolute_uri(reverse("payments:status", args=[booking.reference]))
     try:
         payment = services.payment_checkout(booking_id=booking.pk, actor=request.user, finish_url=finish_url)
-    except PaymentError as problem:
+    except (PaymentError, BookingError) as problem:  # BookingBusy included: "many people are booking"
         messages.error(request, problem.message)
         return redirect("bookings:detail", reference=booking.reference)
     return HttpResponseRedirect(payment.redirect_url)
@@ -120,10 +135,7 @@ def _maybe_ask_provider(payment: Payment | None) -> None:
     if timezone.now() - payment.created_at < timedelta(seconds=STATUS_CHECK_INTERVAL_SECONDS):
         return
     if cache.add(f"payments:status-check:{payment.pk}", 1, STATUS_CHECK_INTERVAL_SECONDS):
-        from payments.tasks import check_payment_task
-
-        payment_id = payment.pk
-        transaction.on_commit(lambda: check_payment_task.delay(payment_id))
+        check_payment_task.delay_on_commit(payment.pk)
 
 
 @login_required
@@ -133,8 +145,11 @@ def status(request: HttpRequest, reference: str) -> HttpResponse:
     """Where Snap sends the customer back. Says only what we know from Midtrans itself (webhook or
     status API), never what the browser's redirect claims, and refreshes itself while waiting."""
     booking = _customer_booking_or_404(request, reference)
-    if booking_services.booking_apply_deadline(booking_id=booking.pk):  # a passed deadline shows at once
-        booking = _customer_booking_or_404(request, reference)
+    try:
+        if booking_services.booking_apply_deadline(booking_id=booking.pk):  # a passed deadline shows at once
+            booking = _customer_booking_or_404(request, reference)
+    except BookingBusy:
+        pass  # someone else is changing the booking right now: show what we know, the page refreshes
     context = _status_context(booking)
     _maybe_ask_provider(context["payment"])
     if request.htmx:
@@ -174,7 +189,7 @@ def refund_bank_details(request: HttpRequest, reference: str, refund_id: int) ->
         try:
             services.refund_submit_bank_details(refund_id=refund.pk, actor=request.user, **form.cleaned_data)
         except PaymentError as problem:
-            form.add_error(problem.field if problem.field in form.fields else None, problem.message)
+            add_error_to_form(form, problem)
         else:
             messages.success(request, _("Thank you. We will transfer your refund within 3 working days."))
             return redirect("payments:status", reference=booking.reference)
@@ -235,6 +250,18 @@ def simulator(request: HttpRequest, order_id: str) -> HttpResponse:
 # --- Companion earnings ----------------------------------------------------------------------------------------
 
 
+class EarningsQuery(forms.Form):
+    """The earnings page's one query parameter: ?edit=bank opens the bank account form. Any other value
+    is dropped (the page shows as without it)."""
+
+    edit = forms.ChoiceField(choices=[("bank", "bank")], required=False)
+
+    @classmethod
+    def editing_bank(cls, query) -> bool:
+        form = cls(query)
+        return form.is_valid() and form.cleaned_data["edit"] == "bank"
+
+
 @companion_required
 @require_http_methods(["GET", "POST"])
 def earnings(request: HttpRequest, profile) -> HttpResponse:
@@ -252,7 +279,7 @@ def earnings(request: HttpRequest, profile) -> HttpResponse:
                 try:
                     services.bank_account_save(profile=profile, **bank_form.cleaned_data)
                 except PaymentError as problem:
-                    bank_form.add_error(problem.field if problem.field in bank_form.fields else None, problem.message)
+                    add_error_to_form(bank_form, problem)
                 else:
                     messages.success(request, _("Bank account saved. New payouts go there."))
                     return redirect("payments:earnings")
@@ -262,7 +289,7 @@ def earnings(request: HttpRequest, profile) -> HttpResponse:
                 try:
                     services.payout_request(profile=profile, amount=payout_form.cleaned_data["amount"])
                 except PaymentError as problem:
-                    payout_form.add_error("amount" if problem.field == "amount" else None, problem.message)
+                    add_error_to_form(payout_form, problem)
                 else:
                     messages.success(request, _("Payout requested. We usually transfer within 2 working days."))
                     return redirect("payments:earnings")
@@ -278,7 +305,7 @@ def earnings(request: HttpRequest, profile) -> HttpResponse:
             "account": account,
             "bank_form": bank_form,
             "payout_form": payout_form,
-            "editing_bank": editing_bank or request.GET.get("edit") == "bank",
+            "editing_bank": editing_bank or EarningsQuery.editing_bank(request.GET),
             "open_payout": any(payout.status in Payout.OPEN_STATUSES for payout in payouts),
         },
     )

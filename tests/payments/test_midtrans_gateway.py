@@ -15,6 +15,7 @@ from payments import ledger, services
 from payments.errors import PaymentError
 from payments.gateways import CheckoutRequest, GatewayError, TransactionNotFound, get_gateway
 from payments.models import Payment, PaymentNotification, Refund
+from payments.tasks import MAX_REFUND_RETRIES
 from tests.payments.fake_midtrans import FakeMidtrans, Fault
 from tests.payments.helpers import accepted_on_the_real_clock
 
@@ -332,7 +333,7 @@ def test_a_refund_whose_answer_was_lost_is_retried_with_the_same_key_and_made_on
     refund = Refund.objects.get(booking=booking)
     assert (refund.method, refund.amount) == (Refund.Method.GATEWAY, booking.total)
     assert (refund.status, refund.attempts, refund.last_error) == (Refund.Status.PENDING, 1, error)
-    assert 30 <= raised.value.when <= 60  # backoff with jitter
+    assert 0 <= raised.value.when <= 30  # the first backoff, with full jitter (Celery's retry_jitter)
     assert list(fake.transactions[payment.order_id].refunds) == [refund.refund_key]  # made, though we never heard
 
     assert raised.value.sig.apply().get() == Refund.Status.SUCCEEDED  # the worker's retry
@@ -356,8 +357,9 @@ def test_a_refund_whose_answer_was_lost_is_retried_with_the_same_key_and_made_on
 def test_a_refund_still_failing_after_the_task_retries_is_sent_again_by_the_sweep(
     fake, django_capture_on_commit_callbacks
 ):
-    """1 call and 6 retries with exponential backoff (each retry run as a worker would), then the task
-    leaves the refund pending; the reconciliation sweep sends it again later, with the same key."""
+    """1 call and 6 retries with exponential backoff and full jitter (Celery's autoretry: each wait drawn
+    from 0 to 30 s × 2^n; each retry run as a worker would). The last failure ends the task with the
+    gateway's error; the refund stays pending and the reconciliation sweep sends it again, same key."""
     booking, payment = paid(fake)
     fake.fail_next(f"/v2/{payment.order_id}/refund", *[Fault(status=503)] * 7)
 
@@ -368,11 +370,12 @@ def test_a_refund_still_failing_after_the_task_retries_is_sent_again_by_the_swee
         delays.append(outcome.when)
         try:
             outcome = outcome.sig.apply().get()
-        except Retry as again:
+        except (Retry, GatewayError) as again:
             outcome = again
 
-    assert outcome == "pending"
-    assert [30 * 2**n <= delay <= 30 * 2**n + 30 for n, delay in enumerate(delays)] == [True] * 6
+    assert isinstance(outcome, GatewayError) and outcome.transient  # the task gave up: max_retries = 6
+    assert len(delays) == MAX_REFUND_RETRIES == 6
+    assert [0 <= delay <= 30 * 2**n for n, delay in enumerate(delays)] == [True] * 6
     refund = Refund.objects.get(booking=booking)
     assert (refund.status, refund.attempts) == (Refund.Status.PENDING, 7)
     assert "scripted fault" in refund.last_error

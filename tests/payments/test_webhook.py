@@ -115,15 +115,30 @@ def test_a_card_held_for_review_is_not_paid_until_accepted(client, payment):
     assert state(payment)[:2] == (Payment.Status.PAID, BookingStatus.CONFIRMED)
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"order_id": 5}'])
-def test_malformed_bodies_get_4xx_and_change_nothing(client, payment, body):
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        b"{}",
+        b'{"order_id": 5}',
+        b'{"order_id": "KMP-1", "status_code": "200", "gross_amount": "1000.00"}',  # no signature_key
+        b'{"order_id": "KMP-1", "status_code": 200, "gross_amount": "1000.00", "signature_key": "ab"}',
+    ],
+    ids=["not-json", "not-an-object", "empty", "order-id-not-a-string", "unsigned", "status-code-not-a-string"],
+)
+def test_a_body_that_is_not_a_notification_is_400_and_changes_nothing(client, payment, body):
+    """Not a notification (not JSON, not an object, or without the string fields every Midtrans
+    notification carries): 400, nothing recorded. 403 is only for a notification whose signature fails."""
     before = state(payment)
     response = client.post(URL, data=body, content_type="application/json")
-    assert response.status_code in (400, 403)
+    assert response.status_code == 400
+    assert response.json() == {"status": "error", "reason": "not JSON" if body == b"not json" else "not a notification"}
     assert state(payment) == before
+    assert PaymentNotification.objects.count() == 0
 
 
 def test_only_post_and_no_redirect(client):
     assert client.get(URL).status_code == 405
     # Without the slash too, answered directly (Midtrans does not follow redirects).
-    assert client.post(URL.rstrip("/"), data="{}", content_type="application/json").status_code == 403
+    assert client.post(URL.rstrip("/"), data="{}", content_type="application/json").status_code == 400
