@@ -120,3 +120,48 @@ def test_the_csp_lets_the_pay_form_redirect_to_snap_and_nowhere_else(client):
     client.force_login(booking.customer)
     policy = client.get(reverse("bookings:detail", args=[booking.reference]))["Content-Security-Policy"]
     assert "form-action 'self' https://app.sandbox.midtrans.com;" in policy + ";"
+
+
+HOSTILE_QUERIES = [
+    "edit=%00",
+    "edit=bank%00",
+    "edit=BANK",
+    "edit=" + "x" * 5000,
+    "edit=bank&edit=payout",
+    "page=99999999999999999999",
+    "page=-1",
+    "hours=13",
+    "date=2026-02-31",
+    "action=pay_qris",
+    "reference[]=x",
+    "%ff%fe=%c0",
+]
+
+
+def test_every_payment_page_ignores_a_hostile_query_string(client, earner):
+    """The payment pages read one query parameter (?edit=bank on earnings); every other one, and every
+    bad value of that one, is dropped: the page is exactly as without it, never a 500."""
+    booking, payment = paid(method="pay_va", profile=earner)
+    booking_services.booking_cancel(booking_id=booking.pk, actor=booking.customer, now=START - timedelta(days=2))
+    refund = Refund.objects.get()
+    customer_pages = [
+        reverse("payments:status", args=[booking.reference]),
+        reverse("payments:receipt", args=[booking.reference]),
+        reverse("payments:refund_details", args=[booking.reference, refund.pk]),
+        reverse("payments:simulator", args=[payment.order_id]),
+    ]
+    client.force_login(booking.customer)
+    for url in customer_pages:
+        assert client.get(url).status_code == 200, url
+        for query in HOSTILE_QUERIES:
+            assert client.get(f"{url}?{query}").status_code == 200, (url, query)
+    client.force_login(earner.user)
+    earnings = reverse("payments:earnings")
+    assert client.get(earnings).context["editing_bank"] is True  # no bank account yet: the form is open
+    services.bank_account_save(profile=earner, bank="bni", account_number="0123456789", holder_name="Ayu")
+    assert client.get(earnings).context["editing_bank"] is False
+    assert client.get(f"{earnings}?edit=bank").context["editing_bank"] is True
+    for query in HOSTILE_QUERIES:
+        page = client.get(f"{earnings}?{query}")
+        assert page.status_code == 200, query
+        assert page.context["editing_bank"] is False, query

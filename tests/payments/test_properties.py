@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from bookings import services as booking_services
 from bookings.errors import BookingError
-from bookings.models import Booking, BookingStatus
+from bookings.models import Booking, BookingEvent, BookingStatus
+from notifications.models import Notification
 from payments import ledger, services
 from payments.gateways.simulator import notification_for
 from payments.models import Journal, Payment, PaymentNotification, Refund, SimulatorTransaction
@@ -125,11 +126,25 @@ class World:
             booking_services.bookings_sweep(now=self.now)
 
     def attempt_booking_action(self, action, **kwargs) -> None:
+        """Calls the booking service as a page would (no savepoint of ours around it): a refusal must
+        leave the booking (status, deadlines, refund and earnings fields), its payments, refunds, events,
+        notifications and the ledger exactly as they were."""
+        before = self.snapshot(kwargs["booking_id"])
         try:
-            with transaction.atomic():
-                action(now=self.now, **kwargs)
+            action(now=self.now, **kwargs)
         except BookingError:
-            pass  # not allowed now: it must have changed nothing (checked by the invariants)
+            assert self.snapshot(kwargs["booking_id"]) == before
+
+    @staticmethod
+    def snapshot(booking_id: int) -> dict:
+        return {
+            "booking": Booking.objects.filter(pk=booking_id).values().get(),
+            "payments": list(Payment.objects.filter(booking_id=booking_id).order_by("pk").values()),
+            "refunds": list(Refund.objects.filter(booking_id=booking_id).order_by("pk").values()),
+            "events": BookingEvent.objects.filter(booking_id=booking_id).count(),
+            "notifications": Notification.objects.count(),
+            "journals": Journal.objects.count(),
+        }
 
     def check(self) -> None:
         assert ledger.unbalanced_journals() == []
