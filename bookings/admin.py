@@ -6,6 +6,19 @@ from django.utils.translation import gettext_lazy as _
 from bookings import services
 from bookings.errors import BookingError
 from bookings.models import Booking, BookingEvent, BookingStatus, CalendarFeed
+from core.admin_site import RupiahAdminMixin, WorkQueue, register_work_queue
+
+MONEY_FIELDS = (
+    "hourly_rate",
+    "subtotal",
+    "service_fee",
+    "discount",
+    "total",
+    "commission",
+    "companion_earnings",
+    "refund_amount",
+    "settled_companion_earnings",
+)
 
 
 class EventInline(admin.TabularInline):
@@ -34,7 +47,7 @@ class ResolveForm(forms.Form):
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(RupiahAdminMixin, admin.ModelAdmin):
     list_display = ("reference", "status", "start", "end", "customer", "companion", "total", "created_at")
     list_filter = ("status", ("start", admin.DateFieldListFilter), "companion__city")
     search_fields = ("reference", "customer__email", "companion__display_name", "companion__user__email")
@@ -43,6 +56,7 @@ class BookingAdmin(admin.ModelAdmin):
     inlines = [EventInline]
     actions = ["resolve_dispute"]
     readonly_fields = [field.name for field in Booking._meta.fields]
+    rupiah_fields = MONEY_FIELDS
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -89,3 +103,19 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     list_display = ("profile", "created_at")
     readonly_fields = ("profile", "created_at")
     exclude = ("token",)
+
+
+register_work_queue(
+    WorkQueue(
+        key="bookings.open_disputes",
+        label=_("Open disputes"),
+        # Each dispute's age counts from the moment it was opened (its audit row).
+        rows=lambda: BookingEvent.objects.filter(
+            to_status=BookingStatus.DISPUTED, booking__status=BookingStatus.DISPUTED
+        ),
+        since_field="created_at",
+        url_name="admin:bookings_booking_changelist",
+        url_query="status__exact=disputed",
+        permission="bookings.view_booking",
+    )
+)

@@ -1,10 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from companions import booking_facts, page_cache, services
 from companions.errors import VerificationError
@@ -18,6 +23,7 @@ from companions.models import (
     SpokenLanguage,
     VerificationStatus,
 )
+from core.admin_site import RupiahAdminMixin, WorkQueue, register_work_queue
 
 
 class RefreshesPagesAdmin(admin.ModelAdmin):
@@ -57,8 +63,9 @@ class SpokenLanguageAdmin(RefreshesPagesAdmin):
 
 
 @admin.register(MarketplaceSettings)
-class MarketplaceSettingsAdmin(RefreshesPagesAdmin):
+class MarketplaceSettingsAdmin(RupiahAdminMixin, RefreshesPagesAdmin):
     list_display = ("__str__", "min_hourly_rate", "max_hourly_rate")
+    rupiah_fields = ("min_hourly_rate", "max_hourly_rate")
 
     def has_add_permission(self, request) -> bool:
         return not MarketplaceSettings.objects.exists()
@@ -79,8 +86,9 @@ class PhotoInline(admin.TabularInline):
 
 
 @admin.register(CompanionProfile)
-class CompanionProfileAdmin(RefreshesPagesAdmin):
+class CompanionProfileAdmin(RupiahAdminMixin, RefreshesPagesAdmin):
     list_display = ("display_name", "slug", "city", "hourly_rate", "verification_status", "is_listed", "is_paused")
+    rupiah_fields = ("hourly_rate",)
     list_filter = ("is_listed", "verification_status", "is_paused", "city__time_zone", "city")
     search_fields = ("display_name", "slug", "user__email", "user__full_name")
     list_select_related = ("city", "user")
@@ -188,9 +196,74 @@ class IdentityVerificationAdmin(admin.ModelAdmin):
         return response
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        verification = self.get_object(request, object_id)
+        if verification is not None and verification.status == VerificationStatus.PENDING:
+            # Approve and reject on the review page itself (POST to the views below).
+            extra_context = {
+                **(extra_context or {}),
+                "can_review": self.has_change_permission(request, verification),
+                "reject_form": RejectForm(),
+            }
         response = super().change_view(request, object_id, form_url, extra_context)
         response["Cache-Control"] = "no-store, private"
         return response
+
+    def get_urls(self):
+        review = self.admin_site.admin_view  # staff with two-factor login, CSRF-checked
+        return [
+            path("<path:object_id>/approve/", review(self.approve_view), name="companions_verification_approve"),
+            path("<path:object_id>/reject/", review(self.reject_view), name="companions_verification_reject"),
+            *super().get_urls(),
+        ]
+
+    def _reviewed(self, request, object_id) -> IdentityVerification:
+        verification = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_change_permission(request, verification):
+            raise PermissionDenied
+        return verification
+
+    def _after_review(self, request, verification) -> HttpResponseRedirect:
+        """Back to the queue, where the next pending verification waits."""
+        return HttpResponseRedirect(
+            reverse("admin:companions_identityverification_changelist") + "?status__exact=pending"
+        )
+
+    @staticmethod
+    def _back_to_page(verification) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:companions_identityverification_change", args=[verification.pk]))
+
+    @method_decorator(require_POST)
+    def approve_view(self, request, object_id):
+        verification = self._reviewed(request, object_id)
+        try:
+            services.verification_approve(verification_id=verification.pk, reviewer=request.user)
+        except VerificationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return self._back_to_page(verification)
+        self.message_user(
+            request, _("Verification of %(name)s approved.") % {"name": verification.profile}, messages.SUCCESS
+        )
+        return self._after_review(request, verification)
+
+    @method_decorator(require_POST)
+    def reject_view(self, request, object_id):
+        verification = self._reviewed(request, object_id)
+        form = RejectForm(request.POST)
+        if not form.is_valid():
+            for error in form.errors.get("reason", []):
+                self.message_user(request, error, messages.ERROR)
+            return self._back_to_page(verification)
+        try:
+            services.verification_reject(
+                verification_id=verification.pk, reviewer=request.user, reason=form.cleaned_data["reason"]
+            )
+        except VerificationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return self._back_to_page(verification)
+        self.message_user(
+            request, _("Verification of %(name)s rejected.") % {"name": verification.profile}, messages.SUCCESS
+        )
+        return self._after_review(request, verification)
 
     @admin.action(description=_("Approve selected verifications"))
     def approve_selected(self, request, queryset):
@@ -228,3 +301,16 @@ class IdentityVerificationAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/companions/reject_verifications.html", context)
+
+
+register_work_queue(
+    WorkQueue(
+        key="companions.pending_verifications",
+        label=_("KTP verifications to review"),
+        rows=lambda: IdentityVerification.objects.filter(status=VerificationStatus.PENDING),
+        since_field="submitted_at",
+        url_name="admin:companions_identityverification_changelist",
+        url_query="status__exact=pending",
+        permission="companions.view_identityverification",
+    )
+)

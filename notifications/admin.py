@@ -1,6 +1,10 @@
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_site import WorkQueue, register_work_queue
 from notifications import services
 from notifications.models import Delivery, InboundMessage, Notification
 
@@ -67,3 +71,21 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# Failed rows stay failed for the record; only the last week's are work (retry, or tell the person).
+FAILED_DELIVERY_WINDOW = timedelta(days=7)
+register_work_queue(
+    WorkQueue(
+        key="notifications.failed_deliveries",
+        label=_("Messages not delivered (last 7 days)"),
+        rows=lambda: Delivery.objects.filter(
+            status__in=(Delivery.Status.FAILED, Delivery.Status.UNDELIVERED),
+            updated_at__gte=timezone.now() - FAILED_DELIVERY_WINDOW,
+        ),
+        since_field="updated_at",
+        url_name="admin:notifications_delivery_changelist",
+        url_query=f"status__in={Delivery.Status.FAILED},{Delivery.Status.UNDELIVERED}",
+        permission="notifications.view_delivery",
+    )
+)

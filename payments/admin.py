@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_site import RupiahAdminMixin, WorkQueue, register_work_queue, rupiah
 from payments import ledger, services
 from payments.errors import PaymentError
 from payments.forms import RejectPayoutForm, TransferReferenceForm
@@ -69,7 +70,7 @@ def _form_action(
 
 
 def _rupiah(amount: int) -> str:
-    return f"Rp {amount:,}".replace(",", ".")
+    return rupiah(amount)
 
 
 def _run(modeladmin, request, call, success) -> bool:
@@ -91,15 +92,16 @@ class NotificationInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class RefundInline(ReadOnlyInline):
+class RefundInline(RupiahAdminMixin, ReadOnlyInline):
     model = Refund
     fields = ("refund_key", "amount", "method", "status", "attempts", "last_error")
     readonly_fields = fields
+    rupiah_fields = ("amount",)
     show_change_link = True
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(RupiahAdminMixin, ReadOnlyAdmin):
     list_display = (
         "order_id",
         "booking",
@@ -114,6 +116,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     search_fields = ("order_id", "booking__reference", "provider_transaction_id", "invoice_number")
     list_select_related = ("booking",)
     readonly_fields = [field.name for field in Payment._meta.fields]
+    rupiah_fields = ("amount",)
     inlines = [NotificationInline, RefundInline]
     actions = ["check_status"]
 
@@ -152,13 +155,14 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(RupiahAdminMixin, ReadOnlyAdmin):
     list_display = ("refund_key", "booking", "amount", "method", "status", "attempts", "created_at", "completed_at")
     list_filter = ("status", "method", "reason")
     search_fields = ("refund_key", "booking__reference", "transfer_reference")
     list_select_related = ("booking",)
     # Staff need the full account number to make the transfer: shown here, never in lists.
     readonly_fields = [field.name for field in Refund._meta.fields]
+    rupiah_fields = ("amount",)
     actions = ["mark_transferred", "retry", "switch_to_manual"]
 
     @admin.action(description=_("Mark the bank-transfer refund as sent"), permissions=["change"])
@@ -217,12 +221,13 @@ class BankAccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
+class PayoutAdmin(RupiahAdminMixin, ReadOnlyAdmin):
     list_display = ("pk", "profile", "amount", "status", "bank", "masked_account_number", "requested_at", "paid_at")
     list_filter = ("status", "bank")
     search_fields = ("profile__display_name", "transfer_reference")
     list_select_related = ("profile",)
     readonly_fields = [field.name for field in Payout._meta.fields]
+    rupiah_fields = ("amount",)
     actions = ["approve", "reject", "mark_paid"]
 
     @admin.action(description=_("Approve the selected payout requests"), permissions=["change"])
@@ -278,9 +283,10 @@ class PayoutAdmin(ReadOnlyAdmin):
 # --- Ledger --------------------------------------------------------------------------------------------------
 
 
-class JournalEntryInline(ReadOnlyInline):
+class JournalEntryInline(RupiahAdminMixin, ReadOnlyInline):
     model = Entry
     readonly_fields = ("account", "amount")
+    rupiah_fields = ("amount",)
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
@@ -317,10 +323,11 @@ class JournalAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/payments/ledger_check.html", context)
 
 
-class AccountEntryInline(ReadOnlyInline):
+class AccountEntryInline(RupiahAdminMixin, ReadOnlyInline):
     model = Entry
     fields = ("journal", "amount")
     readonly_fields = fields
+    rupiah_fields = ("amount",)
     ordering = ("-journal__created_at",)
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -341,10 +348,36 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(entries_total=Sum("entries__amount"))
 
-    @admin.display(description=_("balance (Rp)"))
+    @admin.display(description=_("balance"))
     def balance(self, account) -> str:
         total = getattr(account, "entries_total", None)
         if total is None:
             total = account.entries.aggregate(total=Sum("amount"))["total"] or 0
         normal = total if account.kind == "asset" else -total
-        return f"{normal:,}".replace(",", ".")
+        return rupiah(normal)
+
+
+# --- Work waiting for staff (the admin index) ----------------------------------------------------------------
+
+register_work_queue(
+    WorkQueue(
+        key="payments.refunds_waiting",
+        label=_("Refunds waiting (failed or by bank transfer)"),
+        rows=lambda: Refund.objects.filter(status__in=(Refund.Status.FAILED, Refund.Status.MANUAL_QUEUED)),
+        since_field="created_at",
+        url_name="admin:payments_refund_changelist",
+        url_query=f"status__in={Refund.Status.FAILED},{Refund.Status.MANUAL_QUEUED}",
+        permission="payments.view_refund",
+    )
+)
+register_work_queue(
+    WorkQueue(
+        key="payments.payouts_open",
+        label=_("Payouts requested or approved"),
+        rows=lambda: Payout.objects.filter(status__in=Payout.OPEN_STATUSES),
+        since_field="requested_at",
+        url_name="admin:payments_payout_changelist",
+        url_query="status__in=" + ",".join(Payout.OPEN_STATUSES),
+        permission="payments.view_payout",
+    )
+)

@@ -225,6 +225,9 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"  # stored in UTC; shown in the user's zone (WIB/WITA/WIT)
 DEFAULT_USER_TIME_ZONE = "Asia/Jakarta"
+# Django's default datetime display carries the zone ("2 Des 2026, 19.30 WIB"): the admin, which shows
+# every time in WIB (core/admin_site.py), relies on it.
+FORMAT_MODULE_PATH = ["core.formats"]
 
 # --- Static & media -----------------------------------------------------------------------------------
 STATIC_URL = "/static/"
