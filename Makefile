@@ -49,8 +49,10 @@ run: install translations migrate seed serve
 serve:
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# ruff, then the import contracts in pyproject.toml ([tool.importlinter]): the layering, no circles.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test: install translations lint
 	$(VENV)/bin/pytest
@@ -71,4 +73,4 @@ totp: install
 	@$(PY) manage.py demo_totp
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm media staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm media staticfiles .pytest_cache .ruff_cache .import_linter_cache
