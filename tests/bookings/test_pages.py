@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from bookings import services
 from bookings.errors import BookingBusy, SlotTaken
-from bookings.models import Booking, BookingStatus, CalendarFeed
 from bookings.ics import ics_escape, ics_fold
+from bookings.models import Booking, BookingStatus, CalendarFeed
 from companions import selectors as companion_selectors
 from companions.models import Activity
 from tests.bookings.helpers import MEETING_PLACE, make_companion, new_customer
