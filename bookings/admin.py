@@ -7,6 +7,7 @@ from bookings import services
 from bookings.errors import BookingError
 from bookings.models import Booking, BookingEvent, BookingStatus, CalendarFeed
 from core.admin_site import RupiahAdminMixin, WorkQueue, register_work_queue
+from core.errors import add_error_to_form
 
 MONEY_FIELDS = (
     "hourly_rate",
@@ -82,7 +83,7 @@ class BookingAdmin(RupiahAdminMixin, admin.ModelAdmin):
                     note=form.cleaned_data["note"],
                 )
             except BookingError as error:
-                form.add_error(None, error.message)
+                add_error_to_form(form, error)
             else:
                 self.message_user(request, _("Dispute resolved."), messages.SUCCESS)
                 return None
