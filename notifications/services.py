@@ -98,9 +98,18 @@ def whatsapp_send_code(*, user: User, phone: str, code: str) -> Delivery:
 
 def _enqueue(deliveries: list[Delivery]) -> None:
     """Each delivery's task is sent once the caller's transaction commits (never for a rolled-back
-    change); a task lost on the way is found by the sweep."""
+    change). Celery's delay_on_commit() would do the same without `robust`: a broker outage would then
+    raise out of the commit into the booking or payment that caused the message (and skip the other
+    deliveries' tasks). Here it is logged and the change stands; deliveries_sweep sends the row later."""
     for delivery in deliveries:
-        send_delivery_task.delay_on_commit(delivery.pk)
+        _send_after_commit(delivery.pk)
+
+
+def _send_after_commit(delivery_id: int) -> None:
+    def send_delivery() -> None:  # a named function: Django logs a robust callback's failure by its name
+        send_delivery_task.delay(delivery_id)
+
+    transaction.on_commit(send_delivery, robust=True)
 
 
 def notifications_mark_read(*, user: User, notification_ids: list[int] | None = None) -> int:

@@ -139,3 +139,24 @@ def test_a_live_code_is_not_shown_in_the_admin(client, staff, person, django_cap
     client.force_login(staff)
     page = client.get(reverse("admin:notifications_delivery_change", args=[code_delivery.pk]))
     assert page.status_code == 200 and code not in page.content.decode()
+
+
+def test_a_broker_outage_at_commit_keeps_the_change_and_leaves_the_rows_for_the_sweep(
+    person, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from notifications import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("broker unreachable")
+
+    monkeypatch.setattr(tasks.send_delivery_task, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notification_record(recipient=person, event="payout_paid", context={"amount": 75_000})
+
+    assert len(callbacks) == 2  # the email's task and the WhatsApp message's task were both attempted
+    assert sorted(Delivery.objects.values_list("channel", "status")) == [
+        (Channel.EMAIL, Delivery.Status.PENDING),
+        (Channel.WHATSAPP, Delivery.Status.PENDING),
+    ]
