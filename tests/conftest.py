@@ -7,15 +7,42 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.core.cache import cache
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import CompanionFactory, CustomerFactory, StaffFactory
 
 STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
 
+# Hypothesis: the number of examples comes from a profile, never from a test's own @settings.
+# "ci" (selected when CI=true, as .ci/run exports) runs the full count; "dev" (the default elsewhere) a
+# quick sample for the edit-test loop. HYPOTHESIS_PROFILE=ci runs the full count locally.
+# No deadline in either: the examples hit the database, whose timing varies with the machine's load.
+HYPOTHESIS_CI_EXAMPLES = 150
+hypothesis_settings.register_profile("ci", max_examples=HYPOTHESIS_CI_EXAMPLES, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("dev", max_examples=25, deadline=None)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI", "").lower() == "true" else "dev")
+)
+
 
 def totp_code(secret: str, *, offset: int = 0) -> str:
     """The code an authenticator app shows now (offset in 30-second steps)."""
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
+
+
+def pytest_collection_modifyitems(config, items):
+    """A hypothesis test that sets its own max_examples would ignore the profile (the same count locally
+    and in CI): refuse it, so the counts stay in the profiles above."""
+    profile_count = hypothesis_settings.default.max_examples
+    own = [
+        item.nodeid
+        for item in items
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        and getattr(item.obj, "_hypothesis_internal_use_settings", hypothesis_settings.default).max_examples
+        != profile_count
+    ]
+    if own:
+        raise pytest.UsageError(f"set the number of examples in the hypothesis profiles (tests/conftest.py): {own}")
 
 
 @pytest.fixture(autouse=True)

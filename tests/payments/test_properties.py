@@ -184,7 +184,8 @@ class World:
             assert refunds <= paid_in
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# The number of examples comes from the hypothesis profile (tests/conftest.py): the full count in CI.
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations=st.lists(operation, min_size=1, max_size=25))
 def test_money_invariants_hold_for_any_sequence(staff, operations):
     world = World(staff)
