@@ -29,7 +29,7 @@ from companions.forms import (
     WeeklyHoursFormSet,
     weekly_hours_formset,
 )
-from companions.models import Activity, CompanionPhoto, MarketplaceSettings, TimeOff
+from companions.models import Activity, CompanionPhoto, TimeOff
 from core.errors import add_error_to_form
 from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
 
@@ -294,7 +294,7 @@ def profile_edit(request: HttpRequest, profile) -> HttpResponse:
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("companions:dashboard")
-    return render(request, "companions/profile_edit.html", {"form": form, "rate_bounds": MarketplaceSettings.load()})
+    return render(request, "companions/profile_edit.html", {"form": form})
 
 
 @companion_required

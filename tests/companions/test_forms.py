@@ -2,6 +2,8 @@
 hourly rate in Rupiah formats (defect 3), and weekly hours that never turn 10.00–10.00 into 24 hours
 (defect 6)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -90,6 +92,14 @@ def test_the_saved_rate_is_shown_grouped(profile):
     profile.refresh_from_db()
     with translation.override("id"):
         assert 'value="175.000"' in str(ProfileForm(instance=profile)["hourly_rate"])
+
+
+def test_the_profile_page_takes_the_rate_as_text_and_shows_it_grouped(client, profile):
+    CompanionProfile.objects.filter(pk=profile.pk).update(hourly_rate=175_000)
+    client.force_login(profile.user)
+    client.cookies["kompanion_language"] = "id"
+    html = client.get(reverse("companions:profile_edit")).content.decode()
+    assert re.search(r'<input type="text" inputmode="numeric"[^>]*name="hourly_rate"[^>]*value="175.000"', html)
 
 
 def constraints_of(model) -> list[str]:
