@@ -1,6 +1,9 @@
-"""Booking pages. Each view parses the request, calls one service (or selector) and renders or
-redirects; the rules live in services.py. Bookings are addressed by their reference (KMP-XXXXXXXX),
-and anyone who is not one of the two parties (or staff) gets 404 for every booking URL."""
+"""Booking pages. Each view parses the request (forms and parsers: a bad query value is dropped with a
+note or answered 400, never 500), calls one service (or selector) and renders or redirects. Who may do
+what is asked of bookings/rules.py, the rule the services check too; the timeline and the ICS feed are
+built in timeline.py and ics.py. Bookings are addressed by their reference (KMP-XXXXXXXX), and anyone
+who is not one of the two parties (or staff) gets 404 for every booking URL. Every time is shown in the
+viewer's zone (or the meeting's, with the viewer's beside it), labelled."""
 
 import logging
 from datetime import date, datetime, timedelta
@@ -144,10 +147,9 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
                     # comes back to the booking page with the reason.
                     messages.success(request, _("Reserved for you! Pay before the deadline to confirm it."))
                     return HttpResponseRedirect(reverse("payments:checkout", args=[booking.reference]), status=307)
-                else:
-                    messages.success(
-                        request, _("Request sent to %(name)s. We'll tell you when they answer.") % {"name": profile}
-                    )
+                messages.success(
+                    request, _("Request sent to %(name)s. We'll tell you when they answer.") % {"name": profile}
+                )
                 return redirect("bookings:detail", reference=booking.reference)
         else:
             status = 422
