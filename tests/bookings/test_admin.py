@@ -68,11 +68,22 @@ def test_release_and_full_refund(client, staff, disputed, decision, refund):
     assert disputed.refund_amount == (disputed.total if refund is None else refund)
 
 
-def test_only_staff_with_two_factor_reach_the_admin(client, customer, disputed):
-    client.force_login(customer)
-    assert resolve(client, disputed, decision="full_refund").status_code in (302, 403)
+def test_staff_without_two_factor_cannot_resolve_a_dispute(client, staff_without_mfa, disputed):
+    assert staff_without_mfa.is_staff and staff_without_mfa.is_superuser
+    events_before = list(disputed.events.values_list("pk", flat=True))
+    client.force_login(staff_without_mfa)
+
+    refused = resolve(client, disputed, decision="full_refund")
+
+    # The admin sends them to its login, which sends staff to turn on two-factor login first.
+    assert refused.status_code == 302
+    assert refused["Location"] == f"{reverse('admin:login')}?next={reverse(CHANGELIST)}"
+    onward = client.get(refused["Location"])
+    assert (onward.status_code, onward["Location"]) == (302, reverse("mfa_activate_totp"))
     disputed.refresh_from_db()
     assert disputed.status == BookingStatus.DISPUTED
+    assert disputed.refund_amount is None
+    assert list(disputed.events.values_list("pk", flat=True)) == events_before
 
 
 def test_a_dispute_cannot_be_opened_before_the_start():
