@@ -178,7 +178,21 @@ def test_a_picture_below_the_minimum_size_is_refused_and_says_so(function, error
 
 @pytest.mark.parametrize(("function", "error", "min_side"), ENTRY_POINTS)
 def test_a_picture_exactly_at_the_minimum_size_is_accepted(function, error, min_side):
-    function(upload(make_image_bytes(size=(min_side, min_side))))
+    color = (200, 80, 40)
+    result = function(upload(make_image_bytes(size=(min_side, min_side), color=color)))
+
+    if function is process_photo:
+        # Below both the large and the thumbnail bounds: neither version is enlarged or shrunk.
+        assert (result.width, result.height, result.extension) == (min_side, min_side, "jpg")
+        assert (result.image.name, result.thumbnail.name) == ("photo.jpg", "photo.jpg")
+        stored = [result.image, result.thumbnail]
+    else:
+        assert result.name == "identity.jpg"
+        stored = [result]
+    for content in stored:
+        picture = assert_clean_jpeg(content)
+        assert picture.size == (min_side, min_side)
+        assert close_to(picture.getpixel((min_side // 2, min_side // 2)), color, tolerance=4)
 
 
 @pytest.mark.parametrize(("function", "error", "min_side"), ENTRY_POINTS)
