@@ -5,8 +5,10 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from bookings import services as booking_services
+from core.errors import NotAllowed
 from payments import ledger, services
 from payments.errors import PaymentError
 from payments.models import Payout
@@ -44,6 +46,15 @@ def test_payout_limits_are_refused_with_clear_messages(earning_companion):
     assert companion_balances(earning_companion)["available"] == 140_000
 
 
+def test_the_balance_in_the_limit_message_is_written_as_the_page_language_writes_rupiah(earning_companion):
+    with translation.override("id"):
+        assert refused(earning_companion, 240_001) == (
+            translation.gettext("You can request at most your available balance (%(available)s).")
+            % {"available": "Rp\u00a0240.000"}
+        )
+    assert refused(earning_companion, 240_001).endswith("(Rp\u00a0240,000).")  # English (tests/payments/conftest.py)
+
+
 def test_no_bank_account_no_payout():
     profile = make_companion()
     booking, _payment = paid(profile=profile)
@@ -63,8 +74,10 @@ def test_approve_then_mark_paid_moves_the_money_in_the_ledger(earning_companion,
     payout = services.payout_request(profile=earning_companion, amount=200_000)
     with pytest.raises(PaymentError):  # not approved yet
         services.payout_mark_paid(payout_id=payout.pk, actor=staff, reference="BCA-TRF-0001")
-    with pytest.raises(PaymentError):  # companions cannot approve their own
+    with pytest.raises(NotAllowed) as not_staff:  # companions cannot approve their own
         services.payout_approve(payout_id=payout.pk, actor=earning_companion.user)
+    assert isinstance(not_staff.value, PaymentError) and not_staff.value.message == "Only staff can do this."
+    assert Payout.objects.get(pk=payout.pk).status == Payout.Status.REQUESTED
     services.payout_approve(payout_id=payout.pk, actor=staff)
     with pytest.raises(PaymentError):  # the transfer reference is required
         services.payout_mark_paid(payout_id=payout.pk, actor=staff, reference="")
