@@ -30,6 +30,30 @@ def totp_code(secret: str, *, offset: int = 0) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
 
 
+def wrong_totp_code(secret: str) -> str:
+    """A code that is valid in none of the 30-second steps around now (a fixed guess like "000000" is
+    the right code once in a million)."""
+    around = {totp_code(secret, offset=offset) for offset in (-1, 0, 1, 2)}
+    return next(code for code in ("000000", "111111", "222222", "333333", "444444") if code not in around)
+
+
+def post_current_totp(client, secret: str):
+    """Post the code an authenticator app shows now to allauth's two-factor step, on the real clock.
+
+    allauth accepts only the current 30-second step (MFA_TOTP_TOLERANCE = 0). If the step changed between
+    computing the code and the server checking it, and the code was refused, then (and only then) the
+    new step's code is sent once more; a code refused within its own step is returned as refused."""
+    from django.urls import reverse
+
+    for attempt in range(2):
+        step = int(time.time()) // 30
+        response = client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+        refused = response.status_code == 200  # the form again, with its error
+        if not refused or attempt == 1 or int(time.time()) // 30 == step:
+            return response
+    raise AssertionError("unreachable")
+
+
 def pytest_collection_modifyitems(config, items):
     """A hypothesis test that sets its own max_examples would ignore the profile (the same count locally
     and in CI): refuse it, so the counts stay in the profiles above."""
