@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
+from bookings.errors import TransitionNotAllowed
 from bookings.models import ALLOWED_TRANSITIONS, Booking, BookingStatus
 
 S = BookingStatus
@@ -198,8 +199,6 @@ def payment_open(booking: Booking, now: datetime) -> str | None:
 def require(booking: Booking, user, action: str, now: datetime) -> None:
     """Raises TransitionNotAllowed with the reason when `user` may not take `action` now. Call under the
     booking's lock, after returning early if the booking is already where the action leads."""
-    from bookings.errors import TransitionNotAllowed
-
     reason = _refusal(action, booking, role_of(booking, user), now)
     if reason is not None:
         raise TransitionNotAllowed(reason)

@@ -449,6 +449,8 @@ def requests_inbox(request: HttpRequest, profile) -> HttpResponse:
     for booking in bookings:
         booking.shown_status = selectors.effective_status(booking, now)
         booking.urgent = booking.status == BookingStatus.REQUESTED and booking.response_deadline - now < URGENT_ANSWER
+        actions = rules.available_actions(booking, request.user, now)  # the one rule, as on the booking page
+        booking.can_accept, booking.can_decline = Action.ACCEPT in actions, Action.DECLINE in actions
     request_count = (
         len(bookings)
         if tab == selectors.CompanionTab.REQUESTS
