@@ -287,3 +287,42 @@ def test_admin_amounts_are_rupiah(client, staff):
         assert f"Rp\xa0{amount:,}".replace(",", ".") in page
     assert "330000" not in page
     assert booking.status == BookingStatus.DISPUTED
+
+
+def test_every_admin_list_and_page_opens_with_money_as_rupiah(client, staff):
+    """Every registered model's list and one change page open (the Rupiah columns work on each)."""
+    from django.contrib import admin
+
+    from bookings import services as bookings
+    from payments import services as payments
+    from payments.models import Entry, LedgerAccount, Payout, Refund
+    from tests.payments.helpers import paid
+
+    profile = make_companion()
+    booking, payment = paid(profile=profile)
+    bookings.bookings_sweep(now=booking.complete_after)
+    payments.bank_account_save(profile=profile, bank="bri", account_number="0021010123456", holder_name="Ayu")
+    payout = payments.payout_request(profile=profile, amount=200_000)
+    disputed_booking()
+    client.force_login(staff)
+
+    for model, model_admin in admin.site._registry.items():
+        meta = model._meta
+        listing = client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+        assert listing.status_code == 200, meta.label
+        obj = model._default_manager.first()
+        if obj is not None and model_admin.has_view_permission(listing.wsgi_request, obj):
+            page = client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk]))
+            assert page.status_code == 200, meta.label
+
+    payout_page = client.get(reverse("admin:payments_payout_change", args=[payout.pk])).content.decode()
+    assert "Rp\xa0200.000" in payout_page and ">200000<" not in payout_page
+    payouts = client.get(reverse("admin:payments_payout_changelist")).content.decode()
+    assert "Rp\xa0200.000" in payouts
+    payments_list = client.get(reverse("admin:payments_payment_changelist")).content.decode()
+    assert f"Rp\xa0{payment.amount:,}".replace(",", ".") in payments_list
+    assert Refund.objects.count() == 0 and Payout.objects.count() == 1
+    account = LedgerAccount.objects.filter(entries__isnull=False).first()
+    account_page = client.get(reverse("admin:payments_ledgeraccount_change", args=[account.pk])).content.decode()
+    some_entry = Entry.objects.filter(account=account).first()
+    assert f"Rp\xa0{abs(some_entry.amount):,}".replace(",", ".") in account_page
