@@ -1,14 +1,24 @@
 """Defect 10: `make run` printed about 1,900 lines of demo emails before the demo logins. The seed's
 emails stay out of the console and the logins come last."""
 
+import importlib
 import io
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 
 from notifications.models import Channel, Delivery
 
+# Committed for real, as in `make run` (the notifications' sends run at each commit).
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def reference_data():
+    """The cities, activities and languages of companions' migration 0002 (idempotent): an earlier
+    transactional test may have flushed them."""
+    importlib.import_module("companions.migrations.0002_seed_reference_data").seed(apps, None)
 
 
 def test_the_seed_prints_no_email_and_ends_with_the_demo_logins(settings, capsys, tmp_path):
