@@ -150,7 +150,7 @@ def test_pages_and_services_agree(client, monkeypatch, status, moment, at_of, ro
         assert page.status_code == 200
         booking = Booking.objects.get(pk=booking.pk)
         actions = rules.available_actions(booking, user, at)
-        assert page.context["actions"] == actions
+        assert page.context["actions"].allowed == actions.allowed
         content = page.content.decode()
         for action, url_name in BUTTONS.items():
             url = reverse(url_name, args=[booking.reference])
