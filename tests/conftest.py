@@ -5,7 +5,8 @@ import time
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from hypothesis import settings as hypothesis_settings
 
@@ -68,13 +69,56 @@ def pytest_collection_modifyitems(config, items):
     if own:
         raise pytest.UsageError(f"set the number of examples in the hypothesis profiles (tests/conftest.py): {own}")
 
+    # The longest tests first (each hypothesis test runs its examples as one test), so that with parallel
+    # workers one starts them at once while the others share the rest, instead of one finishing alone.
+    # Only tests in one transaction are moved: pytest-django runs those before transactional ones.
+    def moves_first(item) -> bool:
+        if not getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            return False
+        marker = item.get_closest_marker("django_db")
+        transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+        return not transactional and not {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ()))
+
+    items.sort(key=lambda item: not moves_first(item))  # stable: the rest keeps its order
+
+
+def pytest_xdist_auto_num_workers(config):
+    """How many parallel workers `-n auto` (pyproject's addopts) starts. The whole suite (`make test`,
+    CI: pytest given no paths) runs on every core, at most 4 (each worker migrates its own test
+    database and may start a browser); a run of chosen tests (`pytest tests/bookings -x`) stays in one
+    process, where starting workers would cost more than it saves. `-n <N>` on the command line, or
+    PYTEST_XDIST_AUTO_NUM_WORKERS, decides instead."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = min(cores, 4)
+    return workers if workers >= 2 else 0
+
+
+def clear_test_cache() -> None:
+    """Empty this test process's cache. On Redis, Django's `cache.clear()` is FLUSHDB: it would also
+    empty the keys of every other process on that database (a parallel pytest-xdist worker's rate-limit
+    counters mid-test, the Celery messages a worker test is waiting for, a dev server's cache). So only
+    the keys under this process's KEY_PREFIX (one per xdist worker, config/settings/test.py) go."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        backend.clear()
+        return
+    client = backend._cache.get_client(write=True)
+    pattern = re.sub(r"([*?\[\]\\])", r"\\\1", backend.key_prefix) + ":*"  # the prefix, glob-escaped
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    if keys:
+        client.delete(*keys)
+
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate-limit counters and cached sessions must not leak between tests."""
-    cache.clear()
+    clear_test_cache()
     yield
-    cache.clear()
+    clear_test_cache()
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tests run tasks eagerly unless a test starts a real worker (tests/test_celery_worker.py).
 CELERY_TASK_ALWAYS_EAGER = True
 # Each test gets a clean cache (see tests/conftest.py); Redis is still used when REDIS_URL is set,
-# under a prefix of its own so tests never touch another process's keys.
+# under a prefix of its own (one per pytest-xdist worker), and only that prefix is emptied between tests,
+# so tests never touch another process's keys.
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    CACHES["default"]["KEY_PREFIX"] = "kompanion-test"
+    CACHES["default"]["KEY_PREFIX"] = "-".join(filter(None, ["kompanion-test", env.str("PYTEST_XDIST_WORKER", "")]))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "private": {"BACKEND": "django.core.files.storage.InMemoryStorage", "OPTIONS": {"base_url": None}},
