@@ -323,6 +323,11 @@ class WeeklyHoursForm(Form):
                     code="too_long",
                 ),
             )
+        elif ((_minutes(end) - _minutes(start)) % (24 * 60) or 24 * 60) < 60:
+            # The database refuses it too (companions_hours_range_valid): say it on the row.
+            self.add_error(
+                "end", forms.ValidationError(_("Each range must be at least 1 hour long."), code="too_short")
+            )
         return cleaned
 
     def as_range(self) -> tuple[int, int, int]:
@@ -334,6 +339,11 @@ class WeeklyHoursForm(Form):
         if length <= 0:  # clean() let it through: ticked "ends the next day", or ends at midnight
             length += 24 * 60
         return self.cleaned_data["weekday"], start_minute, length
+
+
+def _minutes(value: str) -> int:
+    moment = time.fromisoformat(value)
+    return moment.hour * 60 + moment.minute
 
 
 def weekly_hours_formset(*, extra: int = 2):

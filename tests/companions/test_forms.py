@@ -147,6 +147,15 @@ def test_an_end_before_the_start_needs_the_box_ticked():
     assert form.as_range() == (0, 20 * 60, 6 * 60)
 
 
+def test_a_range_shorter_than_an_hour_is_an_error_on_its_row():
+    # The database refuses it too (companions_hours_range_valid): said on the row, not as a raw error.
+    form = hours_form("10:00", "10:30")
+    assert not form.is_valid() and list(form.errors) == ["end"]
+    for start, end, overnight in (("23:30", "00:00", False), ("23:30", "00:15", True), ("23:30", "00:00", True)):
+        form = hours_form(start, end, overnight=overnight)
+        assert not form.is_valid() and list(form.errors) == ["end"], (start, end)
+
+
 def test_ticking_next_day_with_an_end_after_the_start_is_an_error():
     form = hours_form("10:00", "18:00", overnight=True)
     assert not form.is_valid() and list(form.errors) == ["overnight"]
