@@ -3,6 +3,7 @@ emails stay out of the console and the logins come last."""
 
 import importlib
 import io
+import logging
 
 import pytest
 from django.apps import apps
@@ -21,10 +22,11 @@ def reference_data():
     importlib.import_module("companions.migrations.0002_seed_reference_data").seed(apps, None)
 
 
-def test_the_seed_prints_no_email_and_ends_with_the_demo_logins(settings, capsys, tmp_path):
+def test_the_seed_prints_no_email_and_ends_with_the_demo_logins(settings, capsys, caplog, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"  # as in `make run`
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    caplog.set_level(logging.INFO)  # as in `make run`, where each in-process task logged a line
     out = io.StringIO()
 
     call_command("seed_demo", "--force", stdout=out)
@@ -33,6 +35,7 @@ def test_the_seed_prints_no_email_and_ends_with_the_demo_logins(settings, capsys
     # The seed did send emails (notifications of the demo bookings), they just were not printed.
     assert Delivery.objects.filter(channel=Channel.EMAIL, status=Delivery.Status.SENT).exists()
     assert "Subject:" not in printed and "Content-Type:" not in printed
+    assert [record.getMessage() for record in caplog.records if record.name.startswith(("celery", "kombu"))] == []
     lines = [line for line in printed.splitlines() if line.strip()]
     assert lines[-5].startswith("Demo logins (password for all: kompanion-demo)")
     assert lines[-4].split() == ["customer", "pelanggan@kompanion.test"]

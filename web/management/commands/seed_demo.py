@@ -2,8 +2,11 @@
 
 The seed goes through the real services, so it causes real notifications. Their emails are kept out of
 the console (a memory backend while seeding; the console is where `make run` prints the logins and
-where a developer reads the emails they trigger themselves). WhatsApp messages land in the dev outbox
-page as usual. The demo logins are printed last."""
+where a developer reads the emails they trigger themselves), and so are the in-process tasks' log lines.
+WhatsApp messages land in the dev outbox page as usual. The demo logins are printed last."""
+
+import logging
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core import mail
@@ -16,6 +19,20 @@ from companions import demo as companions_demo
 from payments import demo as payments_demo
 
 QUIET_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# One "Task ... succeeded" line per delivery (about a hundred) when tasks run in-process (make run).
+QUIET_LOGGERS = {"celery.app.trace": logging.WARNING, "kombu.connection": logging.ERROR}
+
+
+@contextmanager
+def quiet_loggers():
+    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    for name, level in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(level)
+    try:
+        yield
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
 
 
 class Command(BaseCommand):
@@ -29,7 +46,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates accounts with a published password: it runs only with DEBUG on.")
         outbox_before = list(getattr(mail, "outbox", []))
-        with override_settings(EMAIL_BACKEND=QUIET_EMAIL_BACKEND):
+        with override_settings(EMAIL_BACKEND=QUIET_EMAIL_BACKEND), quiet_loggers():
             created = accounts_demo.seed_accounts()
             listed = companions_demo.seed_companions()
             bookings = bookings_demo.seed_bookings(pay=payments_demo.demo_pay)
