@@ -87,3 +87,15 @@ def test_the_settings_page_keeps_the_checked_name_of_a_verified_companion(client
     assert response.status_code == 302
     user.refresh_from_db()
     assert (user.full_name, user.date_of_birth) == ("Ayu Lestari", date(1997, 3, 2))
+
+
+def test_deactivating_a_companion_takes_their_listing_down_through_the_companions_hook():
+    """accounts/admin.py calls user_active_changed; companions (registered at startup) delists."""
+    user = companion_with(VerificationStatus.APPROVED)
+    CompanionProfile.objects.filter(user=user).update(is_listed=True)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+    services.user_active_changed(user=user)
+
+    assert CompanionProfile.objects.get(user=user).is_listed is False
