@@ -8,6 +8,7 @@ from bookings.errors import BookingError
 from bookings.models import Booking, BookingEvent, BookingStatus, CalendarFeed
 from core.admin_site import RupiahAdminMixin, WorkQueue, register_work_queue
 from core.errors import add_error_to_form
+from core.forms import Form as CleanForm
 
 MONEY_FIELDS = (
     "hourly_rate",
@@ -33,7 +34,7 @@ class EventInline(admin.TabularInline):
         return False
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(CleanForm):
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from bookings import rules
 from companions.models import CompanionProfile
 from core.forms import Form
 
@@ -149,7 +150,7 @@ class DisputeForm(ReasonForm):
     def __init__(self, *args, **kwargs):
         super().__init__(
             *args,
-            required_length=10,
+            required_length=rules.DISPUTE_REASON_MIN_LENGTH,
             label=_("What happened?"),
             help_text=_("Describe what went wrong. Our team reads every dispute and may contact you both."),
             **kwargs,

@@ -206,7 +206,7 @@ def _create(*, customer, profile, start, end, hours, activity, meeting_place, no
         booking=booking, actor=customer, from_status="", to_status=booking.status, created_at=now
     )
     if instant:
-        notify(booking, "booking_accepted", [customer], pay_by=booking.payment_deadline.isoformat())
+        notify(booking, "booking_reserved", [customer], pay_by=booking.payment_deadline.isoformat())
         notify(booking, "booking_instant", [profile.user])
     else:
         notify(booking, "booking_requested", [profile.user])

@@ -24,6 +24,7 @@ from companions.models import (
     VerificationStatus,
 )
 from core.admin_site import RupiahAdminMixin, WorkQueue, register_work_queue
+from core.forms import Form as CleanForm
 
 
 class RefreshesPagesAdmin(admin.ModelAdmin):
@@ -118,7 +119,7 @@ class CompanionProfileAdmin(RupiahAdminMixin, RefreshesPagesAdmin):
         services.profile_refresh_listing(profile=form.instance)
 
 
-class RejectForm(forms.Form):
+class RejectForm(CleanForm):
     reason = forms.CharField(
         label=_("Reason shown to the companion"),
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),

@@ -44,6 +44,12 @@ CATALOGUE: dict[str, Message] = {
         _("%(companion)s accepted %(start)s. Pay %(total)s by %(pay_by)s to confirm."),
         ("companion", "start", "total", "pay_by"),
     ),
+    "booking_reserved": Message(
+        # An instant booking: nobody accepted anything, the time is held for the customer until they pay.
+        _("Your booking is reserved"),
+        _("%(companion)s is reserved for you on %(start)s. Pay %(total)s by %(pay_by)s to confirm."),
+        ("companion", "start", "total", "pay_by"),
+    ),
     "booking_confirmed": Message(
         _("Booking confirmed"),
         _("%(reference)s on %(start)s is paid and confirmed."),

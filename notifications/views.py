@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator
 from accounts.forms import PhoneVerificationCodeForm
 from core import ratelimit
 from core.errors import add_error_to_form
+from core.forms import clean_text
 from notifications import phone_codes, selectors, services
 from notifications.errors import PhoneVerificationError
 from notifications.models import OutboxMessage
@@ -67,7 +68,7 @@ def twilio_inbound(request: HttpRequest) -> None:
     """Messages users send to our WhatsApp number: STOP/BERHENTI and START/MULAI change the opt-in."""
     services.inbound_record(
         sender=request.POST.get("From", ""),
-        body=request.POST.get("Body", ""),
+        body=clean_text(request.POST.get("Body", ""), multiline=True),
         provider_id=request.POST.get("MessageSid", ""),
     )
 

@@ -24,6 +24,7 @@ from bookings.models import Booking, BookingStatus
 from companions.decorators import companion_required
 from core import ratelimit
 from core.errors import add_error_to_form
+from core.forms import Form as CleanForm
 from payments import selectors, services
 from payments.errors import PaymentBusy, PaymentError
 from payments.forms import BankDetailsForm, PayoutRequestForm
@@ -250,7 +251,7 @@ def simulator(request: HttpRequest, order_id: str) -> HttpResponse:
 # --- Companion earnings ----------------------------------------------------------------------------------------
 
 
-class EarningsQuery(forms.Form):
+class EarningsQuery(CleanForm):
     """The earnings page's one query parameter: ?edit=bank opens the bank account form. Any other value
     is dropped (the page shows as without it)."""
 

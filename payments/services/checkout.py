@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from bookings import locks as booking_locks
+from bookings import rules as booking_rules
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
 from payments.errors import PaymentError, PaymentNotAllowed
@@ -87,8 +88,10 @@ def payment_checkout(*, booking_id: int, actor: User, finish_url: str, now: date
             or booking.payments.filter(status=Payment.Status.PAID).exists()
         ):
             raise PaymentError(_("This booking is already paid."))
-        if booking.status != BookingStatus.AWAITING_PAYMENT:
-            raise PaymentError(_("This booking can no longer be paid."))
+        # Who may pay and when is the bookings rule (the page's Pay button asks the same question).
+        actions = booking_rules.available_actions(booking, actor, now)
+        if booking_rules.Action.PAY not in actions:
+            raise PaymentError(actions.reason(booking_rules.Action.PAY))
         if booking.payment_deadline - now < MINIMUM_CHECKOUT_TIME:
             raise PaymentError(_("The time to pay for this booking has passed."))
         if booking.payments.filter(

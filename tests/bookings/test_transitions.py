@@ -15,6 +15,7 @@ from bookings.errors import BookingError, SlotTaken, TransitionNotAllowed
 from bookings.models import ALLOWED_TRANSITIONS, Booking, BookingEvent, BookingStatus
 from bookings.services import Resolution
 from companions.models import Activity, CompanionProfile
+from notifications import messages
 from notifications.models import Notification
 from tests.bookings.helpers import (
     HOUR,
@@ -547,7 +548,11 @@ def test_instant_booking_starts_awaiting_payment(db):
     assert booking.accepted_at == NOW
     assert booking.payment_deadline == NOW + HOUR
     assert events_of(booking) == [(customer.pk, "", S.AWAITING_PAYMENT, "")]
-    assert notifications_after(0) == sorted([("booking_accepted", customer.pk), ("booking_instant", profile.user.pk)])
+    assert notifications_after(0) == sorted([("booking_reserved", customer.pk), ("booking_instant", profile.user.pk)])
+    row = Notification.objects.get(recipient=customer, event="booking_reserved")
+    text = messages.render(row.event, row.context, language="en", zone=customer.time_zone)
+    assert "accepted" not in f"{text.title} {text.body}".lower()
+    assert "reserved for you" in text.body
     services.booking_mark_paid(booking_id=booking.pk, now=NOW + 59 * MINUTE)
     assert refreshed(booking).status == S.CONFIRMED
 
