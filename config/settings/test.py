@@ -1,5 +1,7 @@
 """pytest: SQLite unless DATABASE_URL is set (CI points it at PostgreSQL)."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import CACHES, env
 
@@ -14,7 +16,8 @@ CELERY_TASK_ALWAYS_EAGER = True
 # under a prefix of its own (one per pytest-xdist worker), and only that prefix is emptied between tests,
 # so tests never touch another process's keys.
 if CACHES["default"]["BACKEND"].endswith("RedisCache"):
-    CACHES["default"]["KEY_PREFIX"] = "-".join(filter(None, ["kompanion-test", env.str("PYTEST_XDIST_WORKER", "")]))
+    # PYTEST_XDIST_WORKER ("gw0", "gw1"...) is set by pytest-xdist in each worker: not an operator's variable.
+    CACHES["default"]["KEY_PREFIX"] = "-".join(filter(None, ["kompanion-test", os.environ.get("PYTEST_XDIST_WORKER")]))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "private": {"BACKEND": "django.core.files.storage.InMemoryStorage", "OPTIONS": {"base_url": None}},
