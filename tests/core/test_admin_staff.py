@@ -79,7 +79,7 @@ def test_staff_see_what_waits_with_counts_and_the_oldest_age(client, staff):
 
 
 def test_the_index_query_count_does_not_grow_with_the_work(client, staff):
-    client.force_login(staff)
+    english(client).force_login(staff)
     pending_verification("3174016104960001")
     disputed_booking()
     client.get(reverse(INDEX))  # warm the session and the sites and content-type caches
