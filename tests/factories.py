@@ -37,3 +37,20 @@ class CompanionFactory(UserFactory):
 class StaffFactory(UserFactory):
     is_staff = True
     is_superuser = True
+
+
+def signup_data(**overrides) -> dict:
+    """What a new customer types into the sign-up form; `None` leaves a field out."""
+    data = {
+        "role": "customer",
+        "full_name": "Rina Wulandari",
+        "email": "rina@example.id",
+        "phone": "0812-3456-7890",
+        "date_of_birth": "1996-04-21",
+        "time_zone": "Asia/Jakarta",
+        "password1": TEST_PASSWORD,
+        "password2": TEST_PASSWORD,
+        "accept_terms": "on",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}

@@ -7,25 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ConsentDocument, ConsentRecord, Role, User
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, signup_data
 
 pytestmark = pytest.mark.django_db
-
-
-def signup_data(**overrides):
-    data = {
-        "role": Role.CUSTOMER,
-        "full_name": "Rina Wulandari",
-        "email": "rina@example.id",
-        "phone": "0812-3456-7890",
-        "date_of_birth": "1996-04-21",
-        "time_zone": "Asia/Jakarta",
-        "password1": TEST_PASSWORD,
-        "password2": TEST_PASSWORD,
-        "accept_terms": "on",
-    }
-    data.update(overrides)
-    return {key: value for key, value in data.items() if value is not None}
 
 
 def sign_up(client, **overrides):

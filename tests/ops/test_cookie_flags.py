@@ -18,7 +18,7 @@ from django.utils import timezone
 from companions import selectors as companion_selectors
 from config.settings import https
 from tests.bookings.helpers import MEETING_PLACE, make_companion
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, signup_data
 
 pytestmark = pytest.mark.django_db
 
@@ -51,17 +51,7 @@ def walk_the_main_journeys(client: RecordingClient) -> None:
     # Sign-up, confirming the email, login.
     assert client.get(reverse("home")).status_code == 200
     assert client.get(reverse("account_signup")).status_code == 200
-    signup = {
-        "role": "customer",
-        "full_name": "Rina Wulandari",
-        "email": "rina@example.id",
-        "phone": "0812-3456-7890",
-        "date_of_birth": "1996-04-21",
-        "time_zone": "Asia/Jakarta",
-        "password1": TEST_PASSWORD,
-        "password2": TEST_PASSWORD,
-        "accept_terms": "on",
-    }
+    signup = signup_data()
     assert client.post(reverse("account_signup"), signup, follow=True).status_code == 200
     link = next(line for line in mail.outbox[-1].body.splitlines() if "/accounts/confirm-email/" in line)
     confirm = link[link.index("/accounts/confirm-email/") :].strip()

@@ -14,7 +14,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from core.sites import sync_site
-from tests.factories import TEST_PASSWORD
+from tests.factories import signup_data
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -103,17 +103,7 @@ def test_the_sign_up_email_greets_from_kompanion(client):
         sync_site()
         response = client.post(
             reverse("account_signup"),
-            {
-                "role": "customer",
-                "full_name": "Rina Wulandari",
-                "email": "rina@example.id",
-                "phone": "0812-3456-7890",
-                "date_of_birth": "1996-04-21",
-                "time_zone": "Asia/Jakarta",
-                "password1": TEST_PASSWORD,
-                "password2": TEST_PASSWORD,
-                "accept_terms": "on",
-            },
+            signup_data(),
             HTTP_HOST="127.0.0.1:8101",
         )
     assert response.status_code == 302
