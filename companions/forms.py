@@ -56,7 +56,9 @@ class SearchForm(Form):
         coerce=lambda value: time.fromisoformat(value),
         empty_value=None,
     )
-    hours = forms.TypedChoiceField(label=_("Hours"), required=False, choices=HOUR_CHOICES, coerce=int, empty_value=None)
+    hours = forms.TypedChoiceField(
+        label=_("Duration"), required=False, choices=HOUR_CHOICES, coerce=int, empty_value=None
+    )
     price_min = RupiahField(label=_("Min. price per hour"), required=False, max_value=100_000_000)
     price_max = RupiahField(label=_("Max. price per hour"), required=False, max_value=100_000_000)
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", _("Any"))] + Gender.choices)

@@ -57,7 +57,7 @@ def test_hours_out_of_range_with_a_date_is_dropped_with_a_note(client, hours):
     response = get(client, f"date={tomorrow()}&hours={hours}")
     assert response.status_code == 200
     note = block(response, "data-dropped-filters", tag="div")
-    assert note is not None and "Hours:" in text(note)
+    assert note is not None and "Duration:" in text(note)
     # The search ran with the default 2 hours, and the form shows that value, not the dropped one.
     assert response.context["query"].hours == 2
     assert selected_hours(response) == ["2"]
