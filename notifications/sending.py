@@ -1,9 +1,12 @@
-"""Sending one delivery at most once, and what the provider tells us about it afterwards.
+"""Sending one delivery (WhatsApp at most once, email at least once), and what the provider tells us
+about it afterwards.
 
-`delivery_send` claims the row under a lock (pending → sending), calls the provider outside any
-transaction, and a send that was interrupted half-way (worker killed after Twilio accepted) is resolved
-by asking the provider what it received since, never by sending again blindly. Called by
-notifications.tasks; recording (notifications.services) sits above and enqueues the tasks."""
+`delivery_send` claims the row under a lock (pending → sending) and calls the provider outside any
+transaction. A send that was interrupted half-way (worker killed, answer lost) is resolved by channel:
+WhatsApp asks Twilio what it received since, never sending again blindly; email, which SMTP cannot be
+asked about, is sent again under the same Message-ID (a lost booking confirmation is worse than one
+shown twice, and mail clients fold the duplicate). Called by notifications.tasks; recording
+(notifications.services) sits above and enqueues the tasks."""
 
 import logging
 from datetime import datetime, timedelta
@@ -18,6 +21,7 @@ from django.utils import timezone, translation
 
 from accounts import services as account_services
 from accounts.models import User
+from core import mail
 from notifications.channels import ChannelError, WhatsAppMessage, get_whatsapp
 from notifications.models import Channel, Delivery, InboundMessage
 
@@ -67,13 +71,7 @@ def _resolve_interrupted(delivery: Delivery, now: datetime) -> Delivery | None:
     """A row a worker left "sending" (it died, or the answer was lost): the provider says whether it got
     the message; only if it did not is it sent again. Returns the row to send, or None."""
     if delivery.channel == Channel.EMAIL:
-        # SMTP cannot be asked afterwards: rather one email missing (shown as failed, retryable by
-        # staff) than the same email twice.
-        with transaction.atomic():
-            locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
-            if locked.status == Delivery.Status.SENDING:
-                _finish(locked, now, status=Delivery.Status.FAILED, error="interrupted while sending")
-        return None
+        return _resend_interrupted_email(delivery, now)
     window_start, window_end = _adoption_window(delivery)
     same_number = Delivery.objects.filter(channel=Channel.WHATSAPP, to=delivery.to).exclude(pk=delivery.pk)
     in_flight = same_number.filter(
@@ -111,6 +109,24 @@ def _resolve_interrupted(delivery: Delivery, now: datetime) -> Delivery | None:
             return None  # someone else resolved it meanwhile
         if ours:
             _finish(locked, now, status=Delivery.Status.SENT, provider_id=ours[0].provider_id)
+            return None
+        locked.attempts += 1
+        locked.sending_started_at = now
+        locked.updated_at = now
+        locked.save(update_fields=["attempts", "sending_started_at", "updated_at"])
+        return locked
+
+
+def _resend_interrupted_email(delivery: Delivery, now: datetime) -> Delivery | None:
+    """SMTP cannot be asked afterwards whether the message arrived, and a lost email (a booking
+    confirmation) is worse than one shown twice: it is sent again, under the same Message-ID. One that
+    is interrupted on every attempt fails after the last. Returns the row to send, or None."""
+    with transaction.atomic():
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        if locked.status != Delivery.Status.SENDING or locked.sending_started_at != delivery.sending_started_at:
+            return None  # someone else resolved it meanwhile
+        if locked.attempts >= MAX_ATTEMPTS:
+            _finish(locked, now, status=Delivery.Status.FAILED, error="interrupted while sending")
             return None
         locked.attempts += 1
         locked.sending_started_at = now
@@ -160,8 +176,9 @@ def _respect_refusal(delivery: Delivery, code: str) -> None:
 
 
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Delivery:
-    """Sends one delivery at most once. Raises ChannelError for a transient failure (the task retries
-    it with backoff); permanent failures and the last attempt mark the row failed."""
+    """Sends one delivery: WhatsApp at most once, email at least once. Raises ChannelError for a
+    transient failure (the task retries it with backoff); permanent failures and the last attempt mark
+    the row failed."""
     now = now or timezone.now()
     delivery, interrupted = _claim(delivery_id, now)
     if delivery is not None and interrupted:
@@ -247,18 +264,35 @@ def _inside_window(delivery: Delivery) -> bool:
     return InboundMessage.objects.filter(sender=delivery.to, received_at__gte=since).exists()
 
 
+def email_message_id(delivery: Delivery) -> str:
+    """The delivery's Message-ID, the same on every attempt (a client folds a resent duplicate) and
+    unique to the row (its creation time too, so ids reused after a database restore stay distinct)."""
+    return mail.message_id(f"delivery-{delivery.pk}.{int(delivery.created_at.timestamp())}")
+
+
 def _send_email(delivery: Delivery) -> str:
     with translation.override(delivery.language):
         html = render_to_string(
             "notifications/email.html",
             {"subject": delivery.subject, "body": delivery.body},
         )
-    email = EmailMultiAlternatives(subject=f"Kompanion: {delivery.subject}", body=delivery.body, to=[delivery.to])
+    email = EmailMultiAlternatives(
+        subject=f"Kompanion: {delivery.subject}",
+        body=delivery.body,
+        to=[delivery.to],
+        headers={"Message-ID": email_message_id(delivery)},
+        connection=mail.connection(),
+    )
     email.attach_alternative(html, "text/html")
     try:
         email.send()
-    except OSError as error:  # SMTP down or refusing: try again later
-        raise ChannelError(str(error), transient=True, code="smtp") from error
+    except OSError as error:  # smtplib's errors, timeouts and refused connections are all OSErrors
+        # Transient (a 4xx, a dropped connection, a timeout: the server may even have the message) goes
+        # back to pending and is sent again, under the same Message-ID; a 5xx refusal fails the row.
+        code = mail.smtp_code(error)
+        raise ChannelError(
+            str(error), transient=not mail.smtp_failure_is_permanent(error), code=str(code or "smtp")
+        ) from error
     return f"email-{delivery.pk}"
 
 

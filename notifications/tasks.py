@@ -9,9 +9,10 @@ from notifications.channels import ChannelError
 
 @shared_task(bind=True, acks_late=True, max_retries=sending.MAX_ATTEMPTS)
 def send_delivery_task(self, delivery_id: int) -> str:
-    """Acks late: a worker that dies mid-send leaves the message in Redis for another worker, and the
-    row's "sending" state plus the provider check make sure it is not sent twice. Transient errors
-    retry with exponential backoff and jitter; the row records each attempt.
+    """Acks late: a worker that dies mid-send leaves the message in Redis for another worker. For
+    WhatsApp the row's "sending" state plus the provider check make sure it is not sent twice; an email
+    is sent again (at least once, under the same Message-ID). Transient errors retry with exponential
+    backoff and jitter; the row records each attempt.
 
     Not Celery's autoretry: an ambiguous failure (the request may have reached Twilio) must wait at
     least until the row counts as interrupted, so that the provider is asked before anything is sent
