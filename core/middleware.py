@@ -1,11 +1,13 @@
-"""Language choice and idle session timeout."""
+"""Language choice, idle session timeout and the request body size limit."""
 
 import time
 
 from django.conf import settings
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from core.http import declared_length
 from core.i18n import SUPPORTED_LANGUAGES
 
 
@@ -57,3 +59,26 @@ class IdleTimeoutMiddleware:
                 request.session[self.TOUCH_KEY] = now
                 request.session.set_expiry(timeout)
         return self.get_response(request)
+
+
+class RequestSizeLimitMiddleware:
+    """Answer 413 to a request whose declared Content-Length is over REQUEST_MAX_BODY_BYTES, before
+    anything reads its body (so it must come before CsrfViewMiddleware, which parses POST bodies in its
+    process_view). A view with a tighter limit of its own (core.http.limit_body, e.g. the webhooks)
+    answers in its own format instead. A body without Content-Length is not read at all by Django under
+    WSGI, and one longer than it declares is read only up to what it declares."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "max_body_bytes", None) is not None:
+            return None
+        length = declared_length(request)
+        if length is not None and length > settings.REQUEST_MAX_BODY_BYTES:
+            megabytes = settings.UPLOAD_MAX_FILE_BYTES // (1024 * 1024)
+            return render(request, "413.html", {"megabytes": megabytes}, status=413)
+        return None
