@@ -8,7 +8,17 @@ class BookingError(UserFacingError):
 
 
 class SlotTaken(BookingError):
-    """Someone else got the time first (or it stopped being free)."""
+    """Someone else got the time first: it lies inside the companion's schedule, but another booking
+    holds it now (or won it at the database's exclusion constraint)."""
+
+
+class TimeNotBookable(BookingError):
+    """The time was never free: the companion's schedule rules it out (`reason` is a
+    `companions.availability.Reason`, or "lead_time" for the platform's minimum lead time)."""
+
+    def __init__(self, message, *, reason: str, field: str | None = "start"):
+        super().__init__(message, field=field)
+        self.reason = reason
 
 
 class BookingBusy(BookingError):

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from bookings import hooks, locks, policy, rules
 from bookings.deadlines import booking_apply_deadline, bookings_sweep, expire_overdue
-from bookings.errors import BookingBusy, BookingError, SlotTaken, TransitionNotAllowed
+from bookings.errors import BookingBusy, BookingError, SlotTaken, TimeNotBookable, TransitionNotAllowed
 from bookings.models import OPEN_STATUSES, Booking, BookingEvent, BookingStatus, CalendarFeed
 from bookings.policy import cancellation_preview
 from bookings.pricing import booking_quote, commission_basis_points
@@ -38,8 +39,12 @@ from bookings.rules import (
 )
 from bookings.selectors import companion_reliability
 from bookings.transitions import change_status, notify, pages_changed
+from companions import availability
 from companions import selectors as companion_selectors
+from companions.availability import NotFree, Reason
 from companions.models import Activity, CompanionProfile
+from core import formatting
+from core.i18n import TIME_ZONE_ABBREVIATIONS
 
 S = BookingStatus
 
@@ -63,6 +68,7 @@ __all__ = [
     "booking_rehold",
     "booking_request",
     "booking_resolve",
+    "booking_time_refusal",
     "booking_withdraw",
     "bookings_sweep",
     "calendar_feed_create",
@@ -86,9 +92,24 @@ def _validate_request(
         raise BookingError(_("Only customer accounts can book companions."))
     if profile.user_id == customer.pk:
         raise BookingError(_("You cannot book yourself."))
-    if not (profile.min_hours <= hours <= profile.max_hours):
+    if hours < profile.min_hours:
         raise BookingError(
-            _("Choose between %(min)d and %(max)d hours.") % {"min": profile.min_hours, "max": profile.max_hours},
+            ngettext(
+                "%(name)s takes bookings of at least %(count)d hour.",
+                "%(name)s takes bookings of at least %(count)d hours.",
+                profile.min_hours,
+            )
+            % {"name": profile, "count": profile.min_hours},
+            field="hours",
+        )
+    if hours > profile.max_hours:
+        raise BookingError(
+            ngettext(
+                "%(name)s takes bookings of at most %(count)d hour.",
+                "%(name)s takes bookings of at most %(count)d hours.",
+                profile.max_hours,
+            )
+            % {"name": profile, "count": profile.max_hours},
             field="hours",
         )
     if not profile.activities.filter(pk=activity.pk).exists():
@@ -102,7 +123,106 @@ def _validate_request(
 
 
 def _taken() -> SlotTaken:
-    return SlotTaken(_("That time was just taken or is no longer free. Please choose another time."))
+    return SlotTaken(_("That time was just taken. Please choose another time."))
+
+
+def booking_time_refusal(
+    *, profile: CompanionProfile, start: datetime, hours: int, now: datetime, viewer_zone: str
+) -> BookingError:
+    """Why [start, start + hours) is not a free start time of `profile` (call it only when it is not):
+    the first reason the availability engine gives from the companion's schedule (TimeNotBookable, in
+    the active language, times in the companion's zone with the viewer's beside them), or, when the
+    schedule allows it, SlotTaken: another booking holds the time now. Needs `weekly_hours` and
+    `time_off` prefetched to avoid queries (one query reads the held time)."""
+    schedule = companion_selectors.schedule_for(profile, start=start, end=start, now=now)
+    not_free = availability.why_not_free(schedule, start=start, duration=timedelta(hours=hours), now=now)
+    if not_free is None:
+        return _taken()
+    return _not_bookable(profile, not_free, start=start, hours=hours, viewer_zone=viewer_zone)
+
+
+def _zone_abbr(zone: str) -> str:
+    return TIME_ZONE_ABBREVIATIONS.get(zone, zone)
+
+
+def _not_bookable(
+    profile: CompanionProfile, not_free: NotFree, *, start: datetime, hours: int, viewer_zone: str
+) -> TimeNotBookable:
+    language = get_language() or "id"
+    zone = profile.time_zone
+
+    def at(*moments: datetime) -> str:
+        """A time or a range in the companion's zone, with the viewer's beside it when their zone
+        differs: "19.00 WIB", "08.00–22.00 WIB (09.00–23.00 WITA)"."""
+
+        def in_zone(name: str) -> str:
+            times = (formatting.format_time(moment.astimezone(ZoneInfo(name)), language=language) for moment in moments)
+            return f"{'–'.join(times)} {_zone_abbr(name)}"
+
+        if viewer_zone and viewer_zone != zone:
+            return f"{in_zone(zone)} ({in_zone(viewer_zone)})"
+        return in_zone(zone)
+
+    def when(moment: datetime) -> str:
+        return formatting.format_datetime(moment, zone=viewer_zone or zone, language=language)
+
+    def day(value) -> str:
+        return formatting.format_date(value, language=language)
+
+    reason = not_free.reason
+    values: dict[str, object] = {"name": profile}
+    if reason == Reason.TOO_SOON:
+        message = _("Bookings with %(name)s must start at least %(notice)s from now, so from %(earliest)s.") % {
+            **values,
+            "notice": formatting.format_duration(profile.min_notice_minutes, language=language),
+            "earliest": when(not_free.moment),
+        }
+    elif reason == Reason.TOO_FAR:
+        message = ngettext(
+            "That is too far ahead: %(name)s takes bookings up to %(count)d day ahead, until %(latest)s.",
+            "That is too far ahead: %(name)s takes bookings up to %(count)d days ahead, until %(latest)s.",
+            profile.horizon_days,
+        ) % {**values, "count": profile.horizon_days, "latest": when(not_free.moment)}
+    elif reason == Reason.OFF_GRID:
+        before = availability.ceil_to_slot(start) - availability.SLOT_STEP
+        message = _("Bookings start on the hour or half hour, such as %(before)s or %(after)s.") % {
+            "before": at(before),
+            "after": at(before + availability.SLOT_STEP),
+        }
+    elif reason == Reason.TIME_OFF:
+        message = _("%(name)s is away on %(day)s. Please choose another day.") % {**values, "day": day(not_free.day)}
+    elif reason == Reason.OUTSIDE_HOURS:
+        if not_free.hours:
+            ranges = ", ".join(at(range_start, range_end) for range_start, range_end in not_free.hours)
+            message = _("%(time)s is outside %(name)s's hours. On %(day)s, %(name)s is available %(hours)s.") % {
+                **values,
+                "time": at(start),
+                "day": day(not_free.day),
+                "hours": ranges,
+            }
+        else:
+            message = _("%(time)s is outside %(name)s's hours: %(name)s is not available on %(day)s.") % {
+                **values,
+                "time": at(start),
+                "day": day(not_free.day),
+            }
+    else:  # Reason.RUNS_PAST_HOURS
+        values["end"] = at(not_free.moment)
+        fitting = int((not_free.moment - start) / timedelta(hours=1))
+        if fitting >= profile.min_hours:
+            message = ngettext(
+                "The booking would run past %(name)s's hours, which end at %(end)s. "
+                "Choose at most %(count)d hour or an earlier start.",
+                "The booking would run past %(name)s's hours, which end at %(end)s. "
+                "Choose at most %(count)d hours or an earlier start.",
+                fitting,
+            ) % {**values, "count": fitting}
+        else:
+            message = (
+                _("The booking would run past %(name)s's hours, which end at %(end)s. Choose an earlier start.")
+                % values
+            )
+    return TimeNotBookable(message, reason=reason)
 
 
 def booking_request(
@@ -125,7 +245,7 @@ def booking_request(
     )
     if start - now < MINIMUM_LEAD_TIME:
         # The answer deadline (start - 2 h) and the payment window must still lie ahead.
-        raise BookingError(_("Bookings must start at least 3 hours from now."))
+        raise TimeNotBookable(_("Bookings must start at least 3 hours from now."), reason="lead_time")
     end = start + timedelta(hours=hours)
     try:
         with transaction.atomic(durable=True):
@@ -152,7 +272,10 @@ def booking_request(
                 fresh, start=start, end=start + timedelta(microseconds=1), hours=hours, now=now
             )
             if start not in free:
-                raise _taken()
+                # Never free (the schedule says why) or held by another booking now (a lost race).
+                raise booking_time_refusal(
+                    profile=fresh, start=start, hours=hours, now=now, viewer_zone=customer.time_zone
+                )
             booking = _create(
                 customer=customer,
                 profile=fresh,

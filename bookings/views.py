@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from bookings import deadlines, hooks, policy, rules, selectors, services
 from bookings import ics as ics_feed
-from bookings.errors import BookingBusy, BookingError, SlotTaken
+from bookings.errors import BookingBusy, BookingError, SlotTaken, TimeNotBookable
 from bookings.forms import (
     NOTE_MAX_LENGTH,
     BookingRequestForm,
@@ -135,6 +135,9 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
                 )
             except SlotTaken as taken:
                 status, error = 409, taken.message
+            except TimeNotBookable as never_free:
+                # Never free (outside the hours, too far ahead...): say why, offer that day's free times.
+                status, error = 422, never_free.message
             except BookingBusy as busy:
                 status, error = 503, busy.message
             except BookingError as problem:
@@ -168,13 +171,16 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
     alternatives: list[datetime] = []
     if not free or status == 409:
         alternatives = [moment for moment in _day_alternatives(profile, start, hours, now) if moment != start]
-        if status in (200, 422):
-            status = 409
-            error = error or _("This time is no longer free for %(hours)s hours. Please choose another time.") % {
-                "hours": hours
-            }
+        if not free and not error:
+            # The same answer the service gives: why the schedule rules the time out, or "just taken".
+            refusal = services.booking_time_refusal(
+                profile=profile, start=start, hours=hours, now=now, viewer_zone=_viewer_zone(request)
+            )
+            status, error = (409 if isinstance(refusal, SlotTaken) else 422), refusal.message
     context = _new_context(request, profile, form, start=start, hours=hours, now=now)
-    context.update({"error": error, "status": status, "taken": status == 409, "alternatives": alternatives})
+    # `taken`: the chosen time cannot be used, so the page offers that day's other free times instead.
+    taken = status == 409 or not free
+    context.update({"error": error, "status": status, "taken": taken, "alternatives": alternatives})
     return render(request, "bookings/new.html", context, status=status)
 
 

@@ -4,10 +4,14 @@ Pure functions over plain data (`Schedule`), so the rules are tested without a d
 same code serves the profile page and the booking form, and is the reference the SQL search filter
 is tested against. All datetimes are aware; weekly hours are wall-clock minutes in the companion's
 zone. Indonesian zones have no daylight saving, so every local time exists exactly once.
+
+`why_not_free` is the same rule read backwards: for one start that is not free, the first reason the
+schedule gives (too soon, too far, off the grid, time off, outside the hours, running past them).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 SLOT_STEP = timedelta(minutes=30)
@@ -111,6 +115,76 @@ def free_start_times(
 def is_free(schedule: Schedule, *, start: datetime, duration: timedelta, now: datetime) -> bool:
     window_end = start + timedelta(microseconds=1)
     return start in free_start_times(schedule, start=start, end=window_end, duration=duration, now=now)
+
+
+class Reason(StrEnum):
+    """Why a start is not a free start time, by the companion's schedule (held time aside)."""
+
+    TOO_SOON = "too_soon"  # inside the minimum notice
+    TOO_FAR = "too_far"  # past the booking horizon
+    OFF_GRID = "off_grid"  # not on the hour or half hour
+    TIME_OFF = "time_off"  # the start's day, or a day the booking runs into, is time off
+    OUTSIDE_HOURS = "outside_hours"  # the start is outside the weekly hours
+    RUNS_PAST_HOURS = "runs_past_hours"  # the start is inside the hours, start + duration is not
+
+
+@dataclass(frozen=True)
+class NotFree:
+    """The first reason a start is not free, with what a message needs to say so."""
+
+    reason: Reason
+    # TOO_SOON: the earliest start on the grid; TOO_FAR: the last moment a booking may start;
+    # RUNS_PAST_HOURS: when the hours the start lies in end.
+    moment: datetime | None = None
+    # TIME_OFF: the day away; OUTSIDE_HOURS: the start's day (both local dates in the companion's zone).
+    day: date | None = None
+    # OUTSIDE_HOURS: the working time on that day (a range from the day before starts at midnight).
+    hours: list[Interval] = field(default_factory=list)
+
+
+def why_not_free(schedule: Schedule, *, start: datetime, duration: timedelta, now: datetime) -> NotFree | None:
+    """The first reason `start` is not a free start time for `duration`, ignoring the time other bookings
+    hold (`schedule.busy`); None when it is free apart from them. It follows `free_start_times` step by
+    step, so `why_not_free(...) is None` exactly when `start` is in `free_start_times` of the schedule
+    without busy time (tests/bookings/test_unbookable_reasons.py compares them on random starts). A start
+    that is not free although this says None is held by a booking."""
+    earliest = now + schedule.min_notice
+    if start < earliest:
+        return NotFree(Reason.TOO_SOON, moment=ceil_to_slot(earliest))
+    latest = now + schedule.horizon
+    if start > latest:
+        return NotFree(Reason.TOO_FAR, moment=latest)
+    if start != ceil_to_slot(start):
+        return NotFree(Reason.OFF_GRID)
+    end = start + duration
+    # The same window free_start_times reads for this one start ([start, start + 1 µs) + duration).
+    reach = end + timedelta(microseconds=1)
+    windows = working_windows(schedule, start, reach)
+    if any(window_start <= start and end <= window_end for window_start, window_end in windows):
+        return None
+    zone = schedule.time_zone
+    start_day = start.astimezone(zone).date()
+    if _is_off(schedule, start_day):
+        return NotFree(Reason.TIME_OFF, day=start_day)
+    around = [(window_start, window_end) for window_start, window_end in windows if window_start <= start < window_end]
+    if not around:
+        midnight = local_midnight(start_day, zone)
+        day_hours = working_windows(schedule, midnight, local_midnight(start_day + timedelta(days=1), zone))
+        hours = [(max(window_start, midnight), window_end) for window_start, window_end in day_hours]
+        return NotFree(Reason.OUTSIDE_HOURS, day=start_day, hours=hours)
+    without_time_off = working_windows(replace(schedule, time_off=[]), start, reach)
+    if any(window_start <= start and end <= window_end for window_start, window_end in without_time_off):
+        # The hours would hold the booking, but it runs into a day off (past midnight).
+        last_day = end.astimezone(zone).date()
+        days_off = (start_day + timedelta(days=offset) for offset in range(1, (last_day - start_day).days + 1))
+        day_off = next((day for day in days_off if _is_off(schedule, day)), None)
+        if day_off is not None:
+            return NotFree(Reason.TIME_OFF, day=day_off)
+    return NotFree(Reason.RUNS_PAST_HOURS, moment=around[0][1])
+
+
+def _is_off(schedule: Schedule, day: date) -> bool:
+    return any(off_start <= day <= off_end for off_start, off_end in schedule.time_off)
 
 
 def ceil_to_slot(moment: datetime) -> datetime:

@@ -41,7 +41,13 @@ def _twilio_webhook(handler):
         if not _twilio_signed(request):
             # Only refused requests count against the limit: genuine callbacks (Twilio does not retry
             # a 429 on them) always get through, a forger is slowed down.
-            if not ratelimit.allow(request, scope="twilio_webhook", limit=settings.TWILIO_WEBHOOK_RATE_PER_MINUTE):
+            try:
+                allowed = ratelimit.allow(
+                    request, scope="twilio_webhook", limit=settings.TWILIO_WEBHOOK_RATE_PER_MINUTE
+                )
+            except ratelimit.LimiterUnavailable:  # the cache is down: refuse for now (Twilio retries a 503)
+                return HttpResponse(status=503)
+            if not allowed:
                 return HttpResponse(status=429)
             logger.warning("twilio callback with a bad signature refused")
             return HttpResponse(status=403)

@@ -22,7 +22,7 @@ from bookings import services as booking_services
 from bookings.errors import BookingBusy, BookingError
 from bookings.models import Booking, BookingStatus
 from companions.decorators import companion_required
-from core import ratelimit
+from core import after_commit, ratelimit
 from core.errors import add_error_to_form
 from core.forms import Form as CleanForm
 from payments import selectors, services
@@ -58,7 +58,11 @@ def midtrans_notification(request: HttpRequest) -> JsonResponse:
     400 means "this is not a notification": not JSON, not an object, or without the string fields every
     notification carries (order_id, status_code, gross_amount, signature_key); nothing is recorded.
     403 means "a notification, but not signed by Midtrans": recorded as forged, never applied."""
-    if not ratelimit.allow(request, scope="midtrans_webhook", limit=settings.PAYMENT_WEBHOOK_RATE_PER_MINUTE):
+    try:
+        allowed = ratelimit.allow(request, scope="midtrans_webhook", limit=settings.PAYMENT_WEBHOOK_RATE_PER_MINUTE)
+    except ratelimit.LimiterUnavailable:  # the cache is down: Midtrans retries a 503
+        return JsonResponse({"status": "retry", "reason": "rate limiter unavailable"}, status=503)
+    if not allowed:
         return JsonResponse({"status": "error", "reason": "rate limited"}, status=429)
     if len(request.body) > MAX_BODY_BYTES:
         return JsonResponse({"status": "error", "reason": "too large"}, status=413)
@@ -136,7 +140,7 @@ def _maybe_ask_provider(payment: Payment | None) -> None:
     if timezone.now() - payment.created_at < timedelta(seconds=STATUS_CHECK_INTERVAL_SECONDS):
         return
     if cache.add(f"payments:status-check:{payment.pk}", 1, STATUS_CHECK_INTERVAL_SECONDS):
-        check_payment_task.delay_on_commit(payment.pk)
+        after_commit.enqueue(check_payment_task, payment.pk)
 
 
 @login_required

@@ -117,12 +117,16 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # RedisCache whose outages are logged, never raised: pages keep serving from PostgreSQL, and
+            # allauth's rate-limit counters (keys "allauth:rl:...") are kept in PostgreSQL meanwhile, so
+            # the login limits neither fail nor switch off (core/cache.py).
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "kompanion",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
+            "FALLBACK_KEY_PREFIXES": ["allauth:rl:"],
 else:
     # Not DummyCache: allauth's rate limits need a cache that remembers.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -195,7 +199,11 @@ PRIVACY_VERSION = "2026-11-01"
 UNVERIFIED_ACCOUNT_RETENTION_DAYS = env.int("UNVERIFIED_ACCOUNT_RETENTION_DAYS", default=7)
 
 # --- Sessions & cookies -------------------------------------------------------------------------------
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Plain database sessions. cached_db saved one primary-key read per request (the user row is read from
+# the database anyway), and cost a Redis write beside every session write; with Redis down its writes
+# raised (every signed-in page answered 500), and a cache that swallowed them would keep serving a
+# session from Redis after it was ended in the database during the outage (a logout undone).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Idle timeout: the session ends after this long without a request (it is renewed on activity,
 # see core.middleware.IdleTimeoutMiddleware). Staff get a much shorter one.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=7 * 24 * 3600)
