@@ -6,6 +6,11 @@ Indonesian zone). Every write to that data goes through companions.services, whi
 `profile_changed()`: after commit it bumps a version that is part of every key, so a cached page is
 never served after the data it shows has changed. The page frame (base.html: CSRF token, the user's
 menu) is rendered per request; only the main content is cached.
+
+The cache is an optimisation: while it is down, pages are rendered from the database, and a bump that
+cannot reach it is recorded in PostgreSQL (core.cache.delete_later: the version key is deleted once the
+cache is back, by the beat task or by this process's next read that works), so no page cached before
+the outage is served after it.
 """
 
 import hashlib
@@ -16,6 +21,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+
+from core import cache as core_cache
 
 SEARCH_VERSION_KEY = "companions:pages:search-version"
 # Bumped by edits that can show on any page (a city or activity renamed, a slug changed in the admin).
@@ -38,10 +45,15 @@ def _fresh_version() -> int:
 
 
 def _bump(key: str) -> None:
+    """Never raises for a cache outage: the key is then deleted later (a missing version is a new one)."""
     try:
-        cache.incr(key)
-    except ValueError:  # not there (evicted or never read): any new number invalidates
-        cache.set(key, _fresh_version(), timeout=None)
+        with core_cache.unguarded():
+            try:
+                cache.incr(key)
+            except ValueError:  # not there (evicted or never read): any new number invalidates
+                cache.set(key, _fresh_version(), timeout=None)
+    except core_cache.CacheUnavailable:
+        core_cache.delete_later([key])
 
 
 def profile_changed(slug: str) -> None:
@@ -50,17 +62,22 @@ def profile_changed(slug: str) -> None:
     if not enabled():
         return
 
-    def bump() -> None:
+    def bump_profile_pages() -> None:
         _bump(SEARCH_VERSION_KEY)
         _bump(PROFILE_VERSION_KEY.format(slug=slug))
 
-    transaction.on_commit(bump)
+    # robust: whatever else goes wrong is logged; it never turns the committed write into an error.
+    transaction.on_commit(bump_profile_pages, robust=True)
 
 
 def everything_changed() -> None:
     """Reference data or a profile edited in the admin: every cached page is stale (after commit)."""
     if enabled():
-        transaction.on_commit(lambda: _bump(GLOBAL_VERSION_KEY))
+
+        def bump_all_pages() -> None:
+            _bump(GLOBAL_VERSION_KEY)
+
+        transaction.on_commit(bump_all_pages, robust=True)
 
 
 def _key(kind: str, parts: tuple) -> str:
@@ -77,19 +94,26 @@ def cached(kind: str, parts: tuple, *, slug: str | None, render: Callable[[], ob
         return render()
     version_key = SEARCH_VERSION_KEY if slug is None else PROFILE_VERSION_KEY.format(slug=slug)
     key = _key(kind, (*parts, slot_bucket()))
-    found = cache.get_many([GLOBAL_VERSION_KEY, version_key, key])
-    versions = []
-    for name in (GLOBAL_VERSION_KEY, version_key):
-        current = found.get(name)
-        if current is None:
-            cache.add(name, _fresh_version(), timeout=None)
-            current = cache.get(name)
-        versions.append(current)
+    try:
+        with core_cache.unguarded():
+            if core_cache.deferred_deletes_recorded():
+                # This process failed a bump during an outage: apply it before trusting any version.
+                core_cache.apply_deferred_deletes()
+            found = cache.get_many([GLOBAL_VERSION_KEY, version_key, key])
+            versions = []
+            for name in (GLOBAL_VERSION_KEY, version_key):
+                current = found.get(name)
+                if current is None:
+                    cache.add(name, _fresh_version(), timeout=None)
+                    current = cache.get(name)
+                versions.append(current)
+    except core_cache.CacheUnavailable:
+        return render()  # the database answers; nothing is stored
     version = tuple(versions)
     entry = found.get(key)
     if entry is not None and entry[0] == version:
         return entry[1]
     value = render()
     if value is not None:
-        cache.set(key, (version, value), timeout=settings.COMPANION_PAGE_CACHE_SECONDS)
+        cache.set(key, (version, value), timeout=settings.COMPANION_PAGE_CACHE_SECONDS)  # never raises
     return value

@@ -243,7 +243,8 @@ def photo_delete(*, profile: CompanionProfile, photo_id: int) -> None:
         other.position = position
         other.is_cover = other.is_cover or (was_cover and position == 0)
     CompanionPhoto.objects.bulk_update(remaining, ["position", "is_cover"])
-    transaction.on_commit(lambda: [storage.delete(name) for name in files if name])
+    # robust: a storage outage leaves an orphan file (logged), never an error after the commit.
+    transaction.on_commit(lambda: [storage.delete(name) for name in files if name], robust=True)
     profile_refresh_listing(profile=profile)
 
 

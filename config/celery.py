@@ -46,4 +46,11 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=19, minute=45),
     },
+    # Cached pages: version bumps that failed while Redis was down are applied once it is back (beat
+    # itself needs the broker, so this runs from the first minute after the outage), so no page cached
+    # before the outage is served after it (core/cache.py, companions/page_cache.py).
+    "core-apply-deferred-cache-deletes": {
+        "task": "core.tasks.apply_deferred_cache_deletes_task",
+        "schedule": 60.0,
+    },
 }

@@ -10,6 +10,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from bookings.errors import BookingBusy
+from core import after_commit
 from payments.errors import PaymentBusy
 from payments.gateways import GatewayError, TransactionNotFound, get_gateway
 from payments.models import Payment, PaymentNotification, Refund
@@ -67,7 +68,7 @@ def payments_reconcile(*, now: datetime | None = None) -> dict[str, int]:
         status=Refund.Status.PENDING, method=Refund.Method.GATEWAY, created_at__lte=now - RECONCILE_AFTER
     )
     for refund_id in stuck.values_list("pk", flat=True):
-        refund_process_task.delay_on_commit(refund_id)
+        after_commit.enqueue(refund_process_task, refund_id)
         counts["refund_retried"] = counts.get("refund_retried", 0) + 1
     return counts
 

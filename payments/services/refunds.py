@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import after_commit
 from notifications.services import notification_record
 from payments import ledger
 from payments.banks import BANK_NAMES
@@ -47,7 +48,7 @@ def refund_open(*, booking, payment: Payment, amount: int, reason: str) -> Refun
         },
     )
     if created and by_api:
-        refund_process_task.delay_on_commit(refund.pk)
+        after_commit.enqueue(refund_process_task, refund.pk)
     return refund
 
 
@@ -219,7 +220,7 @@ def refund_retry(*, refund_id: int, actor: User) -> Refund:
             raise PaymentError(_("Only a failed refund can be retried."))
         refund.status = Refund.Status.PENDING
         refund.save(update_fields=["status"])
-        refund_process_task.delay_on_commit(refund.pk)
+        after_commit.enqueue(refund_process_task, refund.pk)
     return refund
 
 

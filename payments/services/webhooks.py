@@ -21,6 +21,7 @@ from django.utils import timezone
 from bookings import locks as booking_locks
 from bookings import services as booking_services
 from bookings.errors import BookingBusy, BookingError, TransitionNotAllowed
+from core import after_commit
 from notifications.services import notification_record
 from payments import ledger
 from payments.gateways import GatewayError, TransactionNotFound, get_gateway
@@ -215,7 +216,7 @@ def attempts_close_after_commit(*, booking_id: int, keep_payment_id: int | None 
     `keep_payment_id`), so an issued virtual account cannot be paid by mistake. Nothing is queued when
     none is open."""
     if Payment.objects.filter(booking_id=booking_id, status__in=OPEN_AT_PROVIDER).exclude(pk=keep_payment_id).exists():
-        close_open_attempts_task.delay_on_commit(booking_id, keep_payment_id)
+        after_commit.enqueue(close_open_attempts_task, booking_id, keep_payment_id)
 
 
 def payments_close_open_attempts(
