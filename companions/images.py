@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from io import BytesIO
 from typing import IO
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from companions.errors import CompanionError, PhotoRejected, VerificationError
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_UPLOAD_BYTES = settings.UPLOAD_MAX_FILE_BYTES  # 10 MB, in step with the request body limits
 MAX_PIXELS = 40_000_000
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 
@@ -36,6 +37,11 @@ OUTPUT_EXTENSION = "jpg"
 
 # What Pillow raises for damaged or truncated files, depending on the format and the damage.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
+# Pillow's own decompression-bomb guard (Image.MAX_IMAGE_PIXELS, about 89 megapixels: a warning above it,
+# an error above twice it) fires inside Image.open, before our 40-megapixel check sees the size; the
+# warning is an exception when warnings are errors (python -W error). Either way: too many pixels. So is
+# running out of memory while decoding a picture within the limits.
+_TOO_MANY_PIXELS_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError)
 
 # Other picture formats people commonly try (GIF, BMP, TIFF, HEIC/AVIF from phones). Recognised by
 # their first bytes only, never decoded, so the user hears "wrong format" rather than "not a picture".
@@ -109,7 +115,7 @@ def _decode(
             # The header alone gives the dimensions: refuse huge pictures before decoding a pixel.
             _check_dimensions(probe.size, min_side=min_side, refuse=refuse, too_many_pixels=too_many_pixels)
             probe.verify()
-    except Image.DecompressionBombError:
+    except _TOO_MANY_PIXELS_ERRORS:
         # Pillow's own limit (far above ours) fired inside open(): same answer.
         raise refuse(too_many_pixels) from None
     except UnidentifiedImageError:
@@ -134,7 +140,7 @@ def _decode(
             )
             image.load()
             return _clean(image, max_side=max_side)
-    except Image.DecompressionBombError:
+    except _TOO_MANY_PIXELS_ERRORS:
         raise refuse(too_many_pixels) from None
     except _DECODE_ERRORS:
         raise refuse(damaged) from None

@@ -3,6 +3,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +17,7 @@ from accounts.forms import PhoneVerificationCodeForm
 from core import ratelimit
 from core.errors import add_error_to_form
 from core.forms import clean_text
+from core.http import limit_body
 from notifications import phone_codes, selectors, services
 from notifications.errors import PhoneVerificationError
 from notifications.models import OutboxMessage
@@ -23,6 +25,9 @@ from notifications.models import OutboxMessage
 logger = logging.getLogger(__name__)
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# Twilio's callbacks are a few hundred bytes of form fields.
+MAX_TWILIO_BODY_BYTES = 16 * 1024
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 def _twilio_signed(request: HttpRequest) -> bool:
@@ -36,8 +41,15 @@ def _twilio_signed(request: HttpRequest) -> bool:
 
 def _twilio_webhook(handler):
     def view(request: HttpRequest) -> HttpResponse:
-        if len(request.body) > 16 * 1024:
-            return HttpResponse(status=413)
+        # The body is already read, within MAX_TWILIO_BODY_BYTES (limit_body below). Twilio posts a form:
+        # anything else, or a form Django refuses to parse (too many fields), cannot be checked against
+        # a signature, so it is refused plainly before that.
+        if request.content_type != FORM_CONTENT_TYPE:
+            return HttpResponse("Form posts only.", status=415, content_type="text/plain; charset=utf-8")
+        try:
+            request.POST  # noqa: B018 (parsed here, so a refusal is ours and not Django's HTML 400 page)
+        except (TooManyFieldsSent, RequestDataTooBig):
+            return HttpResponse("Malformed form.", status=400, content_type="text/plain; charset=utf-8")
         if not _twilio_signed(request):
             # Only refused requests count against the limit: genuine callbacks (Twilio does not retry
             # a 429 on them) always get through, a forger is slowed down.
@@ -56,7 +68,7 @@ def _twilio_webhook(handler):
 
     view.__name__ = handler.__name__
     view.__doc__ = handler.__doc__
-    return csrf_exempt(require_POST(view))
+    return csrf_exempt(require_POST(limit_body(MAX_TWILIO_BODY_BYTES)(view)))
 
 
 @_twilio_webhook

@@ -1,4 +1,3 @@
-import json
 import logging
 from datetime import timedelta
 
@@ -25,6 +24,7 @@ from companions.decorators import companion_required
 from core import after_commit, ratelimit
 from core.errors import add_error_to_form
 from core.forms import Form as CleanForm
+from core.http import MalformedBody, limit_body, parse_json, too_large_json
 from payments import selectors, services
 from payments.errors import PaymentBusy, PaymentError
 from payments.forms import BankDetailsForm, PayoutRequestForm
@@ -50,13 +50,16 @@ def _is_notification(payload) -> bool:
 
 @csrf_exempt  # signed by Midtrans instead (signature_key); never a browser form
 @require_POST
+@limit_body(MAX_BODY_BYTES, refuse=too_large_json)  # 413 by Content-Length, before reading a byte
 def midtrans_notification(request: HttpRequest) -> JsonResponse:
     """Midtrans' HTTP notification. Answers fast: 200 for anything recorded (including what we
     ignore), 403 for a bad signature, 400 for a body that is not a notification, 429 past the rate
     limit, 503 when the database is busy so Midtrans retries (it retries 5xx up to five times).
 
-    400 means "this is not a notification": not JSON, not an object, or without the string fields every
-    notification carries (order_id, status_code, gross_amount, signature_key); nothing is recorded.
+    413 means the body is over 64 KB (refused by Content-Length before it is read).
+    400 means "this is not a notification": not UTF-8 JSON (or nested deeper than any notification),
+    not an object, or without the string fields every notification carries (order_id, status_code,
+    gross_amount, signature_key); nothing is recorded.
     403 means "a notification, but not signed by Midtrans": recorded as forged, never applied."""
     try:
         allowed = ratelimit.allow(request, scope="midtrans_webhook", limit=settings.PAYMENT_WEBHOOK_RATE_PER_MINUTE)
@@ -64,14 +67,11 @@ def midtrans_notification(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "retry", "reason": "rate limiter unavailable"}, status=503)
     if not allowed:
         return JsonResponse({"status": "error", "reason": "rate limited"}, status=429)
-    if len(request.body) > MAX_BODY_BYTES:
-        return JsonResponse({"status": "error", "reason": "too large"}, status=413)
     if request.content_type != "application/json":
         return JsonResponse({"status": "error", "reason": "JSON only"}, status=415)
-    raw_body = request.body.decode("utf-8", errors="replace")
     try:
-        payload = json.loads(raw_body)
-    except ValueError:
+        payload, raw_body = parse_json(request.body)
+    except MalformedBody:
         return JsonResponse({"status": "error", "reason": "not JSON"}, status=400)
     if not _is_notification(payload):
         return JsonResponse({"status": "error", "reason": "not a notification"}, status=400)

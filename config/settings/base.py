@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF: its check parses the body, and a refused body must not be read at all.
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.UserLanguageMiddleware",
@@ -356,8 +358,27 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # Key for fingerprints (keyed hashes that find a NIK used on two accounts). Unlike the encryption keys
 # it never rotates: a new one would make every stored fingerprint unmatched.
 FIELD_FINGERPRINT_KEY = env.str("FIELD_FINGERPRINT_KEY", default="")
+
+# --- Request bodies: our limits and Django's, in step ------------------------------------------------
+# A picture is at most 10 MB (companions/images.py reads this; README "Files and personal data"), and
+# the KTP form carries two (KTP and selfie). A request declaring more than REQUEST_MAX_BODY_BYTES is
+# answered 413 before a byte is read (core.middleware.RequestSizeLimitMiddleware); the webhooks refuse
+# far less (Midtrans 64 KB, Twilio 16 KB: core.http.limit_body).
+UPLOAD_MAX_FILE_BYTES = 10 * 1024 * 1024
+REQUEST_MAX_BODY_BYTES = 2 * UPLOAD_MAX_FILE_BYTES + 1024 * 1024
+# Everything in a body but its files (form fields): no form of ours comes near 1 MB. Above the webhook
+# limits and below REQUEST_MAX_BODY_BYTES (tests/resilience/test_hostile_bodies.py keeps the order).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+# Django's default, stated: the largest forms (the weekly schedule, an admin change list) stay far below.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+# An upload up to this size stays in memory, a larger one goes to a temporary file.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Django's two, then ours: a body that ends inside a file is a 400, not a form sent without the file.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+    "core.http.RefuseInterruptedUploads",
+]
 
 # --- Email ----------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
