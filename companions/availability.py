@@ -133,7 +133,7 @@ class NotFree:
     """The first reason a start is not free, with what a message needs to say so."""
 
     reason: Reason
-    # TOO_SOON: the earliest start on the grid; TOO_FAR: the last moment a booking may start;
+    # TOO_SOON: the first start on the grid inside the rules; TOO_FAR: the last one;
     # RUNS_PAST_HOURS: when the hours the start lies in end.
     moment: datetime | None = None
     # TIME_OFF: the day away; OUTSIDE_HOURS: the start's day (both local dates in the companion's zone).
@@ -153,7 +153,8 @@ def why_not_free(schedule: Schedule, *, start: datetime, duration: timedelta, no
         return NotFree(Reason.TOO_SOON, moment=ceil_to_slot(earliest))
     latest = now + schedule.horizon
     if start > latest:
-        return NotFree(Reason.TOO_FAR, moment=latest)
+        last_start = ceil_to_slot(latest)
+        return NotFree(Reason.TOO_FAR, moment=last_start if last_start == latest else last_start - SLOT_STEP)
     if start != ceil_to_slot(start):
         return NotFree(Reason.OFF_GRID)
     end = start + duration

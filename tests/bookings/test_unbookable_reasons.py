@@ -85,6 +85,9 @@ def test_too_far_ahead_says_how_far_bookings_go(profile):
     assert error.message == (
         "That is too far ahead: Ayu takes bookings up to 60 days ahead, until Sat, 23 Jan 2027, 8:00 AM WIB."
     )
+    # The date shown is the last start on the half-hour grid, not the odd minute the horizon falls on.
+    error = refused(profile, start=local(date(2027, 1, 23), 10), now=NOW + 7 * MINUTE)
+    assert error.message.endswith("until Sat, 23 Jan 2027, 8:00 AM WIB.")
     # The last start on the horizon itself is bookable (test_transitions holds it), one slot later is not.
     assert refused(profile, start=NOW + timedelta(days=60, minutes=30), hours=1).reason == Reason.TOO_FAR
 
@@ -103,6 +106,9 @@ def test_the_companions_own_notice_is_worded_like_the_platforms_lead_time(db):
     assert error.message == (
         "Bookings with Ayu must start at least 24 hours from now, so from Wed, 25 Nov 2026, 8:00 AM WIB."
     )
+    # The earliest start shown is on the half-hour grid.
+    error = refused(profile, start=local(date(2026, 11, 24), 20), now=NOW + 7 * MINUTE)
+    assert error.message.endswith("so from Wed, 25 Nov 2026, 8:30 AM WIB.")
     # The platform's own minimum lead time (3 hours) keeps its message.
     error = refused(profile, start=NOW + 150 * MINUTE)
     assert (error.reason, error.field) == ("lead_time", "start")
