@@ -41,10 +41,16 @@ def redis_down(monkeypatch):
         CELERY_TASK_ALWAYS_EAGER=False,
     ):
         celery_app.conf.update(broker_url=url, task_always_eager=False)
-        celery_app.pool.force_close_all()
-        celery_app._pool = None
+        _drop_broker_pools()
         try:
             yield url
         finally:
             celery_app.conf.update(saved)
-            celery_app._pool = None
+            _drop_broker_pools()
+
+
+def _drop_broker_pools() -> None:
+    """The app keeps a connection pool and a producer pool made from the broker URL it saw first: drop
+    both (as Celery does after a fork) so the next publish uses the URL now configured."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
