@@ -311,9 +311,13 @@ COMPANION_PAGE_CACHE_SECONDS = env.int("COMPANION_PAGE_CACHE_SECONDS", default=6
 # The platform's commission on the subtotal, in basis points (2000 = 20%); the levels issue makes it
 # depend on the companion's level.
 BOOKING_COMMISSION_BASIS_POINTS = env.int("BOOKING_COMMISSION_BASIS_POINTS", default=2000)
-# How long a booking waits for another booking's lock on the same companion before "try again".
-# How long any row lock may be waited for (core/locks.py) before the caller answers "try again".
-LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000))
+# How long any row lock may be waited for (core/locks.py) before the caller answers "try again" (a page)
+# or 503 (the Midtrans webhook: Midtrans retries). Short, because a waiting request holds a gunicorn
+# thread: with 3000 ms, ten customers booking one companion whose row a long transaction held kept all
+# 2 x 4 threads busy, and unrelated pages waited up to 9 s behind them (issue 11). A booking holds its
+# companion's row for tens of milliseconds, so 300 ms lets most of a burst of bookings for one companion
+# through one after another; the rest are told to try again (tests/bench/contention.py measures both).
+LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=env.int("BOOKING_LOCK_TIMEOUT_MS", default=300))
 BOOKING_LOCK_TIMEOUT_MS = LOCK_TIMEOUT_MS
 # The service's row locks; tests switch them off to show that the exclusion constraint holds alone.
 BOOKING_LOCKS = True

@@ -11,6 +11,10 @@ delivery was never sent or sent twice.
     python -m tests.bench.run [--requests 400] [--concurrency 8] [--workers 2] [--scenarios trivial,search]
     python -m tests.bench.run --scenarios payments [--notifications 10000]
     python -m tests.bench.run --scenarios notifications [--whatsapp-messages 5000] [--whatsapp-concurrency 4]
+    python -m tests.bench.run --scenarios contention [--hold-seconds 10] [--lock-timeout-ms 300] [--threads 4]
+
+The contention scenario (tests/bench/contention.py) needs no 20,000-companion seed: run alone, it only
+creates and migrates the bench database.
 """
 
 import argparse
@@ -87,7 +91,8 @@ SCENARIOS = [
     Scenario("search", "/companions/", _search_paths),
     Scenario("profile", "/c/<slug>/", _profile_paths),
 ]
-OTHER_SCENARIOS = ["bookings", "payments", "notifications"]  # measured by their own modules (tests/bench/<name>.py)
+# Measured by their own modules (tests/bench/<name>.py).
+OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention"]
 
 
 def route_exists(path: str) -> bool:
@@ -309,7 +314,8 @@ def parse_arguments() -> argparse.Namespace:
         default=",".join([*(scenario.name for scenario in SCENARIOS), *OTHER_SCENARIOS]),
         help="comma-separated subset (bookings: booking creation and the same-slot hammer, in-process; "
         "payments: signed Midtrans notifications posted to the webhook, then a correctness check; "
-        "notifications: queued WhatsApp deliveries sent by a real Celery worker through a fake Twilio)",
+        "notifications: queued WhatsApp deliveries sent by a real Celery worker through a fake Twilio; "
+        "contention: 10 booking POSTs while one companion's row is held, and unrelated pages meanwhile)",
     )
     parser.add_argument(
         "--notifications", type=int, default=10_000, help="payments: notifications to post (30%% duplicates)"
@@ -328,6 +334,15 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--twilio-latency-ms", type=float, default=0, help="notifications: how long the fake Twilio takes to answer"
+    )
+    parser.add_argument(
+        "--hold-seconds", type=float, default=10, help="contention: how long the companion's row is held"
+    )
+    parser.add_argument(
+        "--lock-timeout-ms",
+        type=int,
+        default=None,
+        help="contention: the server's LOCK_TIMEOUT_MS (default: the settings' own, i.e. the environment's)",
     )
     parser.add_argument(
         "--page-cache",
@@ -403,10 +418,14 @@ def main() -> int:
     seed.configure_django()
     from django.conf import settings
 
-    seed.ensure_seeded(companions=arguments.companions, reseed=arguments.reseed)
+    wanted = set(arguments.scenarios.split(","))
+    if wanted <= {"contention"}:  # seeds its own small set: no 20,000 companions needed
+        seed.ensure_database(recreate=arguments.reseed)
+        seed.migrate()
+    else:
+        seed.ensure_seeded(companions=arguments.companions, reseed=arguments.reseed)
     collect_static()
 
-    wanted = set(arguments.scenarios.split(","))
     chosen = [scenario for scenario in SCENARIOS if scenario.name in wanted]
     available = [scenario for scenario in chosen if route_exists(scenario.route)]
     missing = [scenario for scenario in chosen if scenario not in available]
@@ -475,6 +494,19 @@ def main() -> int:
         )
         if not sent_once:
             print("\nbench: BROKEN: the notifications benchmark failed (see above)", file=sys.stderr)
+            return 1
+    if "contention" in wanted:
+        from tests.bench import contention as contention_bench
+
+        measured = contention_bench.run(
+            workers=arguments.workers,
+            threads=arguments.threads,
+            log_path=log_path,
+            hold_s=arguments.hold_seconds,
+            lock_timeout_ms=arguments.lock_timeout_ms,
+        )
+        if not measured:
+            print("\nbench: BROKEN: the contention benchmark failed (see above)", file=sys.stderr)
             return 1
     broken = [row["scenario"] for row in rows if row["non_200"] or not row["requests"]]
     if broken:

@@ -36,6 +36,12 @@ JOIN_SECONDS = 30
 BARRIER_SECONDS = 1
 
 
+@pytest.fixture(autouse=True)
+def lock_timeout_above_the_barrier(settings):
+    """The 3 s these tests wait for a lock: the production default (300 ms) is shorter than the barrier."""
+    settings.LOCK_TIMEOUT_MS = 3000
+
+
 def race(monkeypatch, work, *, threads=2) -> list:
     """Runs `work()` in `threads` threads at once, each on its own connection; a barrier right after the
     attempt count makes every thread that counts wait for the others. Returns each thread's outcome:
