@@ -348,10 +348,9 @@ def photo_body(data: bytes, **kwargs) -> bytes:
     return multipart({}, {"photo": ("photo.jpg", data)}, **kwargs)
 
 
-def verification_body(ktp: bytes, selfie: bytes, **kwargs) -> bytes:
-    return multipart(
-        {"nik": VALID_NIK}, {"ktp_image": ("ktp.jpg", ktp), "selfie_image": ("selfie.jpg", selfie)}, **kwargs
-    )
+def verification_body(ktp: bytes, selfie: bytes, *, selfie_name: str = "selfie.jpg", **kwargs) -> bytes:
+    files = {"ktp_image": ("ktp.jpg", ktp), "selfie_image": (selfie_name, selfie)}
+    return multipart({"nik": VALID_NIK}, files, **kwargs)
 
 
 def test_the_well_formed_uploads_are_taken(companion_client):
@@ -360,6 +359,16 @@ def test_the_well_formed_uploads_are_taken(companion_client):
     response = post_multipart(companion_client, VERIFICATION_URL, verification_body(jpeg(), jpeg()))
     assert response.status_code == 302
     assert CompanionPhoto.objects.count() == 1 and IdentityVerification.objects.count() == 1
+
+
+def test_a_file_input_left_empty_is_the_forms_error_not_a_400(companion_client):
+    """A browser sends an empty part (filename "") for a file input left empty: that is a complete body,
+    so the form says what is missing."""
+    before = upload_state()
+    response = post_multipart(companion_client, VERIFICATION_URL, verification_body(jpeg(), b"", selfie_name=""))
+    assert response.status_code == 422
+    assert response.context["form"].errors["selfie_image"] == ["This field is required."]
+    assert upload_state() == before
 
 
 def truncated(full: bytes, cut_inside: bytes) -> bytes:
