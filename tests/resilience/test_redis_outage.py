@@ -8,6 +8,7 @@ logs in again: every answer is 2xx or 3xx. The payment webhook answers 503 JSON 
 import json
 import logging
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -117,6 +118,20 @@ def test_the_payment_webhook_answers_503_json_while_the_limiter_cannot_count(mon
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"status": "retry", "reason": "rate limiter unavailable"}
     assert PaymentNotification.objects.count() == 0
+
+
+def test_an_unsigned_twilio_callback_is_answered_503_while_the_limiter_cannot_count(monkeypatch):
+    """Only unsigned callbacks are counted (signed ones always get through): without a counter they are
+    refused for now, with a status Twilio retries, and nothing is recorded."""
+    with redis_down(monkeypatch):
+        response = Client().post(
+            reverse("notifications:twilio_status"),
+            urlencode({"MessageSid": "SM123", "MessageStatus": "delivered"}),
+            content_type="application/x-www-form-urlencoded",
+            HTTP_X_TWILIO_SIGNATURE="forged",
+        )
+    assert response.status_code == 503
+    assert Delivery.objects.count() == 0
 
 
 def test_healthz_says_503_while_redis_is_down(monkeypatch):
