@@ -92,9 +92,15 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["/usr/local/bin/kompanion-healthcheck"]
 
-# gthread: WEB_CONCURRENCY processes (gunicorn reads it; default 2) x 4 threads each. The timeout is
-# above the slowest expected request; the worker heartbeat lives in /dev/shm (tmpfs) so it never stalls
-# on a slow overlay filesystem. max-requests recycles workers to bound slow memory growth. Access log
+# gthread: WEB_CONCURRENCY processes (gunicorn reads it; default 2) x 4 threads each. Sized by measurement
+# (issue 11; `make bench` scenario "contention", 2 cores): the threads mostly wait on PostgreSQL, and a
+# wait for a row lock ends after LOCK_TIMEOUT_MS (300 ms), so 4 suffice; 8 served no page faster and
+# stretched each booking's hold on a companion's row (more "try again" in a burst). Each thread keeps one
+# database connection (CONN_MAX_AGE 60): 2 x 4 = 8 per web container, plus the Celery worker's 2, beat's
+# 1 and a one-off shell or migrate, about 12 of PostgreSQL's default max_connections of 100. Scale web
+# replicas (8 each) or --threads below with that sum in mind (the command line wins over GUNICORN_CMD_ARGS).
+# The timeout is above the slowest expected request; the worker heartbeat lives in /dev/shm (tmpfs) so it
+# never stalls on a slow overlay filesystem. max-requests recycles workers to bound slow memory growth. Access log
 # goes to stdout, errors to stderr, through a logger that redacts the calendar-feed token from paths
 # (core/redaction.py). No control socket: nothing in the container uses it and HOME is not writable.
 CMD ["gunicorn", "config.wsgi:application", \

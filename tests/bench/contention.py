@@ -16,8 +16,19 @@ pages' p50/p95/max for the baseline and during the lock. Measures, never asserts
 when the benchmark broke (the server did not start, a booking answer was a 500 or neither booked
 nor "busy, try again", an unrelated page was not 200).
 
-Figures on the 2-core dev machine, 2 workers x 4 threads, 10 POSTs while the row is held for 10 s:
-see README.md ("make bench") and the issue 11 closing note.
+Figures (issue 11), 2 workers x 4 threads, row held 10 s, on a 2-core machine shared with other jobs
+(load average 6-9, so even the baseline's p95 was 0.3-0.7 s); client times, two runs each:
+
+* LOCK_TIMEOUT_MS=3000 (before): the answers came in waves at 3.2-3.3 s, 6.2-6.5 s and 9.2-9.9 s;
+  one or two waited past the 10 s hold and booked at 10.5-11.2 s. Unrelated pages while bookings
+  waited: p50 0.17-0.43 s, p95 9.11 s, max 9.16 s.
+* LOCK_TIMEOUT_MS=300 (after): all ten "busy, try again" (503, form as typed) in 0.58-1.64 s.
+  Unrelated pages while bookings waited: p50 0.24-0.29 s, p95 and max 1.06-1.40 s; over the whole
+  hold p95 0.48-0.59 s (baseline 0.47-0.52 s). A burst of ten retries at once after the release:
+  4-6 booked at once, the rest were told to try again (each booking holds the row 25-60 ms alone,
+  longer when ten share two cores), and booked on their next try.
+* 2 x 8 threads, 300 ms: no page faster (unrelated p95 0.97 s), 7 of 10 burst retries told to try
+  again, 16 instead of 8 database connections: 2 x 4 stays.
 """
 
 import http.client
@@ -227,8 +238,9 @@ def _fetch_until(
     return samples
 
 
-def _hold_row(profile, *, hold_s: float, holding: threading.Event, released: threading.Event) -> None:
-    """The long transaction: its own psycopg connection, the profile row FOR UPDATE for hold_s seconds."""
+def _hold_row(profile, *, hold_s: float, holding: threading.Event, released: threading.Event, peak: list[int]) -> None:
+    """The long transaction: its own psycopg connection, the profile row FOR UPDATE for hold_s seconds.
+    Meanwhile it counts the bench database's connections (pg_stat_activity) and keeps the peak in `peak`."""
     import psycopg
     from django.conf import settings
 
@@ -244,7 +256,13 @@ def _hold_row(profile, *, hold_s: float, holding: threading.Event, released: thr
         table = profile._meta.db_table
         connection.execute(f'SELECT 1 FROM "{table}" WHERE id = %s FOR UPDATE', [profile.pk])  # noqa: S608
         holding.set()
-        time.sleep(hold_s)
+        until = time.perf_counter() + hold_s
+        while time.perf_counter() < until:
+            (count,) = connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [database["NAME"]]
+            ).fetchone()
+            peak[0] = max(peak[0], count)
+            time.sleep(min(0.1, max(0.0, until - time.perf_counter())))
         connection.rollback()
     released.set()
 
@@ -302,8 +320,11 @@ def run(*, workers: int, threads: int, log_path: Path, hold_s: float = 10, lock_
         baseline = [sample for _, sample in _fetch_until(port, pages, never, count=50)]
 
         holding, released, stop = threading.Event(), threading.Event(), threading.Event()
+        peak = [0]
         holder = threading.Thread(
-            target=_hold_row, args=(profile,), kwargs={"hold_s": hold_s, "holding": holding, "released": released}
+            target=_hold_row,
+            args=(profile,),
+            kwargs={"hold_s": hold_s, "holding": holding, "released": released, "peak": peak},
         )
         holder.start()
         if not holding.wait(timeout=10):
@@ -350,6 +371,11 @@ def run(*, workers: int, threads: int, log_path: Path, hold_s: float = 10, lock_
     for path in pages:
         print(_page_line(f"  {path[:20]}", [sample for sample in waiting if sample.path == path]))
     print(_page_line(f"whole {hold_s:g} s hold", [sample for _, sample in during]))
+    print(
+        f"\nbench: [contention] PostgreSQL connections to the bench database during the hold, at most {peak[0]} "
+        f"(gunicorn {workers} x {threads} threads, CONN_MAX_AGE {settings.DATABASES['default']['CONN_MAX_AGE']}; "
+        "includes this script's own and the holder's)"
+    )
 
     broken = []
     if any(
