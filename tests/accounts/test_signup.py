@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -79,7 +80,8 @@ def test_sign_up_without_accepting_the_terms_is_refused(client):
 
 
 def test_under_18_is_refused_and_nothing_is_saved(client):
-    today = timezone.localdate()
+    # "Today" where the person lives (the form asks their zone): in the evening UTC it is already tomorrow in WIB.
+    today = timezone.localdate(timezone=ZoneInfo("Asia/Jakarta"))
     seventeen = today.replace(year=today.year - 18) + timedelta(days=1)
     response = sign_up(client, date_of_birth=seventeen.isoformat())
 
