@@ -93,7 +93,7 @@ def test_under_18_is_refused_and_nothing_is_saved(client):
 
 
 def test_exactly_18_today_is_accepted(client):
-    today = timezone.localdate()
+    today = timezone.localdate(timezone=ZoneInfo("Asia/Jakarta"))
     try:
         eighteen = today.replace(year=today.year - 18)
     except ValueError:  # 29 February
