@@ -61,7 +61,10 @@ def test_a_signed_in_customer_browses_books_and_logs_in_again_while_redis_is_dow
     assert log_in(client, customer.email).status_code == 302  # signed in before the outage
 
     with redis_down(monkeypatch), caplog.at_level(logging.WARNING):
+        anonymous = Client()
         answers = {
+            "anonymous search": anonymous.get(reverse("companions:search")),
+            "anonymous profile": anonymous.get(reverse("companions:profile", args=[profile.slug])),
             "home": client.get(reverse("home")),
             "terms": client.get(reverse("terms")),
             "search": client.get(reverse("companions:search")),
@@ -84,6 +87,8 @@ def test_a_signed_in_customer_browses_books_and_logs_in_again_while_redis_is_dow
             "bookings again": client.get(reverse("bookings:list")),
         }
         assert {name: answer.status_code for name, answer in answers.items()} == {
+            "anonymous search": 200,
+            "anonymous profile": 200,
             "home": 200,
             "terms": 200,
             "search": 200,
