@@ -10,6 +10,7 @@ from django.core.cache import cache, caches
 from tests.conftest import clear_test_cache, requires_redis
 
 
+@requires_redis
 def test_each_xdist_worker_has_its_own_cache_prefix():
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     assert caches["default"].key_prefix == (f"kompanion-test-{worker}" if worker else "kompanion-test")
