@@ -126,9 +126,9 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "kompanion",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "FALLBACK_KEY_PREFIXES": ["allauth:rl:"],
         }
     }
-            "FALLBACK_KEY_PREFIXES": ["allauth:rl:"],
 else:
     # Not DummyCache: allauth's rate limits need a cache that remembers.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
