@@ -52,7 +52,8 @@ def test_a_failing_bump_after_a_companion_pauses_is_logged_and_the_pause_stands(
     assert response.status_code == 302 and response["Location"] == reverse("companions:dashboard")
     assert CompanionProfile.objects.get(pk=profile.pk).is_paused is True
     assert [record.getMessage() for record in caplog.records if "on_commit" in record.getMessage()] == [
-        "Error calling profile_changed.<locals>.bump_profile_pages in on_commit() during transaction (the cache refused)."
+        "Error calling profile_changed.<locals>.bump_profile_pages in on_commit() during transaction"
+        " (the cache refused)."
     ]
 
 
