@@ -8,6 +8,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from tests.factories import CompanionFactory, CustomerFactory, StaffFactory
@@ -82,6 +83,33 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: not moves_first(item))  # stable: the rest keeps its order
 
 
+def _is_transactional(item) -> bool:
+    """Does pytest-django run this test outside a transaction (and flush every table after it)?"""
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    transactional_fixtures = {"transactional_db", "live_server", "django_db_reset_sequences"}
+    return bool(transactional_fixtures & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After a transactional test, its flush has emptied every table, including the cities, activities
+    and languages the data migration filled. Put them back at once, so that whichever test this worker
+    runs next (pytest-xdist's work stealing does not keep pytest-django's "transactional tests last"
+    order) finds them. Runs after the test's fixtures are torn down, so after the flush."""
+    yield
+    if _is_transactional(item):
+        import importlib
+
+        from django.apps import apps
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            if not apps.get_model("companions", "City").objects.exists():
+                importlib.import_module("companions.migrations.0002_seed_reference_data").seed(apps, None)
+
+
 def pytest_xdist_auto_num_workers(config):
     """How many parallel workers `-n auto` (pyproject's addopts) starts. The whole suite (`make test`,
     CI: pytest given no paths) runs on every core, at most 4 (each worker migrates its own test
@@ -111,6 +139,16 @@ def clear_test_cache() -> None:
     keys = list(client.scan_iter(match=pattern, count=1000))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's default language (Indonesian). A request activates its own
+    language on the thread and leaves it there, so without this a test's language depended on which test
+    its worker ran before it. Tests that read English say so (translation.override("en"))."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

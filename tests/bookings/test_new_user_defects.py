@@ -134,6 +134,8 @@ def test_book_and_pay_lands_on_the_payment(client, monkeypatch):
     assert response["Location"] == reverse("payments:checkout", args=[booking.reference])
     monkeypatch.undo()  # the checkout runs on the real clock: move the booking's deadline ahead of it
     Booking.objects.filter(pk=booking.pk).update(payment_deadline=timezone.now() + HOUR)
+    # The session (in the database) was last saved on the fake clock, so on the real one it has expired.
+    client.force_login(customer)
     checkout = client.post(response["Location"], _form(START))
     # ...which opens the checkout (the dev simulator here).
     assert checkout.status_code == 302 and "/payments/simulator/" in checkout["Location"]

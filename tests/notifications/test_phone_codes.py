@@ -4,7 +4,7 @@ an hour per user and per number, stored as a keyed hash; WhatsApp goes only to v
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import services
 from accounts.models import PhoneVerification
@@ -15,6 +15,13 @@ from notifications.services import notification_record
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages below are matched in English."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
