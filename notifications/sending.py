@@ -104,17 +104,13 @@ def _resolve_interrupted(delivery: Delivery, now: datetime) -> Delivery | None:
         if sent.body and (sent.body == delivery.body or (values and all(value in sent.body for value in values)))
     ] or [sent for sent in candidates if not sent.body]
     with transaction.atomic():
-        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        if locked.status != Delivery.Status.SENDING or locked.sending_started_at != delivery.sending_started_at:
-            return None  # someone else resolved it meanwhile
+        locked = _lock_if_still_claimed(delivery)
+        if locked is None:
+            return None
         if ours:
             _finish(locked, now, status=Delivery.Status.SENT, provider_id=ours[0].provider_id)
             return None
-        locked.attempts += 1
-        locked.sending_started_at = now
-        locked.updated_at = now
-        locked.save(update_fields=["attempts", "sending_started_at", "updated_at"])
-        return locked
+        return _claim_again(locked, now)
 
 
 def _resend_interrupted_email(delivery: Delivery, now: datetime) -> Delivery | None:
@@ -122,17 +118,30 @@ def _resend_interrupted_email(delivery: Delivery, now: datetime) -> Delivery | N
     confirmation) is worse than one shown twice: it is sent again, under the same Message-ID. One that
     is interrupted on every attempt fails after the last. Returns the row to send, or None."""
     with transaction.atomic():
-        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        if locked.status != Delivery.Status.SENDING or locked.sending_started_at != delivery.sending_started_at:
-            return None  # someone else resolved it meanwhile
+        locked = _lock_if_still_claimed(delivery)
+        if locked is None:
+            return None
         if locked.attempts >= MAX_ATTEMPTS:
             _finish(locked, now, status=Delivery.Status.FAILED, error="interrupted while sending")
             return None
-        locked.attempts += 1
-        locked.sending_started_at = now
-        locked.updated_at = now
-        locked.save(update_fields=["attempts", "sending_started_at", "updated_at"])
-        return locked
+        return _claim_again(locked, now)
+
+
+def _lock_if_still_claimed(delivery: Delivery) -> Delivery | None:
+    """The row, locked, if it is still in the send `delivery` saw; None if someone resolved it meanwhile."""
+    locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if locked.status != Delivery.Status.SENDING or locked.sending_started_at != delivery.sending_started_at:
+        return None
+    return locked
+
+
+def _claim_again(locked: Delivery, now: datetime) -> Delivery:
+    """Counts one more attempt and claims the row for it (inside the caller's transaction)."""
+    locked.attempts += 1
+    locked.sending_started_at = now
+    locked.updated_at = now
+    locked.save(update_fields=["attempts", "sending_started_at", "updated_at"])
+    return locked
 
 
 def _finish(delivery: Delivery, now: datetime, *, status: str, provider_id: str = "", error: str = "", code: str = ""):

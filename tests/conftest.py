@@ -99,7 +99,8 @@ def pytest_runtest_teardown(item, nextitem):
     runs next (pytest-xdist's work stealing does not keep pytest-django's "transactional tests last"
     order) finds them. Runs after the test's fixtures are torn down, so after the flush."""
     yield
-    if _is_transactional(item):
+    # Not after the last test: the test database is gone by then (the connection points at the real one).
+    if nextitem is not None and _is_transactional(item):
         import importlib
 
         from django.apps import apps

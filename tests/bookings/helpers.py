@@ -24,6 +24,19 @@ MEETING_PLACE = "Kopi Kenangan, Grand Indonesia lantai 3"
 EVERY_DAY_8_TO_22 = tuple((weekday, 8 * 60, 14 * 60) for weekday in range(7))
 
 
+def booking_form(start, hours=2, **overrides) -> dict:
+    """What the booking page posts for a valid request (override any field)."""
+    return {
+        "start": start.isoformat(),
+        "hours": hours,
+        "activity": "hangout",
+        "meeting_place": MEETING_PLACE,
+        "note": "Ngopi santai lalu jalan sore.",
+        "safety": "on",
+        **overrides,
+    }
+
+
 def make_companion(**fields):
     """Listed, in Jakarta (WIB), 08.00-22.00 every day, Rp 150.000/h, 1-6 h, 3 h notice, 30 min buffer."""
     defaults = {

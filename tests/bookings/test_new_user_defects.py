@@ -21,7 +21,7 @@ from bookings import services
 from bookings.models import Booking, BookingStatus
 from bookings.policy import CancelledBy, Rule, Tier, cancellation_tiers, settle_cancellation
 from core.templatetags.ui import local_date, local_time
-from tests.bookings.helpers import HOUR, MEETING_PLACE, MINUTE, NOW, START, make_companion, request
+from tests.bookings.helpers import HOUR, MINUTE, NOW, START, booking_form, make_companion, request
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,17 +108,6 @@ def test_the_cancel_page_lists_only_the_tiers_still_ahead_and_the_refund_agrees(
 # --- 5. Instant booking ------------------------------------------------------------------------------------
 
 
-def _form(start) -> dict:
-    return {
-        "start": start.isoformat(),
-        "hours": 2,
-        "activity": "hangout",
-        "meeting_place": MEETING_PLACE,
-        "note": "",
-        "safety": "on",
-    }
-
-
 def test_book_and_pay_lands_on_the_payment(client, monkeypatch):
     profile = make_companion(instant_booking=True)
     customer = CustomerFactory()
@@ -126,7 +115,7 @@ def test_book_and_pay_lands_on_the_payment(client, monkeypatch):
     at(monkeypatch, NOW)
     url = f"{reverse('bookings:new', args=[profile.slug])}?{urlencode({'start': START.isoformat(), 'hours': 2})}"
     assert "Book and pay" in client.get(url).content.decode()
-    response = client.post(url, _form(START))
+    response = client.post(url, booking_form(START, note=""))
     booking = Booking.objects.get()
     assert booking.status == BookingStatus.AWAITING_PAYMENT
     # 307: the browser repeats this POST (with its CSRF token) to the booking's pay action...
@@ -136,7 +125,7 @@ def test_book_and_pay_lands_on_the_payment(client, monkeypatch):
     Booking.objects.filter(pk=booking.pk).update(payment_deadline=timezone.now() + HOUR)
     # The session (in the database) was last saved on the fake clock, so on the real one it has expired.
     client.force_login(customer)
-    checkout = client.post(response["Location"], _form(START))
+    checkout = client.post(response["Location"], booking_form(START, note=""))
     # ...which opens the checkout (the dev simulator here).
     assert checkout.status_code == 302 and "/payments/simulator/" in checkout["Location"]
 
@@ -146,7 +135,7 @@ def test_a_request_still_lands_on_the_booking_page(client, monkeypatch):
     client.force_login(CustomerFactory())
     at(monkeypatch, NOW)
     url = f"{reverse('bookings:new', args=[profile.slug])}?{urlencode({'start': START.isoformat(), 'hours': 2})}"
-    response = client.post(url, _form(START))
+    response = client.post(url, booking_form(START, note=""))
     assert response.status_code == 302
     assert response["Location"] == reverse("bookings:detail", args=[Booking.objects.get().reference])
 

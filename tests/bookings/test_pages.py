@@ -18,7 +18,7 @@ from bookings.ics import ics_escape, ics_fold
 from bookings.models import Booking, BookingStatus, CalendarFeed
 from companions import selectors as companion_selectors
 from companions.models import Activity
-from tests.bookings.helpers import MEETING_PLACE, make_companion, new_customer
+from tests.bookings.helpers import MEETING_PLACE, booking_form, make_companion, new_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -66,18 +66,6 @@ def _query(start, hours) -> str:
     return urlencode({"start": start.isoformat(), "hours": hours})
 
 
-def form_data(start, hours=2, **overrides) -> dict:
-    return {
-        "start": start.isoformat(),
-        "hours": hours,
-        "activity": "hangout",
-        "meeting_place": MEETING_PLACE,
-        "note": "Ngopi santai lalu jalan sore.",
-        "safety": "on",
-        **overrides,
-    }
-
-
 @pytest.fixture
 def profile(db):
     return make_companion()
@@ -110,7 +98,7 @@ def test_request_accept_pay_confirmed_through_the_pages(client, profile, custome
         ("none", None),
     ]
 
-    response = client.post(new_url(profile, start), form_data(start))
+    response = client.post(new_url(profile, start), booking_form(start))
     booking = Booking.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("bookings:detail", args=[booking.reference])
@@ -161,7 +149,7 @@ def test_instant_booking_says_book_and_pay_and_skips_the_answer(customer_client,
     profile = make_companion(instant_booking=True)
     start = free_starts(profile)[0]
     assert "Book and pay" in customer_client.get(new_url(profile, start)).content.decode()
-    customer_client.post(new_url(profile, start), form_data(start))
+    customer_client.post(new_url(profile, start), booking_form(start))
     assert Booking.objects.get().status == BookingStatus.AWAITING_PAYMENT
 
 
@@ -171,7 +159,9 @@ def test_instant_booking_says_book_and_pay_and_skips_the_answer(customer_client,
 def test_a_taken_slot_answers_409_with_other_free_times_and_keeps_what_was_typed(customer_client, profile):
     start = free_starts(profile)[0]
     book(new_customer(), profile, start)  # someone else was faster
-    response = customer_client.post(new_url(profile, start), form_data(start, meeting_place="Taman Suropati, Menteng"))
+    response = customer_client.post(
+        new_url(profile, start), booking_form(start, meeting_place="Taman Suropati, Menteng")
+    )
     assert response.status_code == 409
     alternatives = response.context["alternatives"]
     assert alternatives and start not in alternatives
@@ -184,7 +174,7 @@ def test_a_taken_slot_answers_409_with_other_free_times_and_keeps_what_was_typed
 
     # Picking one of the offered times books it.
     other = alternatives[-1]
-    retry = customer_client.post(new_url(profile, start), form_data(other))
+    retry = customer_client.post(new_url(profile, start), booking_form(other))
     assert retry.status_code == 302
     assert Booking.objects.filter(start=other).exists()
 
@@ -196,7 +186,7 @@ def test_a_lost_race_inside_the_service_is_a_409_never_a_500(customer_client, pr
         raise SlotTaken("That time was just taken.")
 
     monkeypatch.setattr(services, "booking_request", lose)
-    response = customer_client.post(new_url(profile, start), form_data(start))
+    response = customer_client.post(new_url(profile, start), booking_form(start))
     assert response.status_code == 409
     assert "That time was just taken." in response.content.decode()
 
@@ -208,7 +198,7 @@ def test_a_busy_calendar_answers_503_with_a_retry_message(customer_client, profi
         raise BookingBusy("Many people are booking right now. Please try again in a moment.")
 
     monkeypatch.setattr(services, "booking_request", busy)
-    response = customer_client.post(new_url(profile, start), form_data(start))
+    response = customer_client.post(new_url(profile, start), booking_form(start))
     assert response.status_code == 503
     assert "try again" in response.content.decode()
     assert MEETING_PLACE in response.content.decode()
@@ -227,7 +217,7 @@ def test_a_busy_calendar_answers_503_with_a_retry_message(customer_client, profi
 )
 def test_invalid_details_answer_422_and_book_nothing(customer_client, profile, overrides, field):
     start = free_starts(profile)[0]
-    response = customer_client.post(new_url(profile, start), form_data(start, **overrides))
+    response = customer_client.post(new_url(profile, start), booking_form(start, **overrides))
     assert response.status_code == 422
     assert field in response.context["form"].errors
     assert Booking.objects.count() == 0
@@ -238,7 +228,7 @@ def test_a_service_refusal_is_a_form_error(customer_client, customer, profile):
     others = [make_companion(name=f"Other{index}") for index in range(3)]
     for index, other in enumerate(others):
         book(customer, other, free_starts(other, hours=1)[index * 6], hours=1)  # three hours apart
-    response = customer_client.post(new_url(profile, starts[30]), form_data(starts[30], hours=1))
+    response = customer_client.post(new_url(profile, starts[30]), booking_form(starts[30], hours=1))
     assert response.status_code == 422
     assert "3 open requests" in response.content.decode()
     assert not Booking.objects.filter(companion=profile).exists()

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from companions import selectors as companion_selectors
 from config.settings import https
-from tests.bookings.helpers import MEETING_PLACE, make_companion
+from tests.bookings.helpers import booking_form, make_companion
 from tests.factories import TEST_PASSWORD, signup_data
 
 pytestmark = pytest.mark.django_db
@@ -68,14 +68,7 @@ def walk_the_main_journeys(client: RecordingClient) -> None:
     assert client.get(book_url, {"start": start.isoformat(), "hours": 2}).status_code == 200
     booked = client.post(
         book_url,
-        {
-            "start": start.isoformat(),
-            "hours": 2,
-            "activity": "hangout",
-            "meeting_place": MEETING_PLACE,
-            "note": "Ngopi santai.",
-            "safety": "on",
-        },
+        booking_form(start),
         follow=True,
     )
     assert booked.status_code == 200 and booked.redirect_chain, "the booking request was not accepted"

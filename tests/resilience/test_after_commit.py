@@ -22,7 +22,7 @@ from companions.models import CompanionProfile
 from core import after_commit
 from core.models import DeferredCacheDelete
 from core.tasks import apply_deferred_cache_deletes_task
-from tests.bookings.helpers import MEETING_PLACE, make_companion
+from tests.bookings.helpers import booking_form, make_companion
 from tests.factories import CustomerFactory
 from tests.resilience.outage import redis_down
 
@@ -60,14 +60,7 @@ def test_a_failing_bump_after_a_companion_pauses_is_logged_and_the_pause_stands(
 def book(client, profile, start):
     return client.post(
         reverse("bookings:new", args=[profile.slug]),
-        {
-            "start": start.isoformat(),
-            "hours": 2,
-            "activity": "hangout",
-            "meeting_place": MEETING_PLACE,
-            "note": "",
-            "safety": "on",
-        },
+        booking_form(start),
     )
 
 

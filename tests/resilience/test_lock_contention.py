@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 
 from bookings.models import Booking
 from companions.models import CompanionProfile
-from tests.bookings.helpers import MEETING_PLACE, WIB, make_companion, new_customer
+from tests.bookings.helpers import MEETING_PLACE, WIB, booking_form, make_companion, new_customer
 from tests.conftest import requires_postgresql
 
 pytestmark = [requires_postgresql, pytest.mark.postgres]
@@ -46,17 +46,6 @@ def _starts() -> list[datetime]:
         datetime.combine(today + timedelta(days=2 + i), datetime.min.time(), WIB).replace(hour=10)
         for i in range(CUSTOMERS)
     ]
-
-
-def _form(start: datetime, index: int) -> dict:
-    return {
-        "start": start.isoformat(),
-        "hours": 2,
-        "activity": "hangout",
-        "meeting_place": MEETING_PLACE,
-        "note": f"Customer {index} would like a coffee.",
-        "safety": "on",
-    }
 
 
 def _signed_in(customer) -> Client:
@@ -97,7 +86,7 @@ def test_a_held_companion_row_answers_busy_within_the_lock_timeout_and_every_ret
     customers = [new_customer() for _ in range(CUSTOMERS)]
     clients = [_signed_in(customer) for customer in customers]
     starts = _starts()
-    forms = [_form(start, index) for index, start in enumerate(starts)]
+    forms = [booking_form(start, note=f"Customer {index} would like a coffee.") for index, start in enumerate(starts)]
     url = reverse("bookings:new", args=[profile.slug])
     with translation.override("en"):
         busy_message = "Many people are booking right now. Please try again in a moment."

@@ -24,7 +24,7 @@ from core.models import CacheFallbackEntry
 from notifications.models import Delivery
 from notifications.sending import deliveries_due
 from payments.models import PaymentNotification
-from tests.bookings.helpers import MEETING_PLACE, make_companion
+from tests.bookings.helpers import booking_form, make_companion
 from tests.factories import TEST_PASSWORD, CustomerFactory
 from tests.resilience.outage import production_settings, redis_down
 
@@ -72,14 +72,7 @@ def test_a_signed_in_customer_browses_books_and_logs_in_again_while_redis_is_dow
             "bookings": client.get(reverse("bookings:list")),
             "book": client.post(
                 reverse("bookings:new", args=[profile.slug]),
-                {
-                    "start": start.isoformat(),
-                    "hours": 2,
-                    "activity": "hangout",
-                    "meeting_place": MEETING_PLACE,
-                    "note": "Ngopi santai.",
-                    "safety": "on",
-                },
+                booking_form(start),
             ),
             "logout": client.post(reverse("account_logout")),
             "login page": client.get(reverse("account_login")),
