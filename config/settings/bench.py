@@ -34,7 +34,7 @@ BENCH_REDIS_URL = env.str("BENCH_REDIS_URL", default="redis://127.0.0.1:6379/2")
 if BENCH_REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",  # production's cache
             "LOCATION": BENCH_REDIS_URL,
             "KEY_PREFIX": "kompanion-bench",
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
