@@ -26,12 +26,13 @@ from tests.bookings.helpers import (
     NOW,
     START,
     WIB,
+    booking_form,
     make_companion,
     new_customer,
     request,
     world,
 )
-from tests.bookings.test_pages import form_data, new_url
+from tests.bookings.test_pages import new_url
 from tests.factories import CustomerFactory
 
 THURSDAY = date(2026, 11, 26)
@@ -291,7 +292,8 @@ def test_a_posted_request_off_the_grid_shows_the_reason_and_keeps_what_was_typed
     day = timezone.now().astimezone(WIB).date() + timedelta(days=3)
     start = local(day, 10, 15)
     place = "Taman Suropati, Menteng"
-    response = customer_client.post(new_url(profile, start), form_data(start, meeting_place=place, note="Jalan sore"))
+    form = booking_form(start, meeting_place=place, note="Jalan sore")
+    response = customer_client.post(new_url(profile, start), form)
     assert response.status_code == 422
     content = response.content.decode()
     assert "Bookings start on the hour or half hour, such as 10:00 AM WIB or 10:30 AM WIB." in content
@@ -304,7 +306,7 @@ def test_a_posted_request_for_a_held_time_is_still_just_taken(customer_client, p
     day = timezone.now().astimezone(WIB).date() + timedelta(days=3)
     start = local(day, 10)
     request(new_customer(), profile, start=start, now=timezone.now())
-    response = customer_client.post(new_url(profile, start), form_data(start))
+    response = customer_client.post(new_url(profile, start), booking_form(start))
     assert response.status_code == 409
     assert JUST_TAKEN in response.content.decode()
     assert Booking.objects.count() == 1
