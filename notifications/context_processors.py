@@ -1,15 +1,23 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
 from notifications import selectors
 
 
 def notifications(request):
-    """The bell's unread count (one COUNT query, signed-in users only), and whether the dev WhatsApp
-    outbox page exists (make run: DEBUG with WHATSAPP_BACKEND=outbox), for a link in the footer."""
+    """The bell's unread count for signed-in users, and whether the dev WhatsApp outbox page exists
+    (make run: DEBUG with WHATSAPP_BACKEND=outbox), for a link in the footer.
+
+    The count is lazy and shared by every template rendered for the request: one COUNT query when the
+    bell (or the list) shows it, none for a page or fragment that does not (a page that renders its
+    cached content and its frame separately runs the context processors twice)."""
     context = {}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        context["unread_notifications"] = selectors.unread_count(user)
+        count = getattr(request, "_unread_notifications", None)
+        if count is None:
+            count = request._unread_notifications = SimpleLazyObject(lambda: selectors.unread_count(user))
+        context["unread_notifications"] = count
     if settings.DEBUG and settings.WHATSAPP_BACKEND == "outbox":
         context["dev_outbox"] = True
     return context
