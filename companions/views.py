@@ -30,6 +30,7 @@ from companions.forms import (
     weekly_hours_formset,
 )
 from companions.models import Activity, CompanionPhoto, TimeOff
+from companions.search_render import QuickBoundField
 from core.errors import add_error_to_form
 from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
 
@@ -134,7 +135,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def _search_context(request: HttpRequest, zone: str) -> dict:
-    form = SearchForm(request.GET)
+    form = SearchForm(request.GET, bound_field_class=QuickBoundField)
     query = form.to_query(viewer_time_zone=zone)
     profiles = selectors.search_companions(query).prefetch_related(
         Prefetch("activities", queryset=Activity.objects.order_by("position"))

@@ -1,0 +1,90 @@
+"""Rendering the search page with less template work (issue 12).
+
+Django renders a form widget through its template engine: a <select> is one template plus one
+`{% include %}` of select_option.html and attrs.html per option, so the search form's eight controls
+(about a hundred options: the cities, the times of day...) cost more than everything else on the page.
+`QuickBoundField` writes the same HTML for plain inputs and selects in Python, from the same widget
+context (attributes, ids, aria-invalid / aria-describedby, the selected option); any other widget, and
+any case it does not know, goes through Django's own rendering. tests/companions/test_search_render_form.py
+compares both outputs character for character.
+"""
+
+from django.forms import BoundField
+from django.forms.widgets import Input, Select, Widget
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
+# The templates whose output `_input` and `_select` reproduce (each of these input templates only
+# includes django/forms/widgets/input.html).
+INPUT_TEMPLATES = {
+    f"django/forms/widgets/{name}.html"
+    for name in ("input", "text", "number", "date", "email", "search", "url", "time", "tel", "hidden")
+}
+SELECT_TEMPLATE = "django/forms/widgets/select.html"
+OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+
+
+def _attrs(attrs: dict) -> str:
+    """django/forms/widgets/attrs.html: True -> a bare name, False -> left out, else name="value"."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _text(value) -> str:
+    """`{{ value }}` in a template: numbers and dates localized, then escaped."""
+    return conditional_escape(value if isinstance(value, str) else str(localize(value)))
+
+
+# Both write what the templates write, after the form renderer's strip() (no trailing newline).
+def _input(widget: dict) -> str:
+    value = "" if widget["value"] is None else f' value="{conditional_escape(widget["value"])}"'
+    name = conditional_escape(widget["name"])
+    return f'<input type="{conditional_escape(widget["type"])}" name="{name}"{value}{_attrs(widget["attrs"])}>'
+
+
+def _select(widget: dict) -> str:
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, options, _index in widget["optgroups"]:
+        if group_name:
+            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+        for option in options:
+            parts.append(
+                f'\n  <option value="{conditional_escape(option["value"])}"{_attrs(option["attrs"])}>'
+                f"{_text(option['label'])}</option>\n"
+            )
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
+
+
+def _quick_renderer(widget: Widget):
+    if type(widget).render is not Widget.render or widget.is_localized:
+        return None  # a widget with its own render(): only Django knows what it writes
+    if isinstance(widget, Input) and widget.template_name in INPUT_TEMPLATES:
+        return _input
+    if isinstance(widget, Select) and widget.template_name == SELECT_TEMPLATE:
+        if widget.option_template_name == OPTION_TEMPLATE:
+            return _select
+    return None
+
+
+class QuickBoundField(BoundField):
+    """A BoundField whose plain inputs and selects render without the template engine (same HTML)."""
+
+    def as_widget(self, widget=None, attrs=None, only_initial=False) -> SafeString:
+        widget = widget or self.field.widget
+        render = None if only_initial or self.field.localize else _quick_renderer(widget)
+        if render is None:
+            return super().as_widget(widget=widget, attrs=attrs, only_initial=only_initial)
+        attrs = self.build_widget_attrs(attrs or {}, widget)
+        if self.auto_id and "id" not in widget.attrs:
+            attrs.setdefault("id", self.auto_id)
+        context = widget.get_context(self.html_name, self.value(), attrs)
+        return mark_safe(render(context["widget"]))  # noqa: S308 (every value above is escaped)

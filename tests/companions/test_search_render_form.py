@@ -1,0 +1,59 @@
+"""QuickBoundField writes exactly the HTML Django's widget templates write (companions/search_render.py)."""
+
+import pytest
+from django import forms
+from django.utils import translation
+
+from companions.forms import SearchForm
+from companions.search_render import QuickBoundField
+
+pytestmark = pytest.mark.django_db
+
+QUERIES = [
+    {},
+    {"city": "bandung", "activity": "hangout", "date": "2026-12-05", "time": "10:00", "hours": "3"},
+    {"price_min": "150.000", "price_max": "400000", "gender": "female", "age_min": "20", "age_max": "35"},
+    {"language": "en", "sort": "price_desc", "q": 'Ayu "<b>" & co'},
+    # Invalid values: the fields carry errors (aria-invalid, aria-describedby) and show what was typed.
+    {"city": "atlantis", "date": "2026-13-45", "time": "25:99", "hours": "13", "price_min": "abc", "age_max": "7"},
+    {"sort": "; DROP TABLE", "language": "klingon", "activity": "<script>", "q": "x" * 90},
+]
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("query", QUERIES)
+def test_every_search_field_renders_as_django_renders_it(query, language):
+    with translation.override(language):
+        django_form, quick_form = SearchForm(query), SearchForm(query, bound_field_class=QuickBoundField)
+        for form in (django_form, quick_form):
+            form.to_query(viewer_time_zone="Asia/Jakarta")
+        for name in SearchForm.base_fields:
+            assert isinstance(quick_form[name], QuickBoundField)
+            assert str(quick_form[name]) == str(django_form[name]), name
+
+
+class Widgets(forms.Form):
+    grouped = forms.ChoiceField(
+        choices=[("", "—"), ("Java", [("bdg", "Bandung & <Garut>"), ("jkt", "Jakarta")]), ("dps", "Denpasar")],
+        widget=forms.Select(attrs={"class": "x", "data-flag": True, "data-off": False}),
+    )
+    several = forms.MultipleChoiceField(choices=[(1, 1000), (2, 2.5)], required=False)
+    amount = forms.IntegerField(widget=forms.NumberInput(attrs={"min": 1, "placeholder": 'a "b"'}))
+    email = forms.EmailField(help_text="We never share it.")
+    hidden = forms.CharField(widget=forms.HiddenInput, required=False)
+    secret = forms.CharField(widget=forms.PasswordInput(render_value=True), required=False)
+    notes = forms.CharField(widget=forms.Textarea, required=False)  # not a quick widget: Django renders it
+    agree = forms.BooleanField(required=False)  # nor is a checkbox
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, {}, {"grouped": "bdg", "several": ["1", "2"], "amount": "x", "email": "a@", "secret": "s<"}],
+)
+def test_other_widgets_render_as_django_renders_them(data):
+    with translation.override("id"):
+        django_form, quick_form = Widgets(data), Widgets(data, bound_field_class=QuickBoundField)
+        if data is not None:
+            django_form.is_valid(), quick_form.is_valid()
+        for name in Widgets.base_fields:
+            assert str(quick_form[name]) == str(django_form[name]), name
