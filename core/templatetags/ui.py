@@ -7,10 +7,11 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django import template
+from django.conf import settings
 from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_info
 
 from core import formatting
 from core.i18n import TIME_ZONE_ABBREVIATIONS
@@ -142,3 +143,29 @@ def strip_days(days, zone: str, book_url: str = "", hours: int | None = None) ->
             )
         )
     return result
+
+
+# --- The language switch (components/language_switch.html, up to three times a page) ---------------
+
+
+@dataclass(frozen=True)
+class LanguageChoice:
+    code: str  # "id"
+    label: str  # "ID"
+    name_local: str  # "Bahasa Indonesia": always in its own language
+    current: bool
+
+
+@lru_cache(maxsize=8)
+def _language_choices(current: str) -> tuple[LanguageChoice, ...]:
+    return tuple(
+        LanguageChoice(code, code.upper(), get_language_info(code)["name_local"], code == current)
+        for code, _name in settings.LANGUAGES
+    )
+
+
+@register.simple_tag
+def language_choices() -> tuple[LanguageChoice, ...]:
+    """The languages to switch to, the current one marked: what {% get_language_info_list %} gives, once
+    per process instead of per switch."""
+    return _language_choices(_language())

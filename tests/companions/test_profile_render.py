@@ -46,6 +46,7 @@ KEPT_ATTRIBUTES = (
     "aria-labelledby",
     "aria-describedby",
     "aria-current",
+    "aria-pressed",
     "hx-get",
     "hx-post",
     "hx-select",
