@@ -134,6 +134,12 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+# No broker named (`make run`, tests without REDIS_URL): tasks run in-process (below), and whatever
+# connection Celery still opens (an eager apply_async borrows a producer; a worker started by hand) is
+# kombu's in-memory transport, never Celery's own fallback for an empty URL, amqp://guest@localhost.
+# Celery connects through these two (they default to CELERY_BROKER_URL), while CELERY_BROKER_URL stays
+# empty: "no broker" to /healthz and to the eager switch below.
+CELERY_BROKER_READ_URL = CELERY_BROKER_WRITE_URL = None if CELERY_BROKER_URL else "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 # With no broker configured, tasks run in-process (eagerly) so `make run` needs no Redis.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

@@ -11,4 +11,5 @@ import os
 from config.settings.bench import *  # noqa: F403
 
 CELERY_BROKER_URL = os.environ["BENCH_CELERY_BROKER_URL"]
+CELERY_BROKER_READ_URL = CELERY_BROKER_WRITE_URL = None  # bench.py's in-memory ones: these talk to the broker
 CELERY_TASK_ALWAYS_EAGER = False
