@@ -18,8 +18,9 @@ export HOST PORT
 help:
 	@echo "make run     set up everything and serve http://$(HOST):$(PORT)/ with demo data"
 	@echo "make test    lint + the whole test suite (DATABASE_URL/REDIS_URL used when set)"
-	@echo "make bench   seed 20,000 companions into kompanion_bench (PostgreSQL) and print search/profile timings,"
-	@echo "             booking creation, and 10,000 Midtrans notifications to the webhook (checked for correctness)"
+	@echo "make bench   seed 20,000 companions into kompanion_bench (PostgreSQL); time the trivial page, search, profile"
+	@echo "             and slot picker (cache off, then warm; BENCH_ARGS='--runs 3'), a summary of ratios to the trivial"
+	@echo "             page at the end; then bookings, Midtrans notifications and WhatsApp deliveries (checked)"
 	@echo "make css     rebuild static/css/app.css with Tailwind (needs npm)"
 	@echo "make totp    print the demo admin's current two-factor code"
 	@echo "make format  ruff format + fix"
@@ -58,8 +59,9 @@ test: install translations lint
 	$(VENV)/bin/pytest
 
 # Measures, never asserts: prints server-side p50/p95, requests per second and queries per request.
+# Any options of tests/bench/run.py, e.g. make bench BENCH_ARGS="--scenarios trivial,search,profile,slots --runs 3"
 bench: install translations
-	$(PY) -m tests.bench.run
+	$(PY) -m tests.bench.run $(BENCH_ARGS)
 
 format: install
 	$(VENV)/bin/ruff format .

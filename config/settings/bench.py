@@ -43,9 +43,16 @@ if BENCH_REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Pages under test send nothing; no broker, so /healthz checks only the database and the cache.
+# Pages under test send nothing; no broker, so /healthz checks only the database and the cache. Tasks
+# run in-process; any connection Celery still opens is in memory, never amqp://localhost (as base.py does
+# when no broker is named; restated here because base.py decided from the environment's REDIS_URL).
 CELERY_BROKER_URL = ""
+CELERY_BROKER_READ_URL = CELERY_BROKER_WRITE_URL = "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = True
+# The broker of the bench's own Celery traffic, always named: the notifications scenario's worker and its
+# producer, and the payments scenario's webhook (tests/bench/worker_settings.py, webhook_settings.py).
+# Redis only (the bench deletes its private queues there); by default BENCH_REDIS_URL's database.
+BENCH_BROKER_URL = env.str("BENCH_BROKER_URL", default=BENCH_REDIS_URL)
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # seeding 20,000 users; bench only
 FIELD_ENCRYPTION_KEYS = ["YmVuY2gtb25seS1mZXJuZXQta2V5LTMyLWJ5dGVzISE="]
@@ -58,6 +65,9 @@ MIDTRANS_SERVER_KEY = "bench-only-midtrans-server-key-not-secret"  # noqa: S105
 # The webhook's per-address limit (core/ratelimit.py), raised so that it never refuses the bench; the
 # limiter still runs on every request.
 PAYMENT_WEBHOOK_RATE_PER_MINUTE = 10_000_000
+
+# The rendered-page cache's lifetime in the bench's "warm" mode (tests/bench/run.py); "off" sets 0.
+BENCH_WARM_PAGE_CACHE_SECONDS = 600
 
 BENCH_ROOT = Path(env.str("BENCH_ROOT", default=str(Path(tempfile.gettempdir()) / "kompanion-bench")))
 MEDIA_ROOT = BENCH_ROOT / "media"

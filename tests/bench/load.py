@@ -2,7 +2,8 @@
 connection, take the next path from a shared list until it is used up or the time budget ends.
 
 Records the client-side latency and the server's own figures (Server-Timing and X-Query-Count headers
-from tests.bench.middleware) for every request.
+from tests.bench.middleware) for every request, and optionally what an `inspect` function reads from each
+body (how many results or free times a page carried), so a figure is never taken from an empty page.
 """
 
 import http.client
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 SERVER_TIMING = re.compile(r"app;dur=([0-9.]+)")
 # What the TLS proxy in front of gunicorn adds in production (bench.py trusts it as prod.py does).
@@ -27,6 +29,7 @@ class Sample:
     client_ms: float
     server_ms: float | None
     queries: int | None
+    content: Any = None  # what `inspect` read from the body, if given
 
 
 @dataclass
@@ -48,11 +51,17 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
-def fetch(connection: http.client.HTTPConnection, path: str) -> Sample:
+def fetch(
+    connection: http.client.HTTPConnection,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    inspect: Callable[[bytes], Any] | None = None,
+) -> Sample:
     started = time.perf_counter()
-    connection.request("GET", path, headers=HEADERS)
+    connection.request("GET", path, headers=headers or HEADERS)
     response = connection.getresponse()
-    response.read()
+    body = response.read()
     client_ms = (time.perf_counter() - started) * 1000
     timing = SERVER_TIMING.search(response.getheader("Server-Timing", ""))
     queries = response.getheader("X-Query-Count")
@@ -62,6 +71,7 @@ def fetch(connection: http.client.HTTPConnection, path: str) -> Sample:
         client_ms=client_ms,
         server_ms=float(timing.group(1)) if timing else None,
         queries=int(queries) if queries is not None else None,
+        content=inspect(body) if inspect and response.status == 200 else None,
     )
 
 
@@ -110,12 +120,22 @@ def run_items(
     return result
 
 
-def run_load(*, port: int, paths: Sequence[str], concurrency: int, budget_s: float, timeout_s: float = 30) -> Result:
-    """Requests every path once (in order, spread over the threads), stopping early after budget_s."""
+def run_load(
+    *,
+    port: int,
+    paths: Sequence[str],
+    concurrency: int,
+    budget_s: float,
+    timeout_s: float = 30,
+    headers: dict[str, str] | None = None,
+    inspect: Callable[[bytes], Any] | None = None,
+) -> Result:
+    """Requests every path once (in order, spread over the threads), stopping early after budget_s.
+    `headers` replace HEADERS (e.g. HEADERS plus a session cookie); `inspect` reads each 200 body."""
     return run_items(
         port=port,
         items=paths,
-        send=fetch,
+        send=lambda connection, path: fetch(connection, path, headers=headers, inspect=inspect),
         describe=str,
         concurrency=concurrency,
         deadline=time.perf_counter() + budget_s,

@@ -6,7 +6,9 @@ deliveries for them (5,000 by default, bulk-created as notification_record leave
 marker of its own in its first template variable. A fake Twilio (tests/notifications/fake_twilio.py) runs
 in this process on 127.0.0.1; a `celery -A config worker` subprocess (prefork, --concurrency C; settings
 tests/bench/worker_settings.py: the bench database, a broker, eager mode off) consumes a private queue on
-Redis with WHATSAPP_BACKEND=twilio and TWILIO_API_BASE_URL pointing at the fake.
+Redis (BENCH_BROKER_URL, named explicitly for the worker and for the Celery app of the bench's own that
+enqueues: never the project's in-process app, whose producer an earlier scenario may have opened) with
+WHATSAPP_BACKEND=twilio and TWILIO_API_BASE_URL pointing at the fake.
 
 A warm-up of WARMUP deliveries proves the chain (and that the worker is up) before the measurement. Then
 send_delivery_task is enqueued for every delivery (for 20% of them twice, back to back, as the sweep or a
@@ -171,7 +173,27 @@ def _wait_all_sent(ids: list[int], worker: subprocess.Popen, *, deadline: float)
     return None
 
 
-def _enqueue(ids: list[int], queue: str, *, twice: frozenset = frozenset()) -> dict[int, float]:
+def producer_app(broker: str):
+    """A Celery app of the bench's own that only sends, to `broker`.
+
+    Not the project's app (config.celery): in this process that one runs tasks in-process, and an earlier
+    scenario (e.g. bookings: an eager apply_async borrows a producer) may already have opened its pool on
+    the broker-less settings' URL; changing app.conf afterwards does not reach that cached pool, so the
+    tasks went to the fallback broker (amqp://localhost, or memory://) and the worker never saw them."""
+    from celery import Celery
+
+    app = Celery("kompanion-bench-producer", set_as_current=False)
+    app.conf.update(
+        broker_url=broker,
+        broker_connection_retry_on_startup=False,
+        broker_transport_options={"socket_connect_timeout": 3},
+        task_serializer="json",
+        accept_content=["json"],
+    )
+    return app
+
+
+def _enqueue(producer, ids: list[int], queue: str, *, twice: frozenset = frozenset()) -> dict[int, float]:
     """One send_delivery_task per delivery; those in `twice` get a second one right behind it (as the sweep
     or a redelivery would), so two worker processes race for the same row. Returns when each was enqueued."""
     from notifications.tasks import send_delivery_task
@@ -179,9 +201,9 @@ def _enqueue(ids: list[int], queue: str, *, twice: frozenset = frozenset()) -> d
     enqueued = {}
     for delivery_id in ids:
         enqueued[delivery_id] = time.monotonic()
-        send_delivery_task.apply_async(args=[delivery_id], queue=queue)
+        producer.send_task(send_delivery_task.name, args=[delivery_id], queue=queue)
         if delivery_id in twice:
-            send_delivery_task.apply_async(args=[delivery_id], queue=queue)
+            producer.send_task(send_delivery_task.name, args=[delivery_id], queue=queue)
     return enqueued
 
 
@@ -200,13 +222,12 @@ def run(
     from django.conf import settings
     from django.db import connections
 
-    from config.celery import app
     from notifications.models import Delivery
     from tests.notifications.fake_twilio import FakeTwilio
 
-    broker = os.environ.get("REDIS_URL") or settings.BENCH_REDIS_URL
-    if not broker:
-        print("bench: notifications: BROKEN: needs Redis for the Celery broker (REDIS_URL or BENCH_REDIS_URL)")
+    broker = settings.BENCH_BROKER_URL  # named for the worker and the producer alike
+    if not broker.startswith(("redis://", "rediss://")):
+        print("bench: notifications: BROKEN: needs Redis for the Celery broker (BENCH_BROKER_URL or BENCH_REDIS_URL)")
         return False
     queue = f"kompanion-bench-{uuid.uuid4().hex}"
     tag = uuid.uuid4().hex[:8]
@@ -218,8 +239,7 @@ def run(
     connections.close_all()
     setup_s = time.perf_counter() - started
 
-    saved = {key: app.conf.get(key) for key in ("broker_url", "task_always_eager", "task_default_queue")}
-    app.conf.update(broker_url=broker, task_always_eager=False, task_default_queue=queue)
+    producer = producer_app(broker)
     fake = FakeTwilio(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, latency=latency_ms / 1000).start()
     log_path.write_text("")
     worker = _start_worker(broker=broker, queue=queue, concurrency=concurrency, fake_url=fake.url, log_path=log_path)
@@ -233,7 +253,7 @@ def run(
     )
     try:
         warm_ids = list(warm_markers.values())
-        _enqueue(warm_ids, queue)
+        _enqueue(producer, warm_ids, queue)
         if _wait_all_sent(warm_ids, worker, deadline=time.perf_counter() + READY_TIMEOUT_S) is None:
             raise Broken(
                 f"the worker did not send the {WARMUP} warm-up messages within {READY_TIMEOUT_S} s "
@@ -244,7 +264,7 @@ def run(
         ids = list(markers.values())
         twice = frozenset(random.Random(seed).sample(ids, round(len(ids) * duplicate_share)))
         began, began_monotonic = time.perf_counter(), time.monotonic()
-        enqueued = _enqueue(ids, queue, twice=twice)
+        enqueued = _enqueue(producer, ids, queue, twice=twice)
         enqueue_s = time.perf_counter() - began
         finished = _wait_all_sent(ids, worker, deadline=began + budget_s)
         elapsed = (finished or time.perf_counter()) - began
@@ -256,10 +276,10 @@ def run(
         _stop_worker(worker)
         fake.stop()
         try:
-            with app.connection_for_write() as connection:
+            with producer.connection_for_write() as connection:
                 connection.default_channel.queue_delete(queue)
         finally:
-            app.conf.update(saved)
+            producer.close()
 
     # --- Figures ---
     ours = [message for message in fake.messages if (message.content_variables or {}).get("1", "") in markers]

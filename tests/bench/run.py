@@ -1,17 +1,27 @@
 """`make bench`: seed the bench database if needed, serve the site with gunicorn under
-config.settings.bench and measure a trivial page, the search page and the profile page; then booking
-creation (tests/bench/bookings.py), Midtrans notifications posted to the webhook (tests/bench/payments.py) and
-WhatsApp deliveries sent by a real Celery worker through a fake Twilio (tests/bench/notifications.py).
+config.settings.bench and measure a trivial page, the search page, the profile page and the slot picker
+(booking step 1, signed in as the bench customer), with the rendered-page cache off and then warm, --runs
+times each; then booking creation (tests/bench/bookings.py), Midtrans notifications posted to the webhook
+(tests/bench/payments.py) and WhatsApp deliveries sent by a real Celery worker through a fake Twilio
+(tests/bench/notifications.py).
 
 Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server
 did not start, a request failed, an existing route answered something other than 200 (for the webhook:
-other than 200 or its rate limiter's 429), the booking or payments check found wrong data, or a WhatsApp
-delivery was never sent or sent twice.
+other than 200 or its rate limiter's 429), the booking or payments check found wrong data, a WhatsApp
+delivery was never sent or sent twice, or a page scenario measured pages without their content (a profile
+or slot picker not showing 14 days, or mostly no free time; checked on every measured page).
 
     python -m tests.bench.run [--requests 400] [--concurrency 8] [--workers 2] [--scenarios trivial,search]
+    python -m tests.bench.run --scenarios trivial,search,profile,slots --runs 3 [--page-cache off|warm|both]
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kompanion_bench_100k \
+        python -m tests.bench.run --companions 100000 --scenarios trivial,search,profile,slots --runs 3
     python -m tests.bench.run --scenarios payments [--notifications 10000]
     python -m tests.bench.run --scenarios notifications [--whatsapp-messages 5000] [--whatsapp-concurrency 4]
     python -m tests.bench.run --scenarios contention [--hold-seconds 10] [--lock-timeout-ms 300] [--threads 4]
+
+Every page figure is also given as a ratio to the trivial page measured in the same run and mode (the
+machine's load and speed cancel out): after each run, and in one summary table printed at the very end
+(medians over the runs), against issue 12's targets. Queries per request are given as they are.
 
 The contention scenario (tests/bench/contention.py) needs no 20,000-companion seed: run alone, it only
 creates and migrates the bench database.
@@ -19,10 +29,13 @@ creates and migrates the bench database.
 
 import argparse
 import http.client
+import math
 import os
 import random
+import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -37,7 +50,18 @@ from tests.bench import seed
 from tests.bench.load import HEADERS, Result, percentile, run_load
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-TARGETS = {"search": 3.0, "profile": 2.0}  # times the trivial page's server time (issue 3)
+# Issue 12, as ratios to the trivial page of the same run: (mode, scenario) -> (figure, bound, "min"/"max").
+TARGETS = {
+    ("off", "search"): [("rps", 0.3, "min"), ("server_p95", 5.0, "max")],
+    ("off", "profile"): [("rps", 0.3, "min")],
+    ("off", "slots"): [("rps", 0.3, "min")],
+    ("warm", "search"): [("rps", 0.8, "min")],
+    ("warm", "profile"): [("rps", 0.8, "min")],
+}
+MAX_QUERIES = 8  # per request on every page, however much data (issue 12)
+SLOT_TIME = re.compile(rb'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d')  # a start time, not a bare date
+DAY_SECTION = re.compile(rb'id="day-(\d{4}-\d\d-\d\d)"')
+PROFILE_LINK = re.compile(rb'href="/c/([\w-]+)/"')
 
 
 class BenchBroken(Exception):
@@ -49,6 +73,16 @@ class Scenario:
     name: str
     route: str  # shown in the table and used to check that the URL exists
     make_paths: Callable[[random.Random, int], list[str]]
+    inspect: Callable[[bytes], dict[str, int]] | None = None  # what each page carried (checked, printed)
+    signed_in: bool = False  # sent with the bench customer's session cookie
+
+
+def _results(body: bytes) -> dict[str, int]:
+    return {"results": len(set(PROFILE_LINK.findall(body)))}
+
+
+def _free_times(body: bytes) -> dict[str, int]:
+    return {"days": len(set(DAY_SECTION.findall(body))), "times": len(SLOT_TIME.findall(body))}
 
 
 def _search_paths(rng: random.Random, count: int) -> list[str]:
@@ -86,10 +120,25 @@ def _profile_paths(rng: random.Random, count: int) -> list[str]:
     return [f"/c/{chosen[index % len(chosen)]}/" for index in range(count)]
 
 
+def _slot_paths(rng: random.Random, count: int) -> list[str]:
+    """Booking step 1 as the profile's "Choose a time" button opens it: /c/<slug>/book/?hours=<min hours>,
+    the 14-day strip of free start times for the shortest booking (the most times)."""
+    from companions.models import CompanionProfile
+
+    profiles = list(
+        CompanionProfile.objects.filter(is_listed=True, is_paused=False).order_by("pk").values_list("slug", "min_hours")
+    )
+    if not profiles:
+        raise BenchBroken("no bookable profiles in the bench database")
+    chosen = rng.sample(profiles, min(200, len(profiles)))
+    return [f"/c/{slug}/book/?hours={hours}" for slug, hours in (chosen[i % len(chosen)] for i in range(count))]
+
+
 SCENARIOS = [
     Scenario("trivial", "/terms/", lambda rng, count: ["/terms/"] * count),
-    Scenario("search", "/companions/", _search_paths),
-    Scenario("profile", "/c/<slug>/", _profile_paths),
+    Scenario("search", "/companions/", _search_paths, inspect=_results),
+    Scenario("profile", "/c/<slug>/", _profile_paths, inspect=_free_times),
+    Scenario("slots", "/c/<slug>/book/", _slot_paths, inspect=_free_times, signed_in=True),
 ]
 # Measured by their own modules (tests/bench/<name>.py).
 OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention"]
@@ -210,6 +259,12 @@ def summarise(name: str, result: Result, concurrency: int) -> dict:
     client = [sample.client_ms for sample in result.samples]
     queries = [sample.queries for sample in result.samples if sample.queries is not None]
     most = max(result.samples, key=lambda sample: sample.queries or 0) if queries else None
+    contents = [sample.content for sample in result.samples if sample.content is not None]
+    content = {
+        key: (min(values), statistics.median(values), max(values))
+        for key in (contents[0] if contents else {})
+        for values in [[content[key] for content in contents]]
+    }
     return {
         "scenario": name,
         "requests": len(result.samples),
@@ -223,65 +278,163 @@ def summarise(name: str, result: Result, concurrency: int) -> dict:
         "queries_max": max(queries) if queries else None,
         "most_queries_path": most.path if most else "",
         "non_200": len(result.failures) + len(result.errors),
+        "content": content,  # key -> (min, median, max) over the measured pages
     }
 
 
+def describe_content(content: dict) -> str:
+    return ", ".join(
+        f"{key} {low:g}" if low == high else f"{key} {low:g}–{high:g} (median {middle:g})"
+        for key, (low, middle, high) in content.items()
+    )
+
+
 def print_table(rows: list[dict], missing: list[Scenario]) -> None:
+    trivial = next((row for row in rows if row["scenario"] == "trivial"), None)
     header = (
-        f"{'scenario':<9} {'requests':>8} {'conc':>4} {'rps':>7} {'srv p50':>8} {'srv p95':>8} "
-        f"{'cli p50':>8} {'cli p95':>8} {'queries':>9} {'non-200':>7}"
+        f"{'scenario':<9} {'requests':>8} {'conc':>4} {'rps':>7} {'rps×':>6} {'srv p50':>8} {'srv p95':>8} "
+        f"{'cli p50':>8} {'cli p95':>8} {'queries':>9} {'non-200':>7}  what the pages carried"
     )
     print()
-    print("times in ms; srv = Server-Timing measured inside Django, cli = seen by the client (includes queueing)")
+    print(
+        "times in ms; srv = Server-Timing measured inside Django, cli = seen by the client (includes queueing); "
+        "rps× = requests per second as a ratio to the trivial page's"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         queries = "-" if row["queries_min"] is None else f"{row['queries_min']}–{row['queries_max']}"
+        rps_ratio = f"{row['rps'] / trivial['rps']:.3f}" if trivial and trivial["rps"] else "-"
         print(
-            f"{row['scenario']:<9} {row['requests']:>8} {row['concurrency']:>4} {row['rps']:>7.1f} "
+            f"{row['scenario']:<9} {row['requests']:>8} {row['concurrency']:>4} {row['rps']:>7.1f} {rps_ratio:>6} "
             f"{row['server_p50']:>8.1f} {row['server_p95']:>8.1f} {row['client_p50']:>8.1f} "
-            f"{row['client_p95']:>8.1f} {queries:>9} {row['non_200']:>7}"
+            f"{row['client_p95']:>8.1f} {queries:>9} {row['non_200']:>7}  {describe_content(row['content'])}"
         )
     for scenario in missing:
         print(f"{scenario.name:<9} route not available yet ({scenario.route})")
 
 
-def print_ratios(rows: list[dict]) -> None:
-    by_name = {row["scenario"]: row for row in rows}
-    trivial = by_name.get("trivial")
+def ratios(row: dict, trivial: dict) -> dict[str, float]:
+    """Every figure of `row` as a ratio to the trivial page of the same run and mode."""
+    return {
+        figure: (row[figure] / trivial[figure]) if trivial[figure] else math.nan
+        for figure in ("rps", "server_p50", "server_p95", "client_p95")
+    }
+
+
+def target_verdict(mode: str, name: str, figures: dict[str, float], queries_max: int | None) -> str:
+    misses, checked = [], []
+    for figure, bound, kind in TARGETS.get((mode, name), []):
+        value = figures[figure]
+        label = {"rps": "rps", "server_p95": "p95"}[figure]
+        checked.append(f"{label} {'≥' if kind == 'min' else '≤'} {bound:g}×")
+        if not (value >= bound if kind == "min" else value <= bound):
+            misses.append(f"{label} {value:.2f}×")
+    if name != "trivial" and queries_max is not None:
+        checked.append(f"queries ≤ {MAX_QUERIES}")
+        if queries_max > MAX_QUERIES:
+            misses.append(f"{queries_max} queries")
+    if not checked:
+        return ""
+    return ("MISSES " + ", ".join(misses) if misses else "meets") + f" ({'; '.join(checked)})"
+
+
+def print_ratios(rows: list[dict], mode: str) -> None:
+    trivial = next((row for row in rows if row["scenario"] == "trivial"), None)
     if not trivial:
         return
     print()
-    for name, target in TARGETS.items():
-        row = by_name.get(name)
-        if not row:
+    for row in rows:
+        if row["scenario"] == "trivial":
             continue
-        for statistic in ("p50", "p95"):
-            ratio = row[f"server_{statistic}"] / trivial[f"server_{statistic}"]
-            verdict = "within target" if ratio <= target else "over target"
-            print(
-                f"{name}/trivial server {statistic}: {ratio:.2f}x "
-                f"({row[f'server_{statistic}']:.1f} / {trivial[f'server_{statistic}']:.1f} ms; "
-                f"target ≤ {target:g}x): {verdict}"
-            )
+        figures = ratios(row, trivial)
+        print(
+            f"{row['scenario']}/trivial: rps {figures['rps']:.3f}x, server p50 {figures['server_p50']:.2f}x, "
+            f"server p95 {figures['server_p95']:.2f}x, client p95 {figures['client_p95']:.2f}x; "
+            f"{target_verdict(mode, row['scenario'], figures, row['queries_max'])}"
+        )
         if row["queries_min"] != row["queries_max"]:
             print(
-                f"{name}: query count varies {row['queries_min']}–{row['queries_max']} between requests; "
-                f"most on {row['most_queries_path']}"
+                f"{row['scenario']}: query count varies {row['queries_min']}–{row['queries_max']} between "
+                f"requests; most on {row['most_queries_path']}"
             )
 
 
-def measure(arguments: argparse.Namespace, scenarios: list[Scenario], port: int) -> list[dict]:
+def print_summary(rows: list[dict], context: dict) -> None:
+    """One table for the whole run: per mode and scenario, the median over the runs of each figure's
+    ratio to the trivial page of the same run (and the median absolute figures beside them)."""
+    if not rows:
+        return
+    runs = max(row["run"] for row in rows)
+    load_now = os.getloadavg()
+    print()
+    print("=" * 118)
+    print(
+        f"SUMMARY: {context['companions']:,} companions ({context['database']}), code {context['code']}; "
+        f"medians of {runs} run(s); load average at the start {context['load'][0]:.2f}, now {load_now[0]:.2f} "
+        f"({os.cpu_count()} CPUs)"
+    )
+    print(
+        "×: ratio to the trivial page of the same run and mode (rps: higher is better; times: lower is better); "
+        "queries: per request, absolute (max over the requests)"
+    )
+    header = (
+        f"{'cache':<5} {'scenario':<9} {'rps':>7} {'rps×':>6} {'p50 ms':>7} {'p50×':>6} {'p95 ms':>7} {'p95×':>6} "
+        f"{'cli p95×':>8} {'queries':>7}  target (issue 12)"
+    )
+    print(header)
+    print("-" * 118)
+    for mode in ("off", "warm"):
+        in_mode = [row for row in rows if row["mode"] == mode]
+        trivial_by_run = {row["run"]: row for row in in_mode if row["scenario"] == "trivial"}
+        names = list(dict.fromkeys(row["scenario"] for row in in_mode))
+        for name in names:
+            mine = [row for row in in_mode if row["scenario"] == name and row["run"] in trivial_by_run]
+            if not mine:
+                continue
+            per_run = [ratios(row, trivial_by_run[row["run"]]) for row in mine]
+            figures = {key: statistics.median(ratio[key] for ratio in per_run) for key in per_run[0]}
+            absolute = {key: statistics.median(row[key] for row in mine) for key in ("rps", "server_p50", "server_p95")}
+            queries = max((row["queries_max"] for row in mine if row["queries_max"] is not None), default=None)
+            print(
+                f"{mode:<5} {name:<9} {absolute['rps']:>7.1f} {figures['rps']:>6.3f} {absolute['server_p50']:>7.1f} "
+                f"{figures['server_p50']:>6.2f} {absolute['server_p95']:>7.1f} {figures['server_p95']:>6.2f} "
+                f"{figures['client_p95']:>8.2f} {'-' if queries is None else queries:>7}  "
+                f"{target_verdict(mode, name, figures, queries)}"
+            )
+    print("=" * 118)
+
+
+def check_content(row: dict, scenario: Scenario) -> str | None:
+    """Why the measured pages cannot count (empty where they must carry data), or None."""
+    content = row["content"]
+    if scenario.inspect is None or not row["requests"]:
+        return None
+    if not content:
+        return f"{scenario.name}: no page answered 200 with content"
+    if "days" in content and content["days"][0] != 14:
+        return f"{scenario.name}: pages show {content['days'][0]}–{content['days'][2]} days, not 14"
+    if "times" in content and content["times"][1] == 0:
+        return f"{scenario.name}: most pages show no free time"
+    return None
+
+
+def measure(arguments: argparse.Namespace, scenarios: list[Scenario], port: int, cookie: str) -> list[dict]:
     rows = []
     for scenario in scenarios:
         rng = random.Random(arguments.seed)
         paths = scenario.make_paths(rng, arguments.warmup + arguments.requests)
-        warmup = run_load(port=port, paths=paths[: arguments.warmup], concurrency=arguments.concurrency, budget_s=30)
+        headers = {**HEADERS, "Cookie": cookie} if scenario.signed_in else None
+        warmup = run_load(
+            port=port, paths=paths[: arguments.warmup], concurrency=arguments.concurrency, budget_s=30, headers=headers
+        )
         result = run_load(
             port=port,
             paths=paths[arguments.warmup :],
             concurrency=arguments.concurrency,
             budget_s=arguments.budget,
+            headers=headers,
+            inspect=scenario.inspect,
         )
         row = summarise(scenario.name, result, arguments.concurrency)
         rows.append(row)
@@ -296,7 +449,49 @@ def measure(arguments: argparse.Namespace, scenarios: list[Scenario], port: int)
             print(f"bench:   {error}")
         if warmup.failures or warmup.errors:
             row["non_200"] += len(warmup.failures) + len(warmup.errors)
+        problem = check_content(row, scenario)
+        if problem:
+            raise BenchBroken(problem)
     return rows
+
+
+def describe_code() -> str:
+    """The commit measured, and which files differ from it (a worktree measuring old code with the new
+    harness says so)."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(BASE_DIR), "rev-parse", "--short", "HEAD"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(BASE_DIR), "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (no git)"
+    paths = sorted(line[3:] for line in changed if line.strip())
+    if not paths:
+        return head
+    shown = ", ".join(paths[:8]) + (f" and {len(paths) - 8} more" if len(paths) > 8 else "")
+    return f"{head} + local changes to {shown}"
+
+
+def describe_schema() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT app, max(name), count(*) FROM django_migrations "
+            "WHERE app IN ('companions', 'bookings', 'accounts') GROUP BY app ORDER BY app"
+        )
+        latest = cursor.fetchall()
+    return ", ".join(f"{app} {name}" for app, name, _ in latest)
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -310,9 +505,16 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--budget", type=float, default=60, help="seconds at most per scenario")
     parser.add_argument("--seed", type=int, default=2026, help="random seed for the request mix")
     parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="page scenarios: measure each this many times per cache mode; the summary gives medians",
+    )
+    parser.add_argument(
         "--scenarios",
         default=",".join([*(scenario.name for scenario in SCENARIOS), *OTHER_SCENARIOS]),
-        help="comma-separated subset (bookings: booking creation and the same-slot hammer, in-process; "
+        help="comma-separated subset (slots: booking step 1, the free times of one companion, signed in; "
+        "bookings: booking creation and the same-slot hammer, in-process; "
         "payments: signed Midtrans notifications posted to the webhook, then a correctness check; "
         "notifications: queued WhatsApp deliveries sent by a real Celery worker through a fake Twilio; "
         "contention: 10 booking POSTs while one companion's row is held, and unrelated pages meanwhile)",
@@ -356,6 +558,8 @@ def parse_arguments() -> argparse.Namespace:
     unknown = set(arguments.scenarios.split(",")) - set(known)
     if unknown:
         parser.error(f"unknown scenario(s) {', '.join(sorted(unknown))}; choose from {', '.join(known)}")
+    if arguments.runs < 1:
+        parser.error("--runs must be at least 1")
     return arguments
 
 
@@ -371,8 +575,11 @@ def run_payments(arguments: argparse.Namespace, log_path: Path, warmup: int) -> 
         f"(server log: {log_path})"
     )
     # What the webhook enqueues after commit goes to a Redis queue nobody consumes during the run (as in
-    # production, where workers send it), not into the measured request. Without Redis: in-process.
-    broker = os.environ.get("REDIS_URL", "")
+    # production, where workers send it), not into the measured request. The broker is always named
+    # (BENCH_BROKER_URL, by default the bench's Redis); set it empty to run the follow-ups in-process.
+    from django.conf import settings
+
+    broker = settings.BENCH_BROKER_URL
     queue = f"kompanion-bench-webhook-{os.getpid()}"
     server = start_server(
         port=port,
@@ -411,32 +618,15 @@ def run_payments(arguments: argparse.Namespace, log_path: Path, warmup: int) -> 
     return 0
 
 
-def main() -> int:
-    arguments = parse_arguments()
-    # SIGTERM (e.g. a CI timeout) unwinds through `finally` like Ctrl-C, so gunicorn is always stopped.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    seed.configure_django()
+def measure_pages(
+    arguments: argparse.Namespace, available: list[Scenario], missing: list[Scenario], log_path: Path
+) -> list[dict]:
+    """The page scenarios, per cache mode: one gunicorn each, --runs rounds of every scenario (the trivial
+    page first in each, so every round has its own reference). Rows carry their mode and run."""
     from django.conf import settings
 
-    wanted = set(arguments.scenarios.split(","))
-    if wanted <= {"contention"}:  # seeds its own small set: no 20,000 companions needed
-        seed.ensure_database(recreate=arguments.reseed)
-        seed.migrate()
-    else:
-        seed.ensure_seeded(companions=arguments.companions, reseed=arguments.reseed)
-    collect_static()
-
-    chosen = [scenario for scenario in SCENARIOS if scenario.name in wanted]
-    available = [scenario for scenario in chosen if route_exists(scenario.route)]
-    missing = [scenario for scenario in chosen if scenario not in available]
-
-    Path(settings.BENCH_ROOT).mkdir(parents=True, exist_ok=True)
-    log_path = Path(settings.BENCH_ROOT) / "gunicorn.log"
-    log_path.write_text("")  # this run's lines only
-    warmup = arguments.warmup  # the warm mode below raises it for the page scenarios
+    cookie = seed.customer_session_cookie() if any(scenario.signed_in for scenario in available) else ""
     modes = ["off", "warm"] if arguments.page_cache == "both" else [arguments.page_cache]
-    if not chosen:  # e.g. --scenarios payments: no page to measure, no server to start for it
-        modes = []
     all_rows = []
     for mode in modes:
         port = free_port()
@@ -446,30 +636,34 @@ def main() -> int:
         label = "rendered-page cache off" if mode == "off" else "rendered-page cache warm"
         print(
             f"\nbench: [{label}] gunicorn on 127.0.0.1:{port}, {arguments.workers} workers x {arguments.threads} "
-            f"threads; {arguments.requests} requests per scenario at concurrency {arguments.concurrency} "
-            f"(server log: {log_path})"
+            f"threads; {arguments.requests} requests per scenario at concurrency {arguments.concurrency}, "
+            f"{arguments.runs} run(s) (server log: {log_path})"
         )
         server = start_server(
             port=port,
             workers=arguments.workers,
             threads=arguments.threads,
             log_path=log_path,
-            page_cache_seconds=0 if mode == "off" else 600,
+            page_cache_seconds=0 if mode == "off" else settings.BENCH_WARM_PAGE_CACHE_SECONDS,
         )
         try:
             wait_until_healthy(server, port=port)
-            rows = measure(arguments, available, port)
-        except BenchBroken as error:
-            print(f"bench: BROKEN: {error}", file=sys.stderr)
-            print_log_tail(log_path)
-            return 2
+            for run in range(1, arguments.runs + 1):
+                load = os.getloadavg()
+                rows = measure(arguments, available, port, cookie)
+                print(f"\n[{label}, run {run} of {arguments.runs}; load average {load[0]:.2f} at its start]")
+                print_table(rows, missing)
+                print_ratios(rows, mode)
+                all_rows += [{**row, "mode": mode, "run": run} for row in rows]
         finally:
             stop_server(server)
-        print(f"\n[{label}]")
-        print_table(rows, missing)
-        print_ratios(rows)
-        all_rows += rows
-    rows = all_rows
+    return all_rows
+
+
+def run_others(arguments: argparse.Namespace, wanted: set[str], log_path: Path, warmup: int) -> int:
+    """Bookings, payments, notifications and contention, in that order; the first broken one ends the run
+    (its exit status is returned)."""
+    from django.conf import settings
 
     if "bookings" in wanted:
         from tests.bench import bookings as booking_bench
@@ -508,11 +702,59 @@ def main() -> int:
         if not measured:
             print("\nbench: BROKEN: the contention benchmark failed (see above)", file=sys.stderr)
             return 1
-    broken = [row["scenario"] for row in rows if row["non_200"] or not row["requests"]]
-    if broken:
-        print(f"\nbench: BROKEN: failed requests in {', '.join(broken)} (see above and {log_path})", file=sys.stderr)
-        return 1
     return 0
+
+
+def main() -> int:
+    arguments = parse_arguments()
+    # SIGTERM (e.g. a CI timeout) unwinds through `finally` like Ctrl-C, so gunicorn is always stopped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    seed.configure_django()
+    from django.conf import settings
+
+    wanted = set(arguments.scenarios.split(","))
+    if wanted <= {"contention"}:  # seeds its own small set: no 20,000 companions needed
+        seed.ensure_database(recreate=arguments.reseed)
+        seed.migrate()
+    else:
+        seed.ensure_seeded(companions=arguments.companions, reseed=arguments.reseed)
+    collect_static()
+    context = {
+        "companions": arguments.companions,
+        "database": settings.DATABASES["default"]["NAME"],
+        "code": describe_code(),
+        "load": os.getloadavg(),
+    }
+    print(
+        f"bench: database {context['database']} (schema: {describe_schema()}); code {context['code']}; "
+        f"load average {' '.join(f'{value:.2f}' for value in context['load'])} ({os.cpu_count()} CPUs)"
+    )
+
+    chosen = [scenario for scenario in SCENARIOS if scenario.name in wanted]
+    available = [scenario for scenario in chosen if route_exists(scenario.route)]
+    missing = [scenario for scenario in chosen if scenario not in available]
+
+    Path(settings.BENCH_ROOT).mkdir(parents=True, exist_ok=True)
+    log_path = Path(settings.BENCH_ROOT) / "gunicorn.log"
+    log_path.write_text("")  # this run's lines only
+    warmup = arguments.warmup  # the warm mode raises it for the page scenarios
+    rows: list[dict] = []
+    status = 0
+    try:
+        if available:  # e.g. --scenarios payments: no page to measure, no server to start for it
+            rows = measure_pages(arguments, available, missing, log_path)
+        status = run_others(arguments, wanted, log_path, warmup)
+    except BenchBroken as error:
+        print(f"bench: BROKEN: {error}", file=sys.stderr)
+        print_log_tail(log_path)
+        status = 2
+    # At the very end, whatever came after the pages, so that the table is the last thing on screen.
+    print_summary(rows, context)
+    broken = sorted({row["scenario"] for row in rows if row["non_200"] or not row["requests"]})
+    if broken and not status:
+        print(f"\nbench: BROKEN: failed requests in {', '.join(broken)} (see above and {log_path})", file=sys.stderr)
+        status = 1
+    return status
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 EMAIL_DOMAIN = "bench.kompanion.test"
+CUSTOMER_EMAIL = "customer@customers.bench.kompanion.test"  # the signed-in visitor of the slot picker
 DEFAULT_COMPANIONS = 20_000
 BATCH = 2_000
 PHOTO_COUNT = 10
@@ -269,6 +270,39 @@ def ensure_seeded(*, companions: int = DEFAULT_COMPANIONS, reseed: bool = False)
         f"bench: seeded {companions:,} companions in {finished - migrated:.1f} s "
         f"(database setup and migrations {migrated - started:.1f} s)"
     )
+
+
+def ensure_customer():
+    """The bench's signed-in customer (created once, kept: an existing database needs no reseed), with a
+    verified email as allauth leaves a confirmed sign-up. Returns the user."""
+    from allauth.account.models import EmailAddress
+    from django.conf import settings
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import Role, User
+
+    user, _ = User.objects.get_or_create(
+        email=CUSTOMER_EMAIL,
+        defaults={
+            "full_name": "Bench Customer",
+            "role": Role.CUSTOMER,
+            "password": make_password("bench-password-not-secret"),
+            "time_zone": settings.DEFAULT_USER_TIME_ZONE,
+        },
+    )
+    EmailAddress.objects.get_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+    return user
+
+
+def customer_session_cookie() -> str:
+    """A `Cookie:` header value signing the bench customer in: a real session row made by Django's own
+    login (django.test.Client.force_login), read by the server like any browser's cookie."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(ensure_customer())
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
