@@ -173,7 +173,10 @@ class CompanionProfile(models.Model):
         ]
         indexes = [
             models.Index(fields=["is_listed", "city", "hourly_rate"], name="companions_listed_city_rate"),
-            models.Index(fields=["is_listed", "-listed_at"], name="companions_listed_newest"),
+            # Partial, like the one below, rather than led by is_listed: an index whose first column is
+            # is_listed looks "in table order" to PostgreSQL's planner (the column's correlation is ~0.9),
+            # so it preferred scanning every city's listed profiles in listed_at order over this city's.
+            models.Index(fields=["-listed_at"], condition=models.Q(is_listed=True), name="companions_newest_listed"),
             models.Index(
                 fields=["city", "listed_at"], condition=models.Q(is_listed=True), name="companions_listed_by_city"
             ),
@@ -293,10 +296,11 @@ class WeeklyHours(models.Model):
                 name="companions_hours_range_valid",
             ),
         ]
-        # Every column the search filter reads, so PostgreSQL answers it from the index alone.
+        # Search checks each candidate's hours in the page's order (selectors._free_at_filter): one probe
+        # per candidate on (profile, weekday), with every column the filter reads, answered from the index.
         indexes = [
             models.Index(
-                fields=["weekday", "start_minute", "length_minutes", "profile"], name="companions_hours_lookup"
+                fields=["profile", "weekday", "start_minute", "length_minutes"], name="companions_hours_by_profile"
             )
         ]
 

@@ -17,6 +17,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from companions import availability, booking_facts
@@ -184,12 +185,22 @@ def _years_before(day: date, years: int) -> date:
 
 def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[str, ...]) -> Q:
     """Profiles free for [moment, moment + hours): the SQL twin of availability.is_free (tested
-    against it). One OR branch per Indonesian zone, because weekday and wall-clock time differ."""
+    against it). One OR branch per Indonesian zone, because weekday and wall-clock time differ.
+
+    Each hours subquery also reads the outer profile's notice, in an inequality. When a subquery's
+    only links to the outer row are equalities (profile_id = id), PostgreSQL may run it "hashed":
+    once, over every companion's hours for that weekday, before the first candidate (30-50 ms at
+    100,000 companions, growing with them, while the page needs a few hundred candidates). With an
+    outer column in an inequality it cannot, so each candidate, in the page's order, is probed on
+    the (profile, weekday) index until the page is full. tests/companions/test_search_sql.py checks
+    the plan."""
     length = hours * 60
     minutes_until = (moment - now).total_seconds() / 60
     if minutes_until <= 0 or moment != availability.ceil_to_slot(moment):
         return Q(pk__in=[])
     horizon_days_needed = math.ceil(minutes_until / DAY_MINUTES)
+    # The notice rule again (it is also in the outer filter below), in whole minutes as the column is.
+    probe_per_candidate = LessThanOrEqual(OuterRef("min_notice_minutes"), math.floor(minutes_until))
     branches = Q()
     for zone_name in zones:
         local = moment.astimezone(ZoneInfo(zone_name))
@@ -198,12 +209,14 @@ def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[st
         end_local = local + timedelta(minutes=length)
         last_day = (end_local - timedelta(microseconds=1)).date()
         same_day = WeeklyHours.objects.filter(
+            probe_per_candidate,
             profile=OuterRef("pk"),
             weekday=day.weekday(),
             start_minute__lte=minute,
             length_minutes__gte=minute + length - F("start_minute"),
         )
         from_yesterday = WeeklyHours.objects.filter(
+            probe_per_candidate,
             profile=OuterRef("pk"),
             weekday=(day.weekday() - 1) % 7,
             length_minutes__gte=DAY_MINUTES + minute + length - F("start_minute"),
