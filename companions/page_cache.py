@@ -117,3 +117,44 @@ def cached(kind: str, parts: tuple, *, slug: str | None, render: Callable[[], ob
     if value is not None:
         cache.set(key, (version, value), timeout=settings.COMPANION_PAGE_CACHE_SECONDS)  # never raises
     return value
+
+
+def cached_many(kind: str, entries: list[tuple[str, tuple]], *, render: Callable[[list[int]], list[str]]) -> list[str]:
+    """Per-companion fragments (search cards): entries are (slug, parts); returns one value per entry.
+
+    Each entry is keyed by its parts and stored with the versions it was rendered at: the global one
+    and its own companion's (bumped by `profile_changed`), so one booking or edit re-renders that
+    companion's card only. One round trip on a hit; `render(indexes)` renders the entries missed (in
+    that order), all of them while the cache is down, nothing stored then."""
+    everything = list(range(len(entries)))
+    if not enabled() or not entries:
+        return render(everything)
+    version_keys = [PROFILE_VERSION_KEY.format(slug=slug) for slug, _parts in entries]
+    keys = [_key(kind, parts) for _slug, parts in entries]
+    try:
+        with core_cache.unguarded():
+            if core_cache.deferred_deletes_recorded():
+                core_cache.apply_deferred_deletes()
+            found = cache.get_many([GLOBAL_VERSION_KEY, *dict.fromkeys(version_keys), *keys])
+            for name in dict.fromkeys([GLOBAL_VERSION_KEY, *version_keys]):
+                if found.get(name) is None:
+                    cache.add(name, _fresh_version(), timeout=None)
+                    found[name] = cache.get(name)
+    except core_cache.CacheUnavailable:
+        return render(everything)
+    versions = [(found[GLOBAL_VERSION_KEY], found[name]) for name in version_keys]
+    values: list[str | None] = [None] * len(entries)
+    missing = []
+    for index, key in enumerate(keys):
+        entry = found.get(key)
+        if entry is not None and entry[0] == versions[index]:
+            values[index] = entry[1]
+        else:
+            missing.append(index)
+    if missing:
+        rendered = render(missing)
+        for index, value in zip(missing, rendered, strict=True):
+            values[index] = value
+        stored = {keys[index]: (versions[index], values[index]) for index in missing}
+        cache.set_many(stored, timeout=settings.COMPANION_PAGE_CACHE_SECONDS)  # never raises
+    return values

@@ -9,11 +9,22 @@ any case it does not know, goes through Django's own rendering. tests/companions
 compares both outputs character for character.
 """
 
+from dataclasses import dataclass, field, replace
+from datetime import date
+
 from django.forms import BoundField
 from django.forms.widgets import Input, Select, Widget
+from django.template.loader import get_template
+from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from companions import page_cache
+from companions.models import CompanionProfile, VerificationStatus
+from core import formatting
 
 # The templates whose output `_input` and `_select` reproduce (each of these input templates only
 # includes django/forms/widgets/input.html).
@@ -88,3 +99,81 @@ class QuickBoundField(BoundField):
             attrs.setdefault("id", self.auto_id)
         context = widget.get_context(self.html_name, self.value(), attrs)
         return mark_safe(render(context["widget"]))  # noqa: S308 (every value above is escaped)
+
+
+# --- Result cards ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Card:
+    """One search result with its labels computed once, in Python, as text (components/companion_card.html
+    only places them). `html` is the rendered card, from the card cache or rendered now."""
+
+    profile: CompanionProfile
+    href: str
+    name: str
+    initial: str
+    age: str
+    city: str
+    price: str
+    min_hours: str
+    verified: bool
+    thumbnail_url: str
+    activities: list[str]
+    more_activities: int
+    html: SafeString = field(default=SafeString(""), compare=False)
+
+
+SHOWN_ACTIVITIES = 3
+CARD_TEMPLATE = "components/companion_card.html"
+PROFILE_URL_SLUG = "slug-placeholder"
+
+
+class CardMaker:
+    """Builds the page's cards: what is the same for every card (the translated labels, the profile URL
+    pattern) is looked up once per request."""
+
+    def __init__(self, *, today: date, language: str):
+        self.today, self.language = today, language
+        self.labels = {"verified": _("KTP verified"), "hour": _("hour"), "activities": _("Activities")}
+        # One reverse() for the page: a slug is URL-safe as it is ([-a-zA-Z0-9_]), so it is put in as is.
+        self.profile_url = reverse("companions:profile", args=[PROFILE_URL_SLUG])
+        self.min_hours: dict[int, str] = {}
+
+    def card(self, profile: CompanionProfile) -> Card:
+        """Needs the profile's user and city selected and its cover photos and activities prefetched."""
+        activities = [activity.name for activity in profile.activities.all()]
+        age = profile.user.age_on(self.today)
+        return Card(
+            profile=profile,
+            href=self.profile_url.replace(PROFILE_URL_SLUG, profile.slug),
+            name=profile.display_name,
+            initial=profile.display_name[:1].upper(),
+            age=str(age) if age else "",
+            city=profile.city.name if profile.city else "",
+            price=formatting.format_rupiah(profile.hourly_rate, language=self.language),
+            min_hours=self._min_hours(profile.min_hours),
+            verified=profile.verification_status == VerificationStatus.APPROVED,
+            thumbnail_url=profile.cover_photos[0].thumbnail.url if profile.cover_photos else "",
+            activities=activities[:SHOWN_ACTIVITIES],
+            more_activities=max(0, len(activities) - SHOWN_ACTIVITIES),
+        )
+
+    def _min_hours(self, hours: int) -> str:
+        if hours not in self.min_hours:
+            self.min_hours[hours] = ngettext("min. %(hours)s hour", "min. %(hours)s hours", hours) % {"hours": hours}
+        return self.min_hours[hours]
+
+    def with_html(self, cards: list[Card]) -> list[Card]:
+        """The cards with their HTML: from the card cache where a companion is unchanged since it was
+        rendered (page_cache.cached_many: keyed by the companion's version, the language and the day,
+        for the age), else rendered now."""
+        template = get_template(CARD_TEMPLATE)
+        html = page_cache.cached_many(
+            "card",
+            [(card.profile.slug, (card.profile.slug, self.language, self.today.isoformat())) for card in cards],
+            render=lambda indexes: [
+                template.render({"card": cards[index], "labels": self.labels}) for index in indexes
+            ],
+        )
+        return [replace(card, html=mark_safe(text)) for card, text in zip(cards, html, strict=True)]  # noqa: S308

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from companions import page_cache, selectors, services
+from companions import page_cache, search_render, selectors, services
 from companions.availability import DAY_MINUTES
 from companions.decorators import companion_required
 from companions.errors import CompanionError
@@ -96,14 +96,6 @@ def viewer_time_zone(request: HttpRequest) -> str:
     return user.time_zone if user.is_authenticated else IndonesianTimeZone.WIB
 
 
-@dataclass(frozen=True)
-class Card:
-    profile: object
-    age: int | None
-    thumbnail_url: str
-    activities: list[str]
-
-
 def _cache_parts(request: HttpRequest, zone: str, *, known: tuple[str, ...]) -> tuple:
     """What, besides the data version and the half hour, decides these pages' content. Only the
     parameters the page reads: junk ones (?utm_x=…) must not mint new cache entries."""
@@ -142,15 +134,8 @@ def _search_context(request: HttpRequest, zone: str) -> dict:
     )
     page = Pager.of(profiles, request.GET.get("page"))
     today = timezone.localdate(timezone=ZoneInfo(zone))
-    cards = [
-        Card(
-            profile=profile,
-            age=profile.user.age_on(today),
-            thumbnail_url=profile.cover_photos[0].thumbnail.url if profile.cover_photos else "",
-            activities=[activity.name for activity in profile.activities.all()],
-        )
-        for profile in page.object_list
-    ]
+    maker = search_render.CardMaker(today=today, language=translation.get_language() or "id")
+    cards = maker.with_html([maker.card(profile) for profile in page.object_list])
     # Links keep only what the form understood: a dropped parameter is not carried to the next page.
     kept = [
         (key, value)
