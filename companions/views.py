@@ -114,7 +114,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
     def render_content() -> str:
         context.update(_search_context(request, zone))
-        template = "companions/search.html#results" if partial else "companions/search.html#content"
+        template = "companions/_search_results.html" if partial else "companions/search.html#content"
         return render_to_string(template, context, request)
 
     content = page_cache.cached(
