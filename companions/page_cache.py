@@ -32,7 +32,18 @@ SLOT_SECONDS = 30 * 60
 
 
 def enabled() -> bool:
+    """The rendered-page cache (whole search results and profile pages)."""
     return settings.COMPANION_PAGE_CACHE_SECONDS > 0
+
+
+def fragments_enabled() -> bool:
+    """The per-companion fragment cache (search cards and the like), switched on its own."""
+    return settings.COMPANION_FRAGMENT_CACHE_SECONDS > 0
+
+
+def versions_tracked() -> bool:
+    """Data versions are bumped on writes whenever anything keyed by them may be cached."""
+    return enabled() or fragments_enabled()
 
 
 def slot_bucket() -> int:
@@ -59,7 +70,7 @@ def _bump(key: str) -> None:
 def profile_changed(slug: str) -> None:
     """Call inside the writing transaction; the bump happens after commit (not before readers can
     see the new data, and not at all on rollback)."""
-    if not enabled():
+    if not versions_tracked():
         return
 
     def bump_profile_pages() -> None:
@@ -72,7 +83,7 @@ def profile_changed(slug: str) -> None:
 
 def everything_changed() -> None:
     """Reference data or a profile edited in the admin: every cached page is stale (after commit)."""
-    if enabled():
+    if versions_tracked():
 
         def bump_all_pages() -> None:
             _bump(GLOBAL_VERSION_KEY)
@@ -127,7 +138,7 @@ def cached_many(kind: str, entries: list[tuple[str, tuple]], *, render: Callable
     companion's card only. One round trip on a hit; `render(indexes)` renders the entries missed (in
     that order), all of them while the cache is down, nothing stored then."""
     everything = list(range(len(entries)))
-    if not enabled() or not entries:
+    if not fragments_enabled() or not entries:
         return render(everything)
     version_keys = [PROFILE_VERSION_KEY.format(slug=slug) for slug, _parts in entries]
     keys = [_key(kind, parts) for _slug, parts in entries]
@@ -156,5 +167,5 @@ def cached_many(kind: str, entries: list[tuple[str, tuple]], *, render: Callable
         for index, value in zip(missing, rendered, strict=True):
             values[index] = value
         stored = {keys[index]: (versions[index], values[index]) for index in missing}
-        cache.set_many(stored, timeout=settings.COMPANION_PAGE_CACHE_SECONDS)  # never raises
+        cache.set_many(stored, timeout=settings.COMPANION_FRAGMENT_CACHE_SECONDS)  # never raises
     return values

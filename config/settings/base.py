@@ -312,6 +312,9 @@ else:
 # Rendered search results and profile pages are cached this long (0 turns it off); writes invalidate
 # them at once (companions/page_cache.py).
 COMPANION_PAGE_CACHE_SECONDS = env.int("COMPANION_PAGE_CACHE_SECONDS", default=600)
+# Per-companion fragments (a search card, a profile's unchanging parts), keyed by that companion's own
+# version: one booking or edit re-renders that companion's fragments, not every page. 0 turns them off.
+COMPANION_FRAGMENT_CACHE_SECONDS = env.int("COMPANION_FRAGMENT_CACHE_SECONDS", default=600)
 
 # --- Bookings -------------------------------------------------------------------------------------------
 # The platform's commission on the subtotal, in basis points (2000 = 20%); the levels issue makes it

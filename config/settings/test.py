@@ -28,6 +28,7 @@ FIELD_FINGERPRINT_KEY = "test-only-fingerprint-key"
 LOGGING["root"]["level"] = env.str("LOG_LEVEL", default="WARNING")  # noqa: F405
 # Off by default in tests (many inspect the view's context); tests/companions/test_page_cache.py turns it on.
 COMPANION_PAGE_CACHE_SECONDS = 0
+COMPANION_FRAGMENT_CACHE_SECONDS = 0
 PAYMENT_GATEWAY = "simulator"
 MIDTRANS_SERVER_KEY = "test-only-midtrans-server-key"
 WHATSAPP_BACKEND = "outbox"

@@ -1,9 +1,10 @@
 """`make bench`: seed the bench database if needed, serve the site with gunicorn under
 config.settings.bench and measure a trivial page, the search page, the profile page and the slot picker
-(booking step 1, signed in as the bench customer), with the rendered-page cache off and then warm, --runs
-times each; then booking creation (tests/bench/bookings.py), Midtrans notifications posted to the webhook
-(tests/bench/payments.py) and WhatsApp deliveries sent by a real Celery worker through a fake Twilio
-(tests/bench/notifications.py).
+(booking step 1, signed in as the bench customer) in three cache modes: nothing cached; the rendered-page
+cache off with per-companion fragments cached (production right after a write); the rendered-page cache
+warm. --runs times each; then booking creation (tests/bench/bookings.py), Midtrans notifications posted to
+the webhook (tests/bench/payments.py) and WhatsApp deliveries sent by a real Celery worker through a fake
+Twilio (tests/bench/notifications.py).
 
 Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server
 did not start, a request failed, an existing route answered something other than 200 (for the webhook:
@@ -12,7 +13,7 @@ delivery was never sent or sent twice, or a page scenario measured pages without
 or slot picker not showing 14 days, or mostly no free time; checked on every measured page).
 
     python -m tests.bench.run [--requests 400] [--concurrency 8] [--workers 2] [--scenarios trivial,search]
-    python -m tests.bench.run --scenarios trivial,search,profile,slots --runs 3 [--page-cache off|warm|both]
+    python -m tests.bench.run --scenarios trivial,search,profile,slots --runs 3 [--page-cache all|cold|off|warm|both]
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kompanion_bench_100k \
         python -m tests.bench.run --companions 100000 --scenarios trivial,search,profile,slots --runs 3
     python -m tests.bench.run --scenarios payments [--notifications 10000]
@@ -50,6 +51,13 @@ from tests.bench import seed
 from tests.bench.load import HEADERS, Result, percentile, run_load
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
+MODES = ("cold", "off", "warm")
+MODE_SETS = {"all": list(MODES), "both": ["off", "warm"]}
+MODE_LABELS = {
+    "cold": "nothing cached",
+    "off": "rendered-page cache off, fragments cached",
+    "warm": "rendered-page cache warm",
+}
 # Issue 12, as ratios to the trivial page of the same run: (mode, scenario) -> (figure, bound, "min"/"max").
 TARGETS = {
     ("off", "search"): [("rps", 0.3, "min"), ("server_p95", 5.0, "max")],
@@ -173,6 +181,7 @@ def start_server(
     threads: int,
     log_path: Path,
     page_cache_seconds: int,
+    fragment_cache_seconds: int | None = None,
     settings_module: str = "config.settings.bench",
     extra_environment: dict[str, str] | None = None,
 ) -> subprocess.Popen:
@@ -195,6 +204,10 @@ def start_server(
         "DJANGO_SETTINGS_MODULE": settings_module,
         "PYTHONUNBUFFERED": "1",
         "COMPANION_PAGE_CACHE_SECONDS": str(page_cache_seconds),
+        # Per-companion fragments (search cards) follow the page cache unless told otherwise.
+        "COMPANION_FRAGMENT_CACHE_SECONDS": str(
+            page_cache_seconds if fragment_cache_seconds is None else fragment_cache_seconds
+        ),
         **(extra_environment or {}),
     }
     # A session of its own: a Ctrl-C reaches only this script, whose `finally` then stops gunicorn cleanly.
@@ -384,7 +397,7 @@ def print_summary(rows: list[dict], context: dict) -> None:
     )
     print(header)
     print("-" * 118)
-    for mode in ("off", "warm"):
+    for mode in MODES:
         in_mode = [row for row in rows if row["mode"] == mode]
         trivial_by_run = {row["run"]: row for row in in_mode if row["scenario"] == "trivial"}
         names = list(dict.fromkeys(row["scenario"] for row in in_mode))
@@ -564,10 +577,12 @@ def parse_arguments() -> argparse.Namespace:
     )
     parser.add_argument(
         "--page-cache",
-        choices=("both", "off", "warm"),
-        default="both",
-        help="off: every request renders from the database; warm: the rendered-page cache is filled by a "
-        "warm-up over every distinct URL first; both (default): one run of each",
+        choices=("all", "both", "cold", "off", "warm"),
+        default="all",
+        help="cold: nothing cached, every request renders everything from the database; off: the "
+        "rendered-page cache off, per-companion fragments (search cards) cached as in production after a "
+        "write; warm: the rendered-page cache filled by a warm-up over every distinct URL first; "
+        "both: off and warm; all (default): cold, off and warm",
     )
     arguments = parser.parse_args()
     known = [scenario.name for scenario in SCENARIOS] + OTHER_SCENARIOS
@@ -642,14 +657,14 @@ def measure_pages(
     from django.conf import settings
 
     cookie = seed.customer_session_cookie() if any(scenario.signed_in for scenario in available) else ""
-    modes = ["off", "warm"] if arguments.page_cache == "both" else [arguments.page_cache]
+    modes = MODE_SETS.get(arguments.page_cache, [arguments.page_cache])
     all_rows = []
     for mode in modes:
         port = free_port()
         if mode == "warm":
             # Every distinct URL of the rotation once before measuring, so all measured requests are hits.
             arguments.warmup = max(arguments.warmup, arguments.requests)
-        label = "rendered-page cache off" if mode == "off" else "rendered-page cache warm"
+        label = MODE_LABELS[mode]
         print(
             f"\nbench: [{label}] gunicorn on 127.0.0.1:{port}, {arguments.workers} workers x {arguments.threads} "
             f"threads; {arguments.requests} requests per scenario ({requests_for('trivial', arguments)} of the "
@@ -661,7 +676,8 @@ def measure_pages(
             workers=arguments.workers,
             threads=arguments.threads,
             log_path=log_path,
-            page_cache_seconds=0 if mode == "off" else settings.BENCH_WARM_PAGE_CACHE_SECONDS,
+            page_cache_seconds=0 if mode in ("cold", "off") else settings.BENCH_WARM_PAGE_CACHE_SECONDS,
+            fragment_cache_seconds=0 if mode == "cold" else settings.BENCH_WARM_PAGE_CACHE_SECONDS,
         )
         try:
             wait_until_healthy(server, port=port)

@@ -77,6 +77,7 @@ def rename_behind_the_cache(profile: CompanionProfile, name: str) -> None:
 @pytest.fixture
 def cache_on(settings):
     settings.COMPANION_PAGE_CACHE_SECONDS = 600
+    settings.COMPANION_FRAGMENT_CACHE_SECONDS = 600
 
 
 def test_one_change_rerenders_only_that_companions_card(client, cache_on, django_capture_on_commit_callbacks):
@@ -100,11 +101,27 @@ def test_cards_are_kept_per_language(client, cache_on):
     assert "KTP terverifikasi" not in english
 
 
-def test_without_the_page_cache_no_card_is_cached(client):
+def test_without_the_fragment_cache_no_card_is_cached(client, settings):
+    settings.COMPANION_PAGE_CACHE_SECONDS = 600  # the page cache alone does not keep cards
     ayu = full_companion("Ayu")
     client.get(URL)
     rename_behind_the_cache(ayu, "Ayu Baru")
-    assert card_names(client.get(URL)) == {ayu.slug: "Ayu Baru"}
+    assert card_names(client.get(URL, {"sort": "newest"})) == {ayu.slug: "Ayu Baru"}
+
+
+def test_with_the_page_cache_off_cards_are_still_kept_and_a_change_renews_one(
+    client, settings, django_capture_on_commit_callbacks
+):
+    """Production after a booking: pages render again, but unchanged companions' cards come from the cache."""
+    settings.COMPANION_FRAGMENT_CACHE_SECONDS = 600
+    ayu, bima = full_companion("Ayu"), full_companion("Bima")
+    client.get(URL)
+    rename_behind_the_cache(ayu, "Ayu Baru")
+    rename_behind_the_cache(bima, "Bima Baru")
+    assert card_names(client.get(URL)) == {ayu.slug: "Ayu", bima.slug: "Bima"}  # the page itself is rendered
+    with django_capture_on_commit_callbacks(execute=True):
+        page_cache.profile_changed(ayu.slug)
+    assert card_names(client.get(URL)) == {ayu.slug: "Ayu Baru", bima.slug: "Bima"}
 
 
 def test_cards_render_while_redis_is_down(client, cache_on, monkeypatch):
