@@ -100,7 +100,12 @@ def _choose_time(request: HttpRequest, profile, *, hours: int, error: str = "", 
 @customer_required
 @require_http_methods(["GET", "POST"])
 def new(request: HttpRequest, slug: str) -> HttpResponse:
-    profile = selectors.bookable_profile(slug)
+    # A page to show: the companion's data from the fragment cache when it has it; a booking to write:
+    # the fresh row.
+    if request.method == "POST":
+        profile = selectors.bookable_profile(slug)
+    else:
+        profile = companion_selectors.bookable_profile_data(slug)
     if profile is None:
         raise Http404
     data = request.POST if request.method == "POST" else request.GET

@@ -169,3 +169,37 @@ def cached_many(kind: str, entries: list[tuple[str, tuple]], *, render: Callable
         stored = {keys[index]: (versions[index], values[index]) for index in missing}
         cache.set_many(stored, timeout=settings.COMPANION_FRAGMENT_CACHE_SECONDS)  # never raises
     return values
+
+
+def cached_fragment(kind: str, parts: tuple, *, slug: str, render: Callable[[], object | None]):
+    """One companion's fragment (a profile's data, a rendered part of its page): the cached value for
+    `parts`, else `render()` (stored unless it returns None).
+
+    Keyed like `cached_many`'s entries: stored with the global version and the companion's own (bumped by
+    `profile_changed` on every write to the profile or its bookings), so a write renders it again at once;
+    no half-hour bucket (what depends on the clock is computed per request). One round trip on a hit;
+    rendered, nothing stored, while the fragment cache is off or down."""
+    if not fragments_enabled():
+        return render()
+    version_key = PROFILE_VERSION_KEY.format(slug=slug)
+    key = _key(kind, (slug, *parts))
+    try:
+        with core_cache.unguarded():
+            if core_cache.deferred_deletes_recorded():
+                core_cache.apply_deferred_deletes()
+            found = cache.get_many([GLOBAL_VERSION_KEY, version_key, key])
+            for name in (GLOBAL_VERSION_KEY, version_key):
+                if found.get(name) is None:
+                    cache.add(name, _fresh_version(), timeout=None)
+                    found[name] = cache.get(name)
+    except core_cache.CacheUnavailable:
+        return render()
+    version = (found[GLOBAL_VERSION_KEY], found[version_key])
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value = render()
+    if value is not None:
+        cache.set(key, (version, value), timeout=settings.COMPANION_FRAGMENT_CACHE_SECONDS)  # never raises
+    return value
+

@@ -20,7 +20,8 @@ from django.db.models import (
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
-from companions import availability, booking_facts
+from accounts.models import User
+from companions import availability, booking_facts, page_cache
 from companions.availability import DAY_MINUTES, Schedule
 from companions.models import (
     Activity,
@@ -342,19 +343,47 @@ def search_companions(query: SearchQuery, *, now: datetime | None = None) -> Que
     return profiles.order_by(*ordering)
 
 
+# The profile row as the public pages cache it (page_cache.cached_fragment, by the companion's version):
+# the user's sign-in and contact details are left out, so no password hash, email or phone number is ever
+# copied into the cache. Bump PROFILE_DATA_FORMAT when what is cached changes shape.
+PROFILE_DATA_FORMAT = 1
+_USER_FIELDS_SHOWN = ("id", "is_active", "date_of_birth", "full_name")
+
+
+def _profile_data(slug: str, prefetch: tuple) -> CompanionProfile | None:
+    user_fields_left_out = [
+        f"user__{field.name}" for field in User._meta.concrete_fields if field.name not in _USER_FIELDS_SHOWN
+    ]
+    return (
+        CompanionProfile.objects.select_related("user", "city")
+        .defer(*user_fields_left_out)
+        .prefetch_related(*prefetch)
+        .filter(slug=slug)
+        .first()
+    )
+
+
+def _cached_profile_data(slug: str, kind: str, prefetch: tuple) -> CompanionProfile | None:
+    """The profile with `prefetch`ed relations, from the fragment cache when it has it: the profile page
+    and the slot picker then ask the database only for the bookings (busy_intervals: they depend on the
+    clock). Weekly hours and time off are cached with it (their writes bump the companion's version)."""
+    return page_cache.cached_fragment(
+        kind, (PROFILE_DATA_FORMAT,), slug=slug, render=lambda: _profile_data(slug, prefetch)
+    )
+
+
 def public_profile(slug: str, *, viewer) -> CompanionProfile | None:
     """The profile page's data. Unlisted profiles are visible only to their owner and staff."""
-    profile = (
-        CompanionProfile.objects.select_related("user", "city")
-        .prefetch_related(
+    profile = _cached_profile_data(
+        slug,
+        "profile-data",
+        (
             Prefetch("photos", queryset=CompanionPhoto.objects.order_by("-is_cover", "position", "id")),
             "activities",
             "languages",
             "weekly_hours",
             "time_off",
-        )
-        .filter(slug=slug)
-        .first()
+        ),
     )
     if profile is None:
         return None
@@ -363,3 +392,13 @@ def public_profile(slug: str, *, viewer) -> CompanionProfile | None:
     if viewer.is_authenticated and (viewer.pk == profile.user_id or is_trusted_staff(viewer)):
         return profile
     return None
+
+
+def bookable_profile_data(slug: str) -> CompanionProfile | None:
+    """What the slot picker needs (activities, weekly hours, time off), as bookings.selectors.
+    bookable_profile filters it (listed, not paused, an active user), from the fragment cache when it
+    has it. For pages only: a booking is written against bookable_profile's fresh row."""
+    profile = _cached_profile_data(slug, "booking-profile-data", ("activities", "weekly_hours", "time_off"))
+    if profile is None or not (profile.is_listed and not profile.is_paused and profile.user.is_active):
+        return None
+    return profile
