@@ -1,12 +1,16 @@
+import functools
+from collections.abc import Callable
 from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import DateInput
+from companions import page_cache
 from companions.models import Activity, City, CompanionProfile, Gender, MarketplaceSettings, SpokenLanguage
 from companions.selectors import SearchQuery, Sort
 from companions.services import BIO_MIN_LENGTH
@@ -34,6 +38,58 @@ class SlugChoiceField(forms.ModelChoiceField):
         super().__init__(queryset, to_field_name=to_field_name, required=False, **kwargs)
 
 
+class _ListedChoiceIterator(forms.models.ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.listed():
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.field.listed()) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.field.listed())
+
+
+class ReferenceChoiceField(SlugChoiceField):
+    """A choice of reference data for the search form: its options and its validation read one list of
+    the rows (`listed`, set by the form: a process's copy, see `reference_lists`), not a query each."""
+
+    iterator = _ListedChoiceIterator
+    listed: Callable[[], list]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        # As ModelChoiceField: the same lookup (exact, on the field named), the same error.
+        key = self.to_field_name
+        found = next((obj for obj in self.listed() if getattr(obj, key) == value), None)
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return found
+
+
+# (global version, {field name: rows}): this process's copy of the search form's reference lists.
+_reference_lists: tuple[int, dict[str, list]] | None = None
+
+
+def reference_lists(fields) -> dict[str, list]:
+    """The rows of each reference choice among `fields` (name -> field), in its queryset's order: this
+    process's copy while the global version (bumped when the admin edits a city, an activity or a
+    language: page_cache.everything_changed) is the one it was read at; read again otherwise, and on
+    every call while versions are not tracked or the cache is down."""
+    global _reference_lists
+    version = page_cache.reference_version()
+    if version is not None and _reference_lists is not None and _reference_lists[0] == version:
+        return _reference_lists[1]
+    lists = {name: list(field.queryset) for name, field in fields.items() if isinstance(field, ReferenceChoiceField)}
+    if version is not None:
+        _reference_lists = (version, lists)
+    return lists
+
+
 DEFAULT_HOURS = 2
 # The filters inside "More filters": that panel opens only when one of them differs from its default.
 MORE_FILTERS = ("activity", "hours", "price_min", "price_max", "gender", "age_min", "age_max", "language")
@@ -44,8 +100,8 @@ class SearchForm(Form):
     """Every parameter optional. An invalid one (hours=13, price=abc, an unknown city) is dropped from
     the search and listed in `dropped` for a visible note, never an error page."""
 
-    city = SlugChoiceField(City.objects.all(), label=_("City"), empty_label=_("All cities"))
-    activity = SlugChoiceField(
+    city = ReferenceChoiceField(City.objects.all(), label=_("City"), empty_label=_("All cities"))
+    activity = ReferenceChoiceField(
         Activity.objects.filter(is_active=True), label=_("Activity"), empty_label=_("Any activity")
     )
     date = forms.DateField(label=_("Date"), required=False, widget=DateInput())
@@ -64,7 +120,7 @@ class SearchForm(Form):
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", _("Any"))] + Gender.choices)
     age_min = forms.IntegerField(label=_("Min. age"), required=False, min_value=18, max_value=99)
     age_max = forms.IntegerField(label=_("Max. age"), required=False, min_value=18, max_value=99)
-    language = SlugChoiceField(
+    language = ReferenceChoiceField(
         SpokenLanguage.objects.all(), to_field_name="code", label=_("Language"), empty_label=_("Any language")
     )
     q = forms.CharField(label=_("Keyword"), required=False, max_length=80)
@@ -85,6 +141,17 @@ class SearchForm(Form):
             data["hours"] = str(DEFAULT_HOURS)  # the default duration, also shown as selected in the form
         super().__init__(data, **kwargs)
         self.dropped: list[tuple[str, str]] = []
+        lists: dict[str, list] = {}
+
+        def listed(name: str) -> list:
+            # Read once per form, when validation or rendering first needs one (an HTMX answer renders no form).
+            if not lists:
+                lists.update(reference_lists(self.fields))
+            return lists[name]
+
+        for name, field in self.fields.items():
+            if isinstance(field, ReferenceChoiceField):
+                field.listed = functools.partial(listed, name)
 
     def clean_date(self):
         day = self.cleaned_data.get("date")

@@ -136,7 +136,7 @@ def cached_many(kind: str, entries: list[tuple[str, tuple]], *, render: Callable
     Each entry is keyed by its parts and stored with the versions it was rendered at: the global one
     and its own companion's (bumped by `profile_changed`), so one booking or edit re-renders that
     companion's card only. One round trip on a hit; `render(indexes)` renders the entries missed (in
-    that order), all of them while the cache is down, nothing stored then."""
+    that order), all of them while the cache is down, nothing stored then; a None it returns is not stored."""
     everything = list(range(len(entries)))
     if not fragments_enabled() or not entries:
         return render(everything)
@@ -166,7 +166,8 @@ def cached_many(kind: str, entries: list[tuple[str, tuple]], *, render: Callable
         rendered = render(missing)
         for index, value in zip(missing, rendered, strict=True):
             values[index] = value
-        stored = {keys[index]: (versions[index], values[index]) for index in missing}
+        # A value of None (nothing to show for that entry any more) is returned, not stored.
+        stored = {keys[index]: (versions[index], values[index]) for index in missing if values[index] is not None}
         cache.set_many(stored, timeout=settings.COMPANION_FRAGMENT_CACHE_SECONDS)  # never raises
     return values
 
@@ -203,3 +204,21 @@ def cached_fragment(kind: str, parts: tuple, *, slug: str, render: Callable[[], 
         cache.set(key, (version, value), timeout=settings.COMPANION_FRAGMENT_CACHE_SECONDS)  # never raises
     return value
 
+
+def reference_version() -> int | None:
+    """The global version, for what a process keeps of reference data (cities, activities, languages:
+    changed in the admin, which calls `everything_changed`): a copy is good while this number is the
+    one it was read at. None when versions are not tracked or the cache is down: read the database."""
+    if not versions_tracked():
+        return None
+    try:
+        with core_cache.unguarded():
+            if core_cache.deferred_deletes_recorded():
+                core_cache.apply_deferred_deletes()
+            current = cache.get(GLOBAL_VERSION_KEY)
+            if current is None:
+                cache.add(GLOBAL_VERSION_KEY, _fresh_version(), timeout=None)
+                current = cache.get(GLOBAL_VERSION_KEY)
+    except core_cache.CacheUnavailable:
+        return None
+    return current

@@ -9,7 +9,8 @@ any case it does not know, goes through Django's own rendering. tests/companions
 compares both outputs character for character.
 """
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from django.forms import BoundField
@@ -107,7 +108,7 @@ class QuickBoundField(BoundField):
 @dataclass(frozen=True)
 class Card:
     """One search result with its labels computed once, in Python, as text (components/companion_card.html
-    only places them). `html` is the rendered card, from the card cache or rendered now."""
+    only places them)."""
 
     profile: CompanionProfile
     href: str
@@ -121,7 +122,6 @@ class Card:
     thumbnail_url: str
     activities: list[str]
     more_activities: int
-    html: SafeString = field(default=SafeString(""), compare=False)
 
 
 SHOWN_ACTIVITIES = 3
@@ -164,16 +164,47 @@ class CardMaker:
             self.min_hours[hours] = ngettext("min. %(hours)s hour", "min. %(hours)s hours", hours) % {"hours": hours}
         return self.min_hours[hours]
 
-    def with_html(self, cards: list[Card]) -> list[Card]:
-        """The cards with their HTML: from the card cache where a companion is unchanged since it was
-        rendered (page_cache.cached_many: keyed by the companion's version, the language and the day,
-        for the age), else rendered now."""
+    def shown(self, rows: list[tuple[int, str]], *, load: Callable[[list[int]], dict]) -> list["Shown"]:
+        """The page's results, (id, slug) in order, with their cards' HTML: from the card cache where a
+        companion is unchanged since it was rendered (page_cache.cached_many: keyed by the companion's
+        version, the language and the day, for the age), else rendered now from the profiles that
+        `load(ids)` returns (id -> profile, loaded only for the cards missed). A result whose profile is
+        no longer listed by then is left out."""
         template = get_template(CARD_TEMPLATE)
+        cards: dict[int, Card] = {}
+
+        def render(indexes: list[int]) -> list[str | None]:
+            profiles = load([rows[index][0] for index in indexes])
+            rendered = []
+            for index in indexes:
+                profile = profiles.get(rows[index][0])
+                if profile is None:
+                    rendered.append(None)
+                    continue
+                cards[index] = card = self.card(profile)
+                rendered.append(template.render({"card": card, "labels": self.labels}))
+            return rendered
+
         html = page_cache.cached_many(
-            "card",
-            [(card.profile.slug, (card.profile.slug, self.language, self.today.isoformat())) for card in cards],
-            render=lambda indexes: [
-                template.render({"card": cards[index], "labels": self.labels}) for index in indexes
-            ],
+            "card", [(slug, (slug, self.language, self.today.isoformat())) for _pk, slug in rows], render=render
         )
-        return [replace(card, html=mark_safe(text)) for card, text in zip(cards, html, strict=True)]  # noqa: S308
+        return [
+            Shown(pk=pk, slug=slug, html=mark_safe(text), card=cards.get(index))  # noqa: S308
+            for index, ((pk, slug), text) in enumerate(zip(rows, html, strict=True))
+            if text is not None
+        ]
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One result on the page: its card's HTML, and the Card when it was rendered for this request (None
+    when the HTML came from the card cache: nothing of the profile was loaded)."""
+
+    pk: int
+    slug: str
+    html: SafeString
+    card: Card | None
+
+    @property
+    def profile(self) -> CompanionProfile | None:
+        return self.card.profile if self.card else None

@@ -1,16 +1,22 @@
 """Reads for companion pages: a fixed number of queries per page, whatever the number of results."""
 
 import math
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import (
+    CharField,
+    DateField,
     DateTimeField,
     DurationField,
     Exists,
     F,
+    Field,
     Func,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -166,15 +172,57 @@ def listed_profiles() -> QuerySet[CompanionProfile]:
     )
 
 
-def _birth_date_bounds(age_min: int | None, age_max: int | None, today: date) -> Q:
-    condition = Q()
+# The search filter is built from a shape (which filters, which zones, the order) and values (the
+# city, the weekday, minutes...). `search_companions` builds a QuerySet with the values in it;
+# `search_page` compiles each shape's SQL once per process and runs it with the request's values (building
+# and compiling the filter cost more CPU than the query itself). Both build it with `_search_filter`.
+_collecting_slots: ContextVar[bool] = ContextVar("search_collecting_slots", default=False)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """A parameter of a compiled search shape, bound from the request's values when it runs."""
+
+    name: str
+    field: Field
+    like: bool
+
+    def bind(self, values: dict, connection) -> object:
+        if self.like:
+            return connection.ops.prep_for_like_query(values[self.name])
+        return self.field.get_db_prep_value(values[self.name], connection=connection)
+
+
+class Bound(Value):
+    """A named value of the search filter: a plain parameter, or a slot while a shape is compiled.
+    `like`: a pattern lookup's text (escaped as Django escapes a plain value; the lookup adds the %)."""
+
+    def __init__(self, name: str, value, output_field: Field, *, like: bool = False):
+        super().__init__(value, output_field=output_field)
+        self.name, self.like = name, like
+
+    def as_sql(self, compiler, connection):
+        if _collecting_slots.get():
+            return "%s", [_Slot(self.name, self.output_field, self.like)]
+        return "%s", [_Slot(self.name, self.output_field, self.like).bind({self.name: self.value}, connection)]
+
+
+class _Values(dict):
+    """The request's values, handed to the filter's builder as Bound expressions."""
+
+    def __call__(self, name: str, field_class=IntegerField, **kwargs) -> Bound:
+        return Bound(name, self[name], field_class(), **kwargs)
+
+
+def _birth_date_bounds(age_min: int | None, age_max: int | None, today: date) -> dict:
+    bounds = {}
     if age_min is not None:
         # At least age_min years old: born on or before today minus age_min years.
-        condition &= Q(user__date_of_birth__lte=_years_before(today, age_min))
+        bounds["born_by"] = _years_before(today, age_min)
     if age_max is not None:
         # At most age_max: born after today minus (age_max + 1) years.
-        condition &= Q(user__date_of_birth__gt=_years_before(today, age_max + 1))
-    return condition
+        bounds["born_after"] = _years_before(today, age_max + 1)
+    return bounds
 
 
 def _years_before(day: date, years: int) -> date:
@@ -184,7 +232,36 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[str, ...]) -> Q:
+def _free_at_values(moment: datetime, hours: int, now: datetime, zones: tuple[str, ...]) -> dict | None:
+    """The values of `_free_at_filter` (None: no one can be free then)."""
+    length = hours * 60
+    minutes_until = (moment - now).total_seconds() / 60
+    if minutes_until <= 0 or moment != availability.ceil_to_slot(moment):
+        return None
+    values = {
+        # Whole minutes, as the notice column is (an integer lookup truncates a float the same way).
+        "minutes_until": math.floor(minutes_until),
+        "horizon_days_needed": math.ceil(minutes_until / DAY_MINUTES),
+        "moment": moment,
+        "moment_end": moment + timedelta(minutes=length),
+    }
+    for zone_name in zones:
+        local = moment.astimezone(ZoneInfo(zone_name))
+        minute = local.hour * 60 + local.minute
+        end_local = local + timedelta(minutes=length)
+        values |= {
+            f"{zone_name}:weekday": local.date().weekday(),
+            f"{zone_name}:yesterday": (local.date().weekday() - 1) % 7,
+            f"{zone_name}:minute": minute,
+            f"{zone_name}:end_minute": minute + length,
+            f"{zone_name}:end_minute_yesterday": DAY_MINUTES + minute + length,
+            f"{zone_name}:day": local.date(),
+            f"{zone_name}:last_day": (end_local - timedelta(microseconds=1)).date(),
+        }
+    return values
+
+
+def _free_at_filter(v: _Values, zones: tuple[str, ...], now) -> Q:
     """Profiles free for [moment, moment + hours): the SQL twin of availability.is_free (tested
     against it). One OR branch per Indonesian zone, because weekday and wall-clock time differ.
 
@@ -195,34 +272,28 @@ def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[st
     outer column in an inequality it cannot, so each candidate, in the page's order, is probed on
     the (profile, weekday) index until the page is full. tests/companions/test_search_sql.py checks
     the plan."""
-    length = hours * 60
-    minutes_until = (moment - now).total_seconds() / 60
-    if minutes_until <= 0 or moment != availability.ceil_to_slot(moment):
-        return Q(pk__in=[])
-    horizon_days_needed = math.ceil(minutes_until / DAY_MINUTES)
     # The notice rule again (it is also in the outer filter below), in whole minutes as the column is.
-    probe_per_candidate = LessThanOrEqual(OuterRef("min_notice_minutes"), math.floor(minutes_until))
+    probe_per_candidate = LessThanOrEqual(OuterRef("min_notice_minutes"), v("minutes_until"))
     branches = Q()
     for zone_name in zones:
-        local = moment.astimezone(ZoneInfo(zone_name))
-        day = local.date()
-        minute = local.hour * 60 + local.minute
-        end_local = local + timedelta(minutes=length)
-        last_day = (end_local - timedelta(microseconds=1)).date()
         same_day = WeeklyHours.objects.filter(
             probe_per_candidate,
             profile=OuterRef("pk"),
-            weekday=day.weekday(),
-            start_minute__lte=minute,
-            length_minutes__gte=minute + length - F("start_minute"),
+            weekday=v(f"{zone_name}:weekday"),
+            start_minute__lte=v(f"{zone_name}:minute"),
+            length_minutes__gte=v(f"{zone_name}:end_minute") - F("start_minute"),
         )
         from_yesterday = WeeklyHours.objects.filter(
             probe_per_candidate,
             profile=OuterRef("pk"),
-            weekday=(day.weekday() - 1) % 7,
-            length_minutes__gte=DAY_MINUTES + minute + length - F("start_minute"),
+            weekday=v(f"{zone_name}:yesterday"),
+            length_minutes__gte=v(f"{zone_name}:end_minute_yesterday") - F("start_minute"),
         )
-        time_off = TimeOff.objects.filter(profile=OuterRef("pk"), start_date__lte=last_day, end_date__gte=day)
+        time_off = TimeOff.objects.filter(
+            profile=OuterRef("pk"),
+            start_date__lte=v(f"{zone_name}:last_day", DateField),
+            end_date__gte=v(f"{zone_name}:day", DateField),
+        )
         branches |= Q(city__time_zone=zone_name) & (Exists(same_day) | Exists(from_yesterday)) & ~Exists(time_off)
     # No booking holding time within the buffer of [moment, moment + length).
     held = booking_facts.held_spans(now)
@@ -231,13 +302,35 @@ def _free_at_filter(moment: datetime, hours: int, now: datetime, zones: tuple[st
         buffer = MinutesDuration(OuterRef("buffer_minutes"))
         busy = held.filter(
             companion_id=OuterRef("pk"),
-            start__lt=Value(moment + timedelta(minutes=length), output_field=DateTimeField()) + buffer,
-        ).filter(Q(end__gt=Value(moment, output_field=DateTimeField()) - buffer) | Q(hold_until__gt=moment))
+            start__lt=v("moment_end", DateTimeField) + buffer,
+        ).filter(Q(end__gt=v("moment", DateTimeField) - buffer) | Q(hold_until__gt=v("moment", DateTimeField)))
         free = ~Exists(busy)
-    return branches & free & Q(min_notice_minutes__lte=minutes_until, horizon_days__gte=horizon_days_needed)
+    return branches & free & Q(min_notice_minutes__lte=v("minutes_until"), horizon_days__gte=v("horizon_days_needed"))
 
 
-def _free_on_day_filter(day: date, hours: int, now: datetime, zones: tuple[str, ...]) -> Q:
+def _free_on_day_values(day: date, hours: int, now: datetime, zones: tuple[str, ...]) -> dict:
+    """The values of `_free_on_day_filter`."""
+    length = hours * 60
+    last_start = DAY_MINUTES - 30
+    tomorrow = day + timedelta(days=1)
+    values = {"day": day, "tomorrow": tomorrow, "weekday": day.weekday(), "yesterday": (day.weekday() - 1) % 7}
+    values |= {"length": length, "length_after_midnight": DAY_MINUTES + length, "last_fit": DAY_MINUTES - length}
+    for zone_name in zones:
+        minutes = (now - availability.local_midnight(day, ZoneInfo(zone_name))).total_seconds() / 60
+        up, down = math.ceil(minutes / 30) * 30, math.floor(minutes / 30) * 30
+        values |= {
+            f"{zone_name}:up": up,
+            f"{zone_name}:down": down,
+            f"{zone_name}:up_after_midnight": up + DAY_MINUTES,
+            f"{zone_name}:last_start_notice": last_start - up,
+            f"{zone_name}:down_minus_up": down - up,
+            f"{zone_name}:fit_notice": DAY_MINUTES - length - up,
+            f"{zone_name}:horizon_days": math.ceil(max(0, -down) / DAY_MINUTES),
+        }
+    return values
+
+
+def _free_on_day_filter(v: _Values, zones: tuple[str, ...]) -> Q:
     """Profiles with at least one free start on `day` (the companion's local date) for `hours`: the
     SQL twin of `availability.free_start_times` over that day (tested against it).
 
@@ -251,96 +344,194 @@ def _free_on_day_filter(day: date, hours: int, now: datetime, zones: tuple[str, 
     companion whose whole day is booked still matches "free on D", and their profile shows no free
     times that day. With a start time (`_free_at_filter`) bookings are subtracted exactly.
     """
-    length = hours * 60
-    last_start = DAY_MINUTES - 30
+    length = v("length")
     branches = Q()
     for zone_name in zones:
-        minutes = (now - availability.local_midnight(day, ZoneInfo(zone_name))).total_seconds() / 60
-        up, down = math.ceil(minutes / 30) * 30, math.floor(minutes / 30) * 30
-        earliest = OuterRef("min_notice_minutes") + up
-        latest = OuterRef("horizon_days") * DAY_MINUTES + down
+        earliest = OuterRef("min_notice_minutes") + v(f"{zone_name}:up")
+        latest = OuterRef("horizon_days") * DAY_MINUTES + v(f"{zone_name}:down")
         same_day = WeeklyHours.objects.filter(
             profile=OuterRef("pk"),
-            weekday=day.weekday(),
+            weekday=v("weekday"),
             length_minutes__gte=length,
             start_minute__lte=latest,
             start_minute__gte=earliest - F("length_minutes") + length,
         )
-        ends_by_midnight = same_day.filter(start_minute__lte=DAY_MINUTES - length)
+        ends_by_midnight = same_day.filter(start_minute__lte=v("last_fit"))
         from_yesterday = WeeklyHours.objects.filter(
             profile=OuterRef("pk"),
-            weekday=(day.weekday() - 1) % 7,
-            start_minute__gte=DAY_MINUTES + length - F("length_minutes"),
-        ).filter(start_minute__gte=earliest + DAY_MINUTES + length - F("length_minutes"))
-        off_today = TimeOff.objects.filter(profile=OuterRef("pk"), start_date__lte=day, end_date__gte=day)
-        tomorrow = day + timedelta(days=1)
-        off_tomorrow = TimeOff.objects.filter(profile=OuterRef("pk"), start_date__lte=tomorrow, end_date__gte=tomorrow)
+            weekday=v("yesterday"),
+            start_minute__gte=v("length_after_midnight") - F("length_minutes"),
+        ).filter(
+            start_minute__gte=OuterRef("min_notice_minutes")
+            + v(f"{zone_name}:up_after_midnight")
+            + length
+            - F("length_minutes")
+        )
+        off_today = TimeOff.objects.filter(
+            profile=OuterRef("pk"), start_date__lte=v("day", DateField), end_date__gte=v("day", DateField)
+        )
+        off_tomorrow = TimeOff.objects.filter(
+            profile=OuterRef("pk"), start_date__lte=v("tomorrow", DateField), end_date__gte=v("tomorrow", DateField)
+        )
         branches |= (
             Q(city__time_zone=zone_name)
             & ~Exists(off_today)
             # E <= 23.30 and E <= the latest start
-            & Q(min_notice_minutes__lte=last_start - up)
-            & Q(min_notice_minutes__lte=F("horizon_days") * DAY_MINUTES + down - up)
+            & Q(min_notice_minutes__lte=v(f"{zone_name}:last_start_notice"))
+            & Q(min_notice_minutes__lte=F("horizon_days") * DAY_MINUTES + v(f"{zone_name}:down_minus_up"))
             & (
                 (Exists(same_day) & ~Exists(off_tomorrow))
-                | (Exists(ends_by_midnight) & Q(min_notice_minutes__lte=DAY_MINUTES - length - up))
-                | (Exists(from_yesterday) & Q(horizon_days__gte=math.ceil(max(0, -down) / DAY_MINUTES)))
+                | (Exists(ends_by_midnight) & Q(min_notice_minutes__lte=v(f"{zone_name}:fit_notice")))
+                | (Exists(from_yesterday) & Q(horizon_days__gte=v(f"{zone_name}:horizon_days")))
             )
         )
     return branches
 
 
-def search_companions(query: SearchQuery, *, now: datetime | None = None) -> QuerySet[CompanionProfile]:
-    now = now or timezone.now()
-    profiles = listed_profiles()
+SEARCH_ORDERING = {
+    Sort.PRICE_ASC: ("hourly_rate", "-listed_at", "pk"),
+    Sort.PRICE_DESC: ("-hourly_rate", "-listed_at", "pk"),
+    Sort.NEWEST: ("-listed_at", "pk"),
+    # Until ratings exist (bookings/reviews issues): verified longest first, a stable order.
+    Sort.RECOMMENDED: ("listed_at", "pk"),
+}
+
+
+def _search_values(query: SearchQuery, now: datetime) -> tuple[tuple, dict] | None:
+    """(shape, values) of a search: the shape decides the SQL, the values are its parameters. None
+    when nothing can match (a start time in the past or off the half-hour grid)."""
+    values: dict = {}
+    for name in ("price_min", "price_max", "gender", "keyword"):
+        if getattr(query, name) not in (None, ""):
+            values[name] = getattr(query, name)
     if query.city:
-        profiles = profiles.filter(city=query.city)
+        values["city"] = query.city.pk
     if query.activity:
-        profiles = profiles.filter(
-            Exists(
-                CompanionProfile.activities.through.objects.filter(
-                    companionprofile_id=OuterRef("pk"), activity_id=query.activity.pk
-                )
-            )
-        )
+        values["activity"] = query.activity.pk
     if query.language:
-        profiles = profiles.filter(
-            Exists(
-                CompanionProfile.languages.through.objects.filter(
-                    companionprofile_id=OuterRef("pk"), spokenlanguage_id=query.language.pk
-                )
-            )
-        )
-    if query.gender:
-        profiles = profiles.filter(gender=query.gender)
-    if query.price_min is not None:
-        profiles = profiles.filter(hourly_rate__gte=query.price_min)
-    if query.price_max is not None:
-        profiles = profiles.filter(hourly_rate__lte=query.price_max)
+        values["language"] = query.language.pk
     if query.age_min is not None or query.age_max is not None:
         today = now.astimezone(ZoneInfo(query.viewer_time_zone)).date()
-        profiles = profiles.filter(_birth_date_bounds(query.age_min, query.age_max, today))
-    if query.keyword:
-        profiles = profiles.filter(Q(display_name__icontains=query.keyword) | Q(bio__icontains=query.keyword))
+        values |= _birth_date_bounds(query.age_min, query.age_max, today)
     # A city has one zone: build (and let the database evaluate) only that branch of the filter.
     zones = (query.city.time_zone,) if query.city else tuple(IndonesianTimeZone.values)
-    if query.day and query.start_time:
+    mode = None
+    if query.day:
+        mode = "at" if query.start_time else "day"
+        values["hours"] = query.hours
+    if mode == "at":
         moment = datetime.combine(query.day, query.start_time, tzinfo=ZoneInfo(query.viewer_time_zone))
-        profiles = profiles.filter(_free_at_filter(moment, query.hours, now, zones)).filter(
-            min_hours__lte=query.hours, max_hours__gte=query.hours
+        free = _free_at_values(moment, query.hours, now, zones)
+        if free is None:
+            return None
+        values |= free
+        values["now"] = now
+    elif mode == "day":
+        values |= _free_on_day_values(query.day, query.hours, now, zones)
+    sort = query.sort if query.sort in Sort.CHOICES else Sort.RECOMMENDED
+    return (tuple(sorted(values)), zones, mode, sort), values
+
+
+def _search_filter(shape: tuple, v: _Values) -> QuerySet[CompanionProfile]:
+    """The search's queryset (without select_related/prefetch) for a shape, its values in `v`."""
+    names, zones, mode, sort = shape
+    profiles = CompanionProfile.objects.filter(is_listed=True, user__is_active=True)
+    if "city" in names:
+        profiles = profiles.filter(city_id=v("city"))
+    if "activity" in names:
+        through = CompanionProfile.activities.through.objects
+        profiles = profiles.filter(
+            Exists(through.filter(companionprofile_id=OuterRef("pk"), activity_id=v("activity")))
         )
-    elif query.day:
-        profiles = profiles.filter(_free_on_day_filter(query.day, query.hours, now, zones)).filter(
-            min_hours__lte=query.hours, max_hours__gte=query.hours
+    if "language" in names:
+        through = CompanionProfile.languages.through.objects
+        profiles = profiles.filter(
+            Exists(through.filter(companionprofile_id=OuterRef("pk"), spokenlanguage_id=v("language")))
         )
-    ordering = {
-        Sort.PRICE_ASC: ("hourly_rate", "-listed_at", "pk"),
-        Sort.PRICE_DESC: ("-hourly_rate", "-listed_at", "pk"),
-        Sort.NEWEST: ("-listed_at", "pk"),
-        # Until ratings exist (bookings/reviews issues): verified longest first, a stable order.
-        Sort.RECOMMENDED: ("listed_at", "pk"),
-    }[query.sort if query.sort in Sort.CHOICES else Sort.RECOMMENDED]
-    return profiles.order_by(*ordering)
+    if "gender" in names:
+        profiles = profiles.filter(gender=v("gender", CharField))
+    if "price_min" in names:
+        profiles = profiles.filter(hourly_rate__gte=v("price_min"))
+    if "price_max" in names:
+        profiles = profiles.filter(hourly_rate__lte=v("price_max"))
+    if "born_by" in names:
+        profiles = profiles.filter(user__date_of_birth__lte=v("born_by", DateField))
+    if "born_after" in names:
+        profiles = profiles.filter(user__date_of_birth__gt=v("born_after", DateField))
+    if "keyword" in names:
+        keyword = v("keyword", CharField, like=True)
+        profiles = profiles.filter(Q(display_name__icontains=keyword) | Q(bio__icontains=keyword))
+    if mode == "at":
+        profiles = profiles.filter(_free_at_filter(v, zones, v("now", DateTimeField)))
+    elif mode == "day":
+        profiles = profiles.filter(_free_on_day_filter(v, zones))
+    if mode:
+        profiles = profiles.filter(min_hours__lte=v("hours"), max_hours__gte=v("hours"))
+    return profiles.order_by(*SEARCH_ORDERING[sort])
+
+
+def search_companions(query: SearchQuery, *, now: datetime | None = None) -> QuerySet[CompanionProfile]:
+    """The search as a QuerySet with everything a card needs (see `search_page` for the page's rows)."""
+    searched = _search_values(query, now or timezone.now())
+    if searched is None:
+        return listed_profiles().none()
+    shape, values = searched
+    profiles = _search_filter(shape, _Values(values))
+    return profiles.select_related("user", "city").prefetch_related(
+        Prefetch("photos", queryset=CompanionPhoto.objects.filter(is_cover=True), to_attr="cover_photos"),
+    )
+
+
+_compiled_shapes: dict[tuple, tuple[str, list]] = {}
+MAX_COMPILED_SHAPES = 2000
+
+
+def _compiled(shape: tuple, values: dict, connection) -> tuple[str, list]:
+    """The SQL of (id, slug) rows for a shape, with its parameters (constants and slots), once per process."""
+    key = (connection.alias, connection.vendor, *shape)
+    found = _compiled_shapes.get(key)
+    if found is None:
+        queryset = _search_filter(shape, _Values(values)).values_list("pk", "slug")
+        token = _collecting_slots.set(True)
+        try:
+            found = queryset.query.get_compiler(connection=connection).as_sql()
+        finally:
+            _collecting_slots.reset(token)
+        if len(_compiled_shapes) >= MAX_COMPILED_SHAPES:
+            _compiled_shapes.clear()
+        _compiled_shapes[key] = found
+    return found
+
+
+def _bound(params: list, values: dict, connection) -> list:
+    return [param.bind(values, connection) if isinstance(param, _Slot) else param for param in params]
+
+
+def search_page(query: SearchQuery, *, offset: int, limit: int, now: datetime | None = None) -> list[tuple[int, str]]:
+    """(id, slug) of `limit` results from `offset`, in the search's order: one query, its SQL compiled
+    once per shape (the same filter as `search_companions`, tested to agree)."""
+    searched = _search_values(query, now or timezone.now())
+    if searched is None:
+        return []
+    shape, values = searched
+    sql, params = _compiled(shape, values, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*_bound(params, values, connection), limit, offset])
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def search_count(query: SearchQuery, *, limit: int, now: datetime | None = None) -> int:
+    """How many results there are, counting at most `limit` (a page past the end needs no more)."""
+    searched = _search_values(query, now or timezone.now())
+    if searched is None:
+        return 0
+    shape, values = searched
+    sql, params = _compiled(shape, values, connection)
+    with connection.cursor() as cursor:
+        # Django's own compiled SQL around the limit; every value is a parameter.
+        counted = f"SELECT COUNT(*) FROM ({sql} LIMIT %s) AS found"  # noqa: S608
+        cursor.execute(counted, [*_bound(params, values, connection), limit])
+        return cursor.fetchone()[0]
 
 
 # The profile row as the public pages cache it (page_cache.cached_fragment, by the companion's version):

@@ -1,4 +1,5 @@
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -42,7 +43,7 @@ MAX_PAGE = 1000
 class Pager:
     """ "Load more" paging without a COUNT: fetch one row more than a page to know if there is a next.
     A page past the last (an old link, ?page=99) shows the last page instead, with `requested` set to
-    the page asked for; only then is the total counted."""
+    the page asked for; only then are rows counted, up to that page's first."""
 
     number: int
     object_list: list
@@ -50,23 +51,22 @@ class Pager:
     requested: int | None = None
 
     @classmethod
-    def of(cls, queryset, page_param) -> "Pager":
+    def of(cls, rows_from: Callable[[int, int], list], count_upto: Callable[[int], int], page_param) -> "Pager":
+        """`rows_from(offset, limit)`: the rows; `count_upto(limit)`: how many there are, up to `limit`."""
         try:
             number = max(1, min(int(page_param or 1), MAX_PAGE))
         except (TypeError, ValueError):
             number = 1
-        rows = cls._rows(queryset, number)
+        rows = rows_from((number - 1) * PAGE_SIZE, PAGE_SIZE + 1)
         requested = None
         if not rows and number > 1:
             requested = number
-            number = max(1, math.ceil(queryset.count() / PAGE_SIZE))
-            rows = cls._rows(queryset, number)
+            # The last page is before the one asked for: counting the rows before it (and one of it) is
+            # enough, however many results there are.
+            before = count_upto((number - 1) * PAGE_SIZE + 1)
+            number = max(1, math.ceil(before / PAGE_SIZE))
+            rows = rows_from((number - 1) * PAGE_SIZE, PAGE_SIZE + 1)
         return cls(number=number, object_list=rows[:PAGE_SIZE], has_next=len(rows) > PAGE_SIZE, requested=requested)
-
-    @staticmethod
-    def _rows(queryset, number: int) -> list:
-        start = (number - 1) * PAGE_SIZE
-        return list(queryset[start : start + PAGE_SIZE + 1])
 
     @property
     def has_previous(self) -> bool:
@@ -129,13 +129,15 @@ def search(request: HttpRequest) -> HttpResponse:
 def _search_context(request: HttpRequest, zone: str) -> dict:
     form = SearchForm(request.GET, bound_field_class=QuickBoundField)
     query = form.to_query(viewer_time_zone=zone)
-    profiles = selectors.search_companions(query).prefetch_related(
-        Prefetch("activities", queryset=Activity.objects.order_by("position"))
+    now = timezone.now()
+    page = Pager.of(
+        lambda offset, limit: selectors.search_page(query, offset=offset, limit=limit, now=now),
+        lambda limit: selectors.search_count(query, limit=limit, now=now),
+        request.GET.get("page"),
     )
-    page = Pager.of(profiles, request.GET.get("page"))
-    today = timezone.localdate(timezone=ZoneInfo(zone))
+    today = timezone.localdate(now, timezone=ZoneInfo(zone))
     maker = search_render.CardMaker(today=today, language=translation.get_language() or "id")
-    cards = maker.with_html([maker.card(profile) for profile in page.object_list])
+    cards = maker.shown(page.object_list, load=_card_profiles)
     # Links keep only what the form understood: a dropped parameter is not carried to the next page.
     kept = [
         (key, value)
@@ -166,6 +168,14 @@ def _search_context(request: HttpRequest, zone: str) -> dict:
         "more_filters_open": form.more_filters_open(),
         "query": query,
     }
+
+
+def _card_profiles(ids: list[int]) -> dict:
+    """id -> profile with what a card shows, for the cards not in the card cache (3 queries)."""
+    profiles = selectors.listed_profiles().prefetch_related(
+        Prefetch("activities", queryset=Activity.objects.order_by("position"))
+    )
+    return {profile.pk: profile for profile in profiles.filter(pk__in=ids)}
 
 
 @require_GET

@@ -229,7 +229,11 @@ def test_search_filter_equals_the_availability_engine(seed):
             city = cities[rng.choice(CITIES)]
             query = dataclasses.replace(query, city=city)
             expected = {profile.pk for profile in profiles if profile.pk in expected and profile.city_id == city.pk}
-        found = set(selectors.search_companions(query, now=now).values_list("pk", flat=True))
+        ordered = list(selectors.search_companions(query, now=now).values_list("pk", flat=True))
+        found = set(ordered)
+        # The page's rows come from the same filter compiled once per shape, its values bound per search.
+        rows = selectors.search_page(query, offset=0, limit=len(profiles) + 1, now=now)
+        assert [pk for pk, _slug in rows] == ordered
         assert found == expected, f"{query} at {now}: only SQL {found - expected}, only engine {expected - found}"
         checked += 1
         nonempty += bool(expected)
