@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils import dateformat, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, get_language_info, gettext
+from django.utils.translation import get_language, get_language_info, gettext, ngettext
 
 from core import formatting
 from core.i18n import TIME_ZONE_ABBREVIATIONS
@@ -187,6 +187,22 @@ def date_strip(days, zone: str, book_url: str = "", hours: int | None = None) ->
         f'<div class="mt-4 space-y-6">{"".join(panels)}</div></div>'
     )
     return mark_safe(html)  # noqa: S308 - every value above is escaped or built by strip_days from escaped parts
+
+
+@lru_cache(maxsize=256)
+def _hours_options(choices: tuple[int, ...], selected: int, language: str) -> str:
+    return "".join(
+        f'<option value="{choice}"{" selected" if choice == selected else ""}>'
+        f"{escape(ngettext('%(hours)s hour', '%(hours)s hours', choice) % {'hours': choice})}</option>"
+        for choice in choices
+    )
+
+
+@register.simple_tag
+def hours_options(choices, selected) -> SafeString:
+    """The <option>s of the "For how long" select (components/slot_hours_form.html): "1 jam" ... "12 jam",
+    the one shown selected; the template's plural strings, written once per language and range."""
+    return mark_safe(_hours_options(tuple(choices), selected, _language()))  # noqa: S308 - escaped above
 
 
 # --- The language switch (components/language_switch.html, up to three times a page) ---------------
