@@ -10,13 +10,14 @@ def notifications(request):
 
     The count is lazy and shared by every template rendered for the request: one COUNT query when the
     bell (or the list) shows it, none for a page or fragment that does not (a page that renders its
-    cached content and its frame separately runs the context processors twice)."""
+    cached content and its frame separately runs the context processors twice); kept in the cache per
+    user while the fragment cache is on (selectors.bell_count)."""
     context = {}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         count = getattr(request, "_unread_notifications", None)
         if count is None:
-            count = request._unread_notifications = SimpleLazyObject(lambda: selectors.unread_count(user))
+            count = request._unread_notifications = SimpleLazyObject(lambda: selectors.bell_count(user))
         context["unread_notifications"] = count
     if settings.DEBUG and settings.WHATSAPP_BACKEND == "outbox":
         context["dev_outbox"] = True

@@ -1,10 +1,22 @@
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import get_language
 
+from companions import page_cache
+from core import cache as core_cache
 from notifications import messages
 from notifications.models import Notification
+
+# The bell's count, cached per user while the fragment cache is on: stored with the user's unread
+# version, which `unread_changed` moves after every commit that adds or reads notifications, so a count
+# made before a change is never served after it (like companions.page_cache's versions).
+UNREAD_VERSION_KEY = "notifications:unread-version:{user_id}"
+UNREAD_COUNT_KEY = "notifications:unread-count:{user_id}"
 
 
 def notifications_for(user) -> QuerySet[Notification]:
@@ -14,6 +26,50 @@ def notifications_for(user) -> QuerySet[Notification]:
 def unread_count(user) -> int:
     """What the bell shows: exactly the unread rows the list shows."""
     return notifications_for(user).filter(read_at__isnull=True).count()
+
+
+def bell_count(user) -> int:
+    """`unread_count`, from the cache when it has the count at the user's current unread version (one
+    round trip); counted in the database while the fragment cache is off or down."""
+    if not page_cache.fragments_enabled():
+        return unread_count(user)
+    version_key = UNREAD_VERSION_KEY.format(user_id=user.pk)
+    count_key = UNREAD_COUNT_KEY.format(user_id=user.pk)
+    try:
+        with core_cache.unguarded():
+            found = cache.get_many([version_key, count_key])
+            version = found.get(version_key)
+            if version is None:
+                cache.add(version_key, time.time_ns() // 1000, timeout=None)
+                version = cache.get(version_key)
+    except core_cache.CacheUnavailable:
+        return unread_count(user)
+    entry = found.get(count_key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    count = unread_count(user)
+    cache.set(count_key, (version, count), timeout=settings.COMPANION_FRAGMENT_CACHE_SECONDS)
+    return count
+
+
+def unread_changed(user_id: int) -> None:
+    """Call inside the transaction that adds or reads the user's notifications: after commit the bell
+    counts again (a version that cannot be moved is deleted later, as the page cache's are)."""
+    if not page_cache.fragments_enabled():
+        return
+    key = UNREAD_VERSION_KEY.format(user_id=user_id)
+
+    def recount_the_bell() -> None:
+        try:
+            with core_cache.unguarded():
+                try:
+                    cache.incr(key)
+                except ValueError:  # not there: the next read starts a new version
+                    pass
+        except core_cache.CacheUnavailable:
+            core_cache.delete_later([key])
+
+    transaction.on_commit(recount_the_bell, robust=True)
 
 
 @dataclass(frozen=True)

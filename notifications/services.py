@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts import services as account_services
 from accounts.models import User
 from core.errors import NotAllowed
-from notifications import messages, replies
+from notifications import messages, replies, selectors
 from notifications.models import Channel, Delivery, InboundMessage, Notification
 from notifications.sending import (  # noqa: F401 (the sending half, importable from here as before)
     MAX_ATTEMPTS,
@@ -48,6 +48,8 @@ def notification_record(
         if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
             return None
         raise
+    if event != "phone_code":  # the one event the bell does not count
+        selectors.unread_changed(recipient.pk)
     rendered = messages.render(event, context, language=language, zone=recipient.time_zone)
     deliveries = []
     if recipient.email_notifications and recipient.email and recipient.is_active:
@@ -116,7 +118,9 @@ def notifications_mark_read(*, user: User, notification_ids: list[int] | None = 
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
-    return unread.update(read_at=timezone.now())
+    read = unread.update(read_at=timezone.now())
+    selectors.unread_changed(user.pk)  # after the update: outside a transaction it moves the version at once
+    return read
 
 
 def delivery_retry(*, delivery_id: int, actor: User) -> Delivery:
