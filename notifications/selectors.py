@@ -7,7 +7,6 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import get_language
 
-from companions import page_cache
 from core import cache as core_cache
 from notifications import messages
 from notifications.models import Notification
@@ -17,6 +16,11 @@ from notifications.models import Notification
 # made before a change is never served after it (like companions.page_cache's versions).
 UNREAD_VERSION_KEY = "notifications:unread-version:{user_id}"
 UNREAD_COUNT_KEY = "notifications:unread-count:{user_id}"
+
+
+def _bell_cached() -> bool:
+    """The bell's count is cached on the same switch as the marketplace's per-companion fragments."""
+    return settings.COMPANION_FRAGMENT_CACHE_SECONDS > 0
 
 
 def notifications_for(user) -> QuerySet[Notification]:
@@ -31,7 +35,7 @@ def unread_count(user) -> int:
 def bell_count(user) -> int:
     """`unread_count`, from the cache when it has the count at the user's current unread version (one
     round trip); counted in the database while the fragment cache is off or down."""
-    if not page_cache.fragments_enabled():
+    if not _bell_cached():
         return unread_count(user)
     version_key = UNREAD_VERSION_KEY.format(user_id=user.pk)
     count_key = UNREAD_COUNT_KEY.format(user_id=user.pk)
@@ -55,7 +59,7 @@ def bell_count(user) -> int:
 def unread_changed(user_id: int) -> None:
     """Call inside the transaction that adds or reads the user's notifications: after commit the bell
     counts again (a version that cannot be moved is deleted later, as the page cache's are)."""
-    if not page_cache.fragments_enabled():
+    if not _bell_cached():
         return
     key = UNREAD_VERSION_KEY.format(user_id=user_id)
 
