@@ -59,7 +59,7 @@ test: install translations lint
 	$(VENV)/bin/pytest
 
 # Measures, never asserts: prints server-side p50/p95, requests per second and queries per request.
-# Any options of tests/bench/run.py, e.g. make bench BENCH_ARGS="--scenarios trivial,search,profile,slots --runs 3"
+# Any options of tests/bench/run.py, e.g. make bench BENCH_ARGS="--scenarios trivial,search,profile,slots,terms_in --runs 3"
 bench: install translations
 	$(PY) -m tests.bench.run $(BENCH_ARGS)
 

@@ -13,9 +13,10 @@ delivery was never sent or sent twice, or a page scenario measured pages without
 or slot picker not showing 14 days, or mostly no free time; checked on every measured page).
 
     python -m tests.bench.run [--requests 400] [--concurrency 8] [--workers 2] [--scenarios trivial,search]
-    python -m tests.bench.run --scenarios trivial,search,profile,slots --runs 3 [--page-cache all|cold|off|warm|both]
+    python -m tests.bench.run --scenarios trivial,search,profile,slots,terms_in --runs 3 \
+        [--page-cache all|cold|off|warm|both]
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/kompanion_bench_100k \
-        python -m tests.bench.run --companions 100000 --scenarios trivial,search,profile,slots --runs 3
+        python -m tests.bench.run --companions 100000 --scenarios trivial,search,profile,slots,terms_in --runs 3
     python -m tests.bench.run --scenarios payments [--notifications 10000]
     python -m tests.bench.run --scenarios notifications [--whatsapp-messages 5000] [--whatsapp-concurrency 4]
     python -m tests.bench.run --scenarios contention [--hold-seconds 10] [--lock-timeout-ms 300] [--threads 4]
@@ -147,6 +148,9 @@ SCENARIOS = [
     Scenario("search", "/companions/", _search_paths, inspect=_results),
     Scenario("profile", "/c/<slug>/", _profile_paths, inspect=_free_times),
     Scenario("slots", "/c/<slug>/book/", _slot_paths, inspect=_free_times, signed_in=True),
+    # The trivial page signed in: the slot picker is a signed-in page, so the summary also gives its ratio
+    # to this one (the frame a signed-in page pays for: session, user, menu), beside the visitor's.
+    Scenario("terms_in", "/terms/", lambda rng, count: ["/terms/"] * count, signed_in=True),
 ]
 # Measured by their own modules (tests/bench/<name>.py).
 OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention"]
@@ -415,6 +419,14 @@ def print_summary(rows: list[dict], context: dict) -> None:
                 f"{figures['client_p95']:>8.2f} {'-' if queries is None else queries:>7}  "
                 f"{target_verdict(mode, name, figures, queries)}"
             )
+        signed_in_reference = {row["run"]: row for row in in_mode if row["scenario"] == "terms_in"}
+        slots = [row for row in in_mode if row["scenario"] == "slots" and row["run"] in signed_in_reference]
+        if slots:
+            per_run = [ratios(row, signed_in_reference[row["run"]]) for row in slots]
+            print(
+                f"{mode:<5} slots / trivial signed in: rps {statistics.median(r['rps'] for r in per_run):.3f}×, "
+                f"p95 {statistics.median(r['server_p95'] for r in per_run):.2f}×"
+            )
     print("=" * 118)
 
 
@@ -436,7 +448,7 @@ def requests_for(name: str, arguments: argparse.Namespace) -> int:
     """The trivial page is the reference of every ratio, and fast: --requests of it take well under a
     second, where one busy moment of a shared machine moves its rps and p95. It gets
     --trivial-requests (default: 5 x --requests), so it is measured over a span like the other pages'."""
-    if name == "trivial":
+    if name in ("trivial", "terms_in"):
         return arguments.trivial_requests or 5 * arguments.requests
     return arguments.requests
 
