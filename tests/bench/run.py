@@ -673,8 +673,9 @@ def measure_pages(
     all_rows = []
     for mode in modes:
         port = free_port()
-        if mode == "warm":
-            # Every distinct URL of the rotation once before measuring, so all measured requests are hits.
+        if mode in ("off", "warm"):
+            # Every distinct URL of the rotation once before measuring, so that all measured requests are
+            # hits: of the rendered-page cache (warm), of the per-companion fragments (off).
             arguments.warmup = max(arguments.warmup, arguments.requests)
         label = MODE_LABELS[mode]
         print(
