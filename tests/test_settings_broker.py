@@ -8,18 +8,13 @@ read the environment once, at import, and asks the Celery app where it would con
 opened: kombu connects lazily).
 """
 
-import json
-import os
-import subprocess
-import sys
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
+
+from tests.fresh_process import django_json
 
 SCRIPT = """
-import json, django
-django.setup()
 from django.conf import settings
 from config.celery import app
 print(json.dumps({
@@ -38,25 +33,12 @@ def _where(uri: str) -> tuple[str, str | None, int | None]:
 
 
 def _broker_in_fresh_process(settings_module: str, tmp_path, **environment: str) -> dict:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"CELERY_BROKER_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"}
-    }
-    env["DJANGO_SETTINGS_MODULE"] = settings_module
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'broker.sqlite3'}"  # never opened
-    env.update(environment)
-    completed = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    return django_json(
+        SCRIPT,
+        settings_module=settings_module,
+        drop={"CELERY_BROKER_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"},
+        environment={"DATABASE_URL": f"sqlite:///{tmp_path / 'broker.sqlite3'}", **environment},  # never opened
     )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 @pytest.mark.parametrize("settings_module", ["config.settings.dev", "config.settings.test", "config.settings.bench"])

@@ -2,13 +2,12 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from django.conf import settings
 
 from tests.conftest import requires_redis
+from tests.fresh_process import django_json
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"
 SECRET_BROKER_URL = "redis://:Br0ker-Pa55word-xyz@127.0.0.1:1/0"
@@ -111,29 +110,18 @@ def test_only_get(client):
 def _healthz_in_fresh_process(tmp_path, **env_overrides) -> tuple[int, dict]:
     """Start Django from scratch in a subprocess with the given environment and GET /healthz there."""
     script = (
-        "import json, django\n"
-        "django.setup()\n"
         "from django.test import Client\n"
         "response = Client().get('/healthz')\n"
         "print(json.dumps({'status': response.status_code, 'body': response.json()}))\n"
     )
-    env = {key: value for key, value in os.environ.items() if key not in {"CELERY_BROKER_URL", "DATABASE_URL"}}
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     # Never the developer's db.sqlite3: a throwaway file unless CI's PostgreSQL is configured.
-    env["DATABASE_URL"] = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'healthz.sqlite3'}"
-    env.update(env_overrides)
-    completed = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    database = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path / 'healthz.sqlite3'}"
+    result = django_json(
+        script,
+        settings_module="config.settings.test",
+        drop={"CELERY_BROKER_URL", "DATABASE_URL"},
+        environment={"DATABASE_URL": database, **env_overrides},
     )
-    assert completed.returncode == 0, completed.stderr
-    # Logging also writes to stdout (the 503 is logged); the probe's answer is the last line.
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
     return result["status"], result["body"]
 
 
