@@ -102,6 +102,48 @@ class QuickBoundField(BoundField):
         return mark_safe(render(context["widget"]))  # noqa: S308 (every value above is escaped)
 
 
+FIELD_TEMPLATE = "components/field.html"
+ICON_ALERT_TEMPLATE = "components/icon_alert.html"
+
+
+def field_html(field: BoundField, *, label: str | None = None) -> SafeString:
+    """`{% include "components/field.html" with field=field hide_optional=True label=label %}`, written
+    in Python: the same HTML, whitespace included, for a field that is neither hidden, a checkbox nor a
+    fieldset (any other goes through the template). tests/companions/test_search_render_form.py compares
+    both outputs character for character."""
+    if field.is_hidden or field.widget_type == "checkbox" or field.use_fieldset:
+        context = {"field": field, "hide_optional": True, "label": label}
+        return get_template(FIELD_TEMPLATE).render(context)
+    auto_id = conditional_escape(field.auto_id)
+    errors = field.errors
+    parts = [
+        f'\n\n  <div class="form-field form-field--{conditional_escape(field.widget_type)}'
+        f'{" form-field--invalid" if errors else ""}">\n'
+        f'    <label class="field-label" for="{conditional_escape(field.id_for_label)}">'
+        f"{conditional_escape(label or field.label)}</label>\n    "
+    ]
+    if field.help_text:
+        parts.append(f'\n      <div class="field-help" id="{auto_id}_helptext">{field.help_text}</div>\n    ')
+    parts.append("\n    ")
+    if errors:
+        items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+        icon = get_template(ICON_ALERT_TEMPLATE).render({})
+        parts.append(f'\n      <div class="field-error" id="{auto_id}_error">{icon}<ul>{items}</ul></div>\n    ')
+    parts.append(f"\n    {field}\n  </div>\n\n")
+    return mark_safe("".join(parts))  # noqa: S308 (every value above is escaped, help text is trusted as in the template)
+
+
+class SearchFields:
+    """The search form's fields as components/field.html writes them (hide_optional), each rendered when
+    the template first reads it: `{{ fields.city }}`."""
+
+    def __init__(self, form, *, labels: dict[str, str] | None = None):
+        self.form, self.labels = form, labels or {}
+
+    def __getitem__(self, name: str) -> SafeString:
+        return field_html(self.form[name], label=self.labels.get(name))
+
+
 # --- Result cards ------------------------------------------------------------------------------------
 
 

@@ -151,6 +151,8 @@ def _search_context(request: HttpRequest, zone: str) -> dict:
     active_count = sum(form.differs_from_default(name) for name in form.fields)
     return {
         "form": form,
+        # The form's fields as components/field.html writes them, in Python (search_render.field_html).
+        "fields": search_render.SearchFields(form, labels={"hours": _("How many hours")}),
         "page_obj": page,
         "cards": cards,
         # No COUNT query (it would evaluate the availability filter over every candidate): on a page

@@ -1,11 +1,13 @@
-"""QuickBoundField writes exactly the HTML Django's widget templates write (companions/search_render.py)."""
+"""QuickBoundField writes exactly the HTML Django's widget templates write, and field_html exactly what
+components/field.html writes (companions/search_render.py)."""
 
 import pytest
 from django import forms
+from django.template.loader import get_template
 from django.utils import translation
 
 from companions.forms import SearchForm
-from companions.search_render import QuickBoundField
+from companions.search_render import FIELD_TEMPLATE, QuickBoundField, SearchFields, field_html
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +32,23 @@ def test_every_search_field_renders_as_django_renders_it(query, language):
         for name in SearchForm.base_fields:
             assert isinstance(quick_form[name], QuickBoundField)
             assert str(quick_form[name]) == str(django_form[name]), name
+
+
+def _included(field, label=None) -> str:
+    """What `{% include "components/field.html" with field=field hide_optional=True label=label %}` writes."""
+    return get_template(FIELD_TEMPLATE).render({"field": field, "hide_optional": True, "label": label})
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+@pytest.mark.parametrize("query", QUERIES)
+def test_every_search_field_is_written_as_the_field_template_writes_it(query, language):
+    with translation.override(language):
+        form = SearchForm(query, bound_field_class=QuickBoundField)
+        form.to_query(viewer_time_zone="Asia/Jakarta")
+        fields = SearchFields(form, labels={"hours": "How <many> hours"})
+        for name in SearchForm.base_fields:
+            label = "How <many> hours" if name == "hours" else None
+            assert fields[name] == _included(form[name], label), name
 
 
 class Widgets(forms.Form):
@@ -57,3 +76,14 @@ def test_other_widgets_render_as_django_renders_them(data):
             django_form.is_valid(), quick_form.is_valid()
         for name in Widgets.base_fields:
             assert str(quick_form[name]) == str(django_form[name]), name
+
+
+@pytest.mark.parametrize("data", [None, {"amount": "x", "email": "a@", "grouped": "nope"}])
+def test_other_fields_are_written_as_the_field_template_writes_them(data):
+    """Help text, errors, and the kinds field_html hands to the template (hidden, checkbox)."""
+    with translation.override("id"):
+        form = Widgets(data, bound_field_class=QuickBoundField)
+        if data is not None:
+            form.is_valid()
+        for name in Widgets.base_fields:
+            assert field_html(form[name]) == _included(form[name]), name
