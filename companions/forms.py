@@ -75,6 +75,14 @@ class ReferenceChoiceField(SlugChoiceField):
 _reference_lists: tuple[int, dict[str, list]] | None = None
 
 
+def reference_copy() -> tuple[int, dict[str, list]] | None:
+    """This process's copy of the reference lists and the global version it was read at, without asking
+    the cache whether that version still stands: whoever uses it must compare the version with the
+    current one afterwards (the search view: in the same round trip as its cards) and start again with
+    `reference_lists` when they differ."""
+    return _reference_lists
+
+
 def reference_lists(fields) -> dict[str, list]:
     """The rows of each reference choice among `fields` (name -> field), in its queryset's order: this
     process's copy while the global version (bumped when the admin edits a city, an activity or a
@@ -85,8 +93,8 @@ def reference_lists(fields) -> dict[str, list]:
     if version is not None and _reference_lists is not None and _reference_lists[0] == version:
         return _reference_lists[1]
     lists = {name: list(field.queryset) for name, field in fields.items() if isinstance(field, ReferenceChoiceField)}
-    if version is not None:
-        _reference_lists = (version, lists)
+    # No version (not tracked, or the cache down): no copy kept, nor the one before (reference_copy).
+    _reference_lists = None if version is None else (version, lists)
     return lists
 
 
@@ -135,13 +143,15 @@ class SearchForm(Form):
         ],
     )
 
-    def __init__(self, data=None, **kwargs):
+    def __init__(self, data=None, *, reference: dict[str, list] | None = None, **kwargs):
+        """`reference`: the reference lists to use (forms.reference_copy(), checked by the caller), else
+        read when first needed (`reference_lists`)."""
         if data is not None and not data.get("hours"):
             data = data.copy()
             data["hours"] = str(DEFAULT_HOURS)  # the default duration, also shown as selected in the form
         super().__init__(data, **kwargs)
         self.dropped: list[tuple[str, str]] = []
-        lists: dict[str, list] = {}
+        lists: dict[str, list] = dict(reference or {})
 
         def listed(name: str) -> list:
             # Read once per form, when validation or rendering first needs one (an HTMX answer renders no form).

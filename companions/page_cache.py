@@ -130,13 +130,22 @@ def cached(kind: str, parts: tuple, *, slug: str | None, render: Callable[[], ob
     return value
 
 
-def cached_many(kind: str, entries: list[tuple[str, tuple]], *, render: Callable[[list[int]], list[str]]) -> list[str]:
+def cached_many(
+    kind: str,
+    entries: list[tuple[str, tuple]],
+    *,
+    render: Callable[[list[int]], list[str]],
+    seen: dict | None = None,
+) -> list[str]:
     """Per-companion fragments (search cards): entries are (slug, parts); returns one value per entry.
 
     Each entry is keyed by its parts and stored with the versions it was rendered at: the global one
     and its own companion's (bumped by `profile_changed`), so one booking or edit re-renders that
     companion's card only. One round trip on a hit; `render(indexes)` renders the entries missed (in
-    that order), all of them while the cache is down, nothing stored then; a None it returns is not stored."""
+    that order), all of them while the cache is down, nothing stored then; a None it returns is not stored.
+    `seen`, when given, gets the current global version under "global" when it was read (in the same
+    round trip), for a caller checking what it kept at an older one (forms.reference_copy); nothing
+    is put there when nothing was asked of the cache (no entries, the fragment cache off or down)."""
     everything = list(range(len(entries)))
     if not fragments_enabled() or not entries:
         return render(everything)
@@ -153,6 +162,8 @@ def cached_many(kind: str, entries: list[tuple[str, tuple]], *, render: Callable
                     found[name] = cache.get(name)
     except core_cache.CacheUnavailable:
         return render(everything)
+    if seen is not None:
+        seen["global"] = found[GLOBAL_VERSION_KEY]
     versions = [(found[GLOBAL_VERSION_KEY], found[name]) for name in version_keys]
     values: list[str | None] = [None] * len(entries)
     missing = []

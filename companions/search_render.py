@@ -206,12 +206,14 @@ class CardMaker:
             self.min_hours[hours] = ngettext("min. %(hours)s hour", "min. %(hours)s hours", hours) % {"hours": hours}
         return self.min_hours[hours]
 
-    def shown(self, rows: list[tuple[int, str]], *, load: Callable[[list[int]], dict]) -> list["Shown"]:
+    def shown(
+        self, rows: list[tuple[int, str]], *, load: Callable[[list[int]], dict], seen: dict | None = None
+    ) -> list["Shown"]:
         """The page's results, (id, slug) in order, with their cards' HTML: from the card cache where a
         companion is unchanged since it was rendered (page_cache.cached_many: keyed by the companion's
         version, the language and the day, for the age), else rendered now from the profiles that
         `load(ids)` returns (id -> profile, loaded only for the cards missed). A result whose profile is
-        no longer listed by then is left out."""
+        no longer listed by then is left out. `seen`: see page_cache.cached_many."""
         template = get_template(CARD_TEMPLATE)
         cards: dict[int, Card] = {}
 
@@ -228,7 +230,10 @@ class CardMaker:
             return rendered
 
         html = page_cache.cached_many(
-            "card", [(slug, (slug, self.language, self.today.isoformat())) for _pk, slug in rows], render=render
+            "card",
+            [(slug, (slug, self.language, self.today.isoformat())) for _pk, slug in rows],
+            render=render,
+            seen=seen,
         )
         return [
             Shown(pk=pk, slug=slug, html=mark_safe(text), card=cards.get(index))  # noqa: S308

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from companions import page_cache, search_render, selectors, services
+from companions import forms, page_cache, search_render, selectors, services
 from companions.availability import DAY_MINUTES
 from companions.decorators import companion_required
 from companions.errors import CompanionError
@@ -127,7 +127,23 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def _search_context(request: HttpRequest, zone: str) -> dict:
-    form = SearchForm(request.GET, bound_field_class=QuickBoundField)
+    """One round trip to the cache: the form is validated against this process's copy of the reference
+    lists (cities, activities, languages) as it stands, and the global version that copy was read at is
+    checked with the cards' versions (page_cache.cached_many); a copy found stale then, or not checked
+    (no results, the fragment cache off or down), means the page is made again from the lists as
+    `reference_lists` reads them (asking the cache for the version first, as without the copy)."""
+    copy = forms.reference_copy()
+    if copy is not None:
+        seen: dict = {}
+        context = _search_context_with(request, zone, reference=copy[1], seen=seen)
+        current = seen["global"] if "global" in seen else page_cache.reference_version()
+        if current == copy[0]:
+            return context
+    return _search_context_with(request, zone, reference=None, seen=None)
+
+
+def _search_context_with(request: HttpRequest, zone: str, *, reference: dict | None, seen: dict | None) -> dict:
+    form = SearchForm(request.GET, bound_field_class=QuickBoundField, reference=reference)
     query = form.to_query(viewer_time_zone=zone)
     now = timezone.now()
     page = Pager.of(
@@ -137,7 +153,7 @@ def _search_context(request: HttpRequest, zone: str) -> dict:
     )
     today = timezone.localdate(now, timezone=ZoneInfo(zone))
     maker = search_render.CardMaker(today=today, language=translation.get_language() or "id")
-    cards = maker.shown(page.object_list, load=_card_profiles)
+    cards = maker.shown(page.object_list, load=_card_profiles, seen=seen)
     # Links keep only what the form understood: a dropped parameter is not carried to the next page.
     kept = [
         (key, value)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from companions.models import City
 from companions.views import PAGE_SIZE, Pager
+from tests.companions.helpers import listed_companion
 
 URL = reverse("companions:search")
 
@@ -38,6 +39,30 @@ def test_cached_choice_lists_are_renewed_when_the_admin_renames_a_city(
         admin.site._registry[City].save_model(request, city, form=None, change=True)
     options = city_options(client)
     assert ">Jakarta Raya</option>" in options and ">Jakarta</option>" not in options
+
+
+@pytest.mark.django_db
+def test_with_results_the_kept_lists_are_checked_with_the_cards_and_renewed(
+    client, settings, admin_user, rf, django_capture_on_commit_callbacks
+):
+    """With results, the kept lists' version is checked in the cards' round trip (after the form was
+    validated against them): a stale copy means the page is made again, from the renewed lists."""
+    settings.COMPANION_FRAGMENT_CACHE_SECONDS = 600
+    listed_companion(city="jakarta", name="Ayu")
+    page = client.get(URL, {"city": "jakarta"}).content.decode()
+    assert "data-dropped-filters" not in page and ">Jakarta</option>" in page
+    city = City.objects.get(slug="jakarta")
+    city.name = "Jakarta Raya"
+    request = rf.post("/")
+    request.user = admin_user
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.site._registry[City].save_model(request, city, form=None, change=True)
+    page = client.get(URL, {"city": "jakarta"}).content.decode()
+    options = page.split('name="city"', 1)[1].split("</select>", 1)[0]
+    assert ">Jakarta Raya</option>" in options and ">Jakarta</option>" not in options
+    chips = page.split('class="filter-chip"', 1)[1].split("</a>", 1)[0]  # the valid city, named as now
+    assert "<span>Jakarta Raya</span>" in chips
+    assert "Ayu" in page
 
 
 @pytest.mark.django_db
