@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from companions import page_cache
 from companions.models import CompanionProfile, VerificationStatus
@@ -100,6 +100,37 @@ class QuickBoundField(BoundField):
             attrs.setdefault("id", self.auto_id)
         context = widget.get_context(self.html_name, self.value(), attrs)
         return mark_safe(render(context["widget"]))  # noqa: S308 (every value above is escaped)
+
+
+# (field name, language, its attributes, the value shown) -> (the list of rows its options come from, or
+# None for a fixed choice list, and the <select> written): the search form's selects as written before.
+_selects: dict[tuple, tuple[list | None, str]] = {}
+MAX_KEPT_SELECTS = 2000
+
+
+class SearchBoundField(QuickBoundField):
+    """The search form's fields: a select is written once per process for each value and language, then
+    kept. Its options are the form's fixed choices (the same for every SearchForm) or the rows of a
+    reference list (ReferenceChoiceField.listed()): a kept select is used only for that same list object,
+    so a list read again (its global version moved) writes its selects again."""
+
+    def as_widget(self, widget=None, attrs=None, only_initial=False) -> SafeString:
+        field = self.field
+        if widget is not None or attrs or only_initial or _quick_renderer(field.widget) is not _select:
+            return super().as_widget(widget=widget, attrs=attrs, only_initial=only_initial)
+        rows = field.listed() if hasattr(field, "listed") else None
+        attrs = self.build_widget_attrs({}, field.widget)
+        if self.auto_id and "id" not in field.widget.attrs:
+            attrs.setdefault("id", self.auto_id)
+        key = (self.html_name, get_language(), tuple(attrs.items()), str(self.value()))
+        kept = _selects.get(key)
+        if kept is not None and kept[0] is rows:
+            return mark_safe(kept[1])  # noqa: S308 (written by _select)
+        html = super().as_widget()
+        if len(_selects) >= MAX_KEPT_SELECTS:
+            _selects.clear()
+        _selects[key] = (rows, str(html))
+        return html
 
 
 FIELD_TEMPLATE = "components/field.html"

@@ -31,7 +31,7 @@ from companions.forms import (
     weekly_hours_formset,
 )
 from companions.models import Activity, CompanionPhoto, TimeOff
-from companions.search_render import QuickBoundField
+from companions.search_render import SearchBoundField
 from core.errors import add_error_to_form
 from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
 
@@ -143,7 +143,7 @@ def _search_context(request: HttpRequest, zone: str) -> dict:
 
 
 def _search_context_with(request: HttpRequest, zone: str, *, reference: dict | None, seen: dict | None) -> dict:
-    form = SearchForm(request.GET, bound_field_class=QuickBoundField, reference=reference)
+    form = SearchForm(request.GET, bound_field_class=SearchBoundField, reference=reference)
     query = form.to_query(viewer_time_zone=zone)
     now = timezone.now()
     page = Pager.of(

@@ -7,7 +7,7 @@ from django.template.loader import get_template
 from django.utils import translation
 
 from companions.forms import SearchForm
-from companions.search_render import FIELD_TEMPLATE, QuickBoundField, SearchFields, field_html
+from companions.search_render import FIELD_TEMPLATE, QuickBoundField, SearchBoundField, SearchFields, field_html
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,12 @@ def test_every_search_field_renders_as_django_renders_it(query, language):
         for name in SearchForm.base_fields:
             assert isinstance(quick_form[name], QuickBoundField)
             assert str(quick_form[name]) == str(django_form[name]), name
+        # The search page's fields: each select written once, then kept (a new form, the same value).
+        for _ in range(2):
+            kept_form = SearchForm(query, bound_field_class=SearchBoundField)
+            kept_form.to_query(viewer_time_zone="Asia/Jakarta")
+            for name in SearchForm.base_fields:
+                assert str(kept_form[name]) == str(django_form[name]), name
 
 
 def _included(field, label=None) -> str:
