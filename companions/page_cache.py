@@ -105,29 +105,7 @@ def cached(kind: str, parts: tuple, *, slug: str | None, render: Callable[[], ob
         return render()
     version_key = SEARCH_VERSION_KEY if slug is None else PROFILE_VERSION_KEY.format(slug=slug)
     key = _key(kind, (*parts, slot_bucket()))
-    try:
-        with core_cache.unguarded():
-            if core_cache.deferred_deletes_recorded():
-                # This process failed a bump during an outage: apply it before trusting any version.
-                core_cache.apply_deferred_deletes()
-            found = cache.get_many([GLOBAL_VERSION_KEY, version_key, key])
-            versions = []
-            for name in (GLOBAL_VERSION_KEY, version_key):
-                current = found.get(name)
-                if current is None:
-                    cache.add(name, _fresh_version(), timeout=None)
-                    current = cache.get(name)
-                versions.append(current)
-    except core_cache.CacheUnavailable:
-        return render()  # the database answers; nothing is stored
-    version = tuple(versions)
-    entry = found.get(key)
-    if entry is not None and entry[0] == version:
-        return entry[1]
-    value = render()
-    if value is not None:
-        cache.set(key, (version, value), timeout=settings.COMPANION_PAGE_CACHE_SECONDS)  # never raises
-    return value
+    return _versioned(key, version_key, settings.COMPANION_PAGE_CACHE_SECONDS, render)
 
 
 def cached_many(
@@ -193,8 +171,14 @@ def cached_fragment(kind: str, parts: tuple, *, slug: str, render: Callable[[], 
     rendered, nothing stored, while the fragment cache is off or down."""
     if not fragments_enabled():
         return render()
-    version_key = PROFILE_VERSION_KEY.format(slug=slug)
     key = _key(kind, (slug, *parts))
+    return _versioned(key, PROFILE_VERSION_KEY.format(slug=slug), settings.COMPANION_FRAGMENT_CACHE_SECONDS, render)
+
+
+def _versioned(key: str, version_key: str, timeout: int, render: Callable[[], object | None]):
+    """`key`'s value if it was stored at the current global and `version_key` versions, else `render()`
+    stored with them (unless None). One round trip on a hit; rendered, nothing stored, while the cache is
+    down (a bump this process missed during an outage is applied first)."""
     try:
         with core_cache.unguarded():
             if core_cache.deferred_deletes_recorded():
@@ -205,14 +189,14 @@ def cached_fragment(kind: str, parts: tuple, *, slug: str, render: Callable[[], 
                     cache.add(name, _fresh_version(), timeout=None)
                     found[name] = cache.get(name)
     except core_cache.CacheUnavailable:
-        return render()
+        return render()  # the database answers; nothing is stored
     version = (found[GLOBAL_VERSION_KEY], found[version_key])
     entry = found.get(key)
     if entry is not None and entry[0] == version:
         return entry[1]
     value = render()
     if value is not None:
-        cache.set(key, (version, value), timeout=settings.COMPANION_FRAGMENT_CACHE_SECONDS)  # never raises
+        cache.set(key, (version, value), timeout=timeout)  # never raises
     return value
 
 
