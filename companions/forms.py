@@ -1,3 +1,4 @@
+import copy
 import functools
 from collections.abc import Callable
 from datetime import time, timedelta
@@ -70,6 +71,27 @@ class ReferenceChoiceField(SlugChoiceField):
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
         return found
 
+    def for_form(self) -> "ReferenceChoiceField":
+        """This field for one form (its `listed` is the form's): a shallow copy with its own widget, whose
+        options read the copy. The queryset is shared, never evaluated itself (`reference_lists` reads a
+        clone of it)."""
+        field = copy.copy(self)
+        field.widget = copy.copy(self.widget)
+        field.widget.choices = field.choices
+        return field
+
+
+class _SharedFields(dict):
+    """The search form's declared fields, given to each form as they are (Django deep-copies a form's
+    fields for every form: for the search page, on every request), except its reference choices, each
+    copied shallowly for the form's own `listed`. Nothing changes a search form's fields after they are
+    declared: neither the form, its views nor its rendering."""
+
+    def __deepcopy__(self, memo) -> dict:
+        return {
+            name: field.for_form() if isinstance(field, ReferenceChoiceField) else field for name, field in self.items()
+        }
+
 
 # (global version, {field name: rows}): this process's copy of the search form's reference lists.
 _reference_lists: tuple[int, dict[str, list]] | None = None
@@ -92,7 +114,9 @@ def reference_lists(fields) -> dict[str, list]:
     version = page_cache.reference_version()
     if version is not None and _reference_lists is not None and _reference_lists[0] == version:
         return _reference_lists[1]
-    lists = {name: list(field.queryset) for name, field in fields.items() if isinstance(field, ReferenceChoiceField)}
+    lists = {
+        name: list(field.queryset.all()) for name, field in fields.items() if isinstance(field, ReferenceChoiceField)
+    }
     # No version (not tracked, or the cache down): no copy kept, nor the one before (reference_copy).
     _reference_lists = None if version is None else (version, lists)
     return lists
@@ -258,6 +282,9 @@ class SearchForm(Form):
         if "hours" in labels and "date" not in labels:
             del labels["hours"]
         return list(labels.items())
+
+
+SearchForm.base_fields = _SharedFields(SearchForm.base_fields)
 
 
 class ProfileForm(ModelForm):

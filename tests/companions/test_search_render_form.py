@@ -93,3 +93,21 @@ def test_other_fields_are_written_as_the_field_template_writes_them(data):
             form.is_valid()
         for name in Widgets.base_fields:
             assert field_html(form[name]) == _included(form[name]), name
+
+
+def test_search_forms_share_their_fields_but_not_their_reference_choices():
+    """A search form's fields are the declared ones, not deep copies, except the reference choices: each
+    form's own, reading its own lists, whose options the widget shows."""
+    first = SearchForm({"city": "bandung"}, reference={"city": [], "activity": [], "language": []})
+    second = SearchForm({"city": "bandung"})
+    assert first.fields["hours"] is second.fields["hours"] is SearchForm.base_fields["hours"]
+    for name in ("city", "activity", "language"):
+        mine, theirs = first.fields[name], second.fields[name]
+        assert mine is not theirs and mine.widget is not theirs.widget
+        assert list(mine.widget.choices) == [("", mine.empty_label)]
+    first.to_query(viewer_time_zone="Asia/Jakarta")
+    assert "city" in first.errors  # no such city in its (empty) list
+    second.to_query(viewer_time_zone="Asia/Jakarta")
+    city = second.fields["city"]
+    assert [str(value) for value, _label in city.widget.choices][1:] == [row.slug for row in city.listed()]
+    assert SearchForm.base_fields["city"].queryset._result_cache is None
