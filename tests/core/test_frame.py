@@ -11,6 +11,7 @@ from django.utils import translation
 from tests.factories import CompanionFactory, CustomerFactory, StaffFactory
 
 COMPONENTS = [
+    ("components/site_header.html", "unread_notifications=unread_notifications"),
     ("components/nav_menu.html", ""),
     ("components/language_switch.html", "compact=True"),
     ("components/language_switch.html", 'compact=False labelledby="footer-language"'),
