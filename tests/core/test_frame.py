@@ -12,6 +12,7 @@ from tests.factories import CompanionFactory, CustomerFactory, StaffFactory
 
 COMPONENTS = [
     ("components/site_header.html", "unread_notifications=unread_notifications"),
+    ("components/site_footer.html", 'year="2026"'),
     ("components/nav_menu.html", ""),
     ("components/language_switch.html", "compact=True"),
     ("components/language_switch.html", 'compact=False labelledby="footer-language"'),
