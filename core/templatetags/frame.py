@@ -10,7 +10,8 @@ would, in place of the markers. The templates stay the only description of the H
 
 A component may read only what is faked here: `user` (is_authenticated, role, get_role_display, is_staff,
 get_full_name, get_short_name, email), `request` (resolver_match.view_name, get_full_path), `csrf_token`
-and the tag's own arguments.
+and the tag's own arguments. Reading anything else of `user` or `request` raises FrameFieldUnknown (the
+page fails in every test that shows it) instead of rendering an empty string.
 """
 
 import re
@@ -30,6 +31,18 @@ _MARK = "\x00{}\x00"
 _MARKS = re.compile("\x00(full_name|short_name|email|csrf|path)\x00")
 
 
+class FrameFieldUnknown(Exception):
+    """A frame component read an attribute the tag does not provide (not AttributeError: Django's
+    templates would swallow that and render an empty string)."""
+
+
+class _Fake(SimpleNamespace):
+    def __getattr__(self, name):  # only for attributes not set
+        if name.startswith("_") or name in ("do_not_call_in_templates", "alters_data"):
+            raise AttributeError(name)  # Django's and Python's own probes
+        raise FrameFieldUnknown(f"{name!r} is not available to {{% frame %}} components: add it in {__name__}")
+
+
 def _view_name(request) -> str:
     match = getattr(request, "resolver_match", None)
     return (match.view_name if match is not None else "") or ""
@@ -37,7 +50,7 @@ def _view_name(request) -> str:
 
 def _skeleton(name: str, language: str, user_key: tuple, view_name: str, csrf: bool, options: tuple) -> str:
     authenticated, role, role_display, is_staff = user_key
-    user = SimpleNamespace(
+    user = _Fake(
         is_authenticated=authenticated,
         role=role,
         get_role_display=lambda: role_display,
@@ -46,9 +59,7 @@ def _skeleton(name: str, language: str, user_key: tuple, view_name: str, csrf: b
         get_short_name=lambda: _MARK.format("short_name"),
         email=_MARK.format("email"),
     )
-    request = SimpleNamespace(
-        resolver_match=SimpleNamespace(view_name=view_name), get_full_path=lambda: _MARK.format("path")
-    )
+    request = _Fake(resolver_match=_Fake(view_name=view_name), get_full_path=lambda: _MARK.format("path"))
     context = {"user": user, "request": request, **dict(options)}
     if csrf:
         context["csrf_token"] = _MARK.format("csrf")

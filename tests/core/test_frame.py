@@ -90,3 +90,13 @@ def test_the_signed_in_menu_shows_this_user_and_page(client):
         assert 'name="csrfmiddlewaretoken" value="X' not in page and "\x00" not in page
         assert token
         client.logout()
+
+
+def test_a_component_reading_what_the_tag_does_not_provide_fails_loudly(settings, tmp_path):
+    """Not an empty string in production: the page errors in every test that shows it."""
+    from core.templatetags.frame import FrameFieldUnknown, _skeleton
+
+    (tmp_path / "phone_header.html").write_text("<p>{{ user.phone }}</p>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    with pytest.raises(FrameFieldUnknown, match="'phone'"):
+        _skeleton("phone_header.html", "id", (True, "customer", "Customer", False), "terms", False, ())
