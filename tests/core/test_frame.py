@@ -1,6 +1,8 @@
 """The page frame's components written through {% frame %} (core.templatetags.frame: once per process for
 a language, kind of user and view, then filled in) are what {% include %} writes for every request."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
@@ -87,7 +89,10 @@ def test_the_signed_in_menu_shows_this_user_and_page(client):
         assert '<input type="hidden" name="next" value="/terms/?a=1&amp;b=2">' in page
         token = client.cookies["csrftoken"].value
         assert page.count('name="csrfmiddlewaretoken" value="') == 4  # 2 language switches, menu switch, log out
-        assert 'name="csrfmiddlewaretoken" value="X' not in page and "\x00" not in page
+        # Every token filled in (a masked token: 64 letters and digits), no marker left behind.
+        tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]*)"', page)
+        assert len(tokens) == 4 and all(re.fullmatch(r"[A-Za-z0-9]{64}", value) for value in tokens)
+        assert "\x00" not in page
         assert token
         client.logout()
 
