@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from bookings import facts
 from bookings.models import Booking, BookingEvent, BookingStatus, CalendarFeed
-from companions.models import CompanionProfile
+from companions.models import BOOKABLE, CompanionProfile
 from core.decorators import is_trusted_staff
 
 # Statuses after which nothing more happens to a booking (besides a dispute on a completed one).
@@ -40,7 +40,7 @@ def bookable_profile(slug: str) -> CompanionProfile | None:
     return (
         CompanionProfile.objects.select_related("user", "city")
         .prefetch_related("activities", "weekly_hours", "time_off")
-        .filter(slug=slug, is_listed=True, is_paused=False, user__is_active=True)
+        .filter(BOOKABLE, slug=slug)
         .first()
     )
 

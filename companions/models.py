@@ -186,9 +186,18 @@ class CompanionProfile(models.Model):
         return self.display_name or self.slug
 
     @property
+    def is_bookable(self) -> bool:
+        """BOOKABLE (below), said of a row already loaded (e.g. from the fragment cache)."""
+        return self.is_listed and not self.is_paused and self.user.is_active
+
+    @property
     def time_zone(self) -> str:
         """Hours are kept in the zone of the city where the companion meets people."""
         return self.city.time_zone if self.city_id else self.user.time_zone
+
+
+# Who can be booked: listed, not paused, with an active account (CompanionProfile.is_bookable is its twin).
+BOOKABLE = models.Q(is_listed=True, is_paused=False, user__is_active=True)
 
 
 def photo_upload_to(instance, filename: str) -> str:

@@ -507,6 +507,13 @@ def _bound(params: list, values: dict, connection) -> list:
     return [param.bind(values, connection) if isinstance(param, _Slot) else param for param in params]
 
 
+def card_profiles(ids: list[int]) -> dict[int, CompanionProfile]:
+    """id -> listed profile with what a search card shows, for the cards not in the card cache (3 queries)."""
+    activities = Prefetch("activities", queryset=Activity.objects.order_by("position"))
+    profiles = listed_profiles().prefetch_related(activities)
+    return {profile.pk: profile for profile in profiles.filter(pk__in=ids)}
+
+
 def search_page(query: SearchQuery, *, offset: int, limit: int, now: datetime | None = None) -> list[tuple[int, str]]:
     """(id, slug) of `limit` results from `offset`, in the search's order: one query, its SQL compiled
     once per shape (the same filter as `search_companions`, tested to agree)."""
@@ -590,6 +597,6 @@ def bookable_profile_data(slug: str) -> CompanionProfile | None:
     bookable_profile filters it (listed, not paused, an active user), from the fragment cache when it
     has it. For pages only: a booking is written against bookable_profile's fresh row."""
     profile = _cached_profile_data(slug, "booking-profile-data", ("activities", "weekly_hours", "time_off"))
-    if profile is None or not (profile.is_listed and not profile.is_paused and profile.user.is_active):
+    if profile is None or not profile.is_bookable:
         return None
     return profile

@@ -5,7 +5,6 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -30,7 +29,7 @@ from companions.forms import (
     WeeklyHoursFormSet,
     weekly_hours_formset,
 )
-from companions.models import Activity, CompanionPhoto, TimeOff
+from companions.models import CompanionPhoto, TimeOff
 from companions.search_render import SearchBoundField
 from core.errors import add_error_to_form
 from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
@@ -153,7 +152,7 @@ def _search_context_with(request: HttpRequest, zone: str, *, reference: dict | N
     )
     today = timezone.localdate(now, timezone=ZoneInfo(zone))
     maker = search_render.CardMaker(today=today, language=translation.get_language() or "id")
-    cards = maker.shown(page.object_list, load=_card_profiles, seen=seen)
+    cards = maker.shown(page.object_list, load=selectors.card_profiles, seen=seen)
     # Links keep only what the form understood: a dropped parameter is not carried to the next page.
     kept = [
         (key, value)
@@ -186,14 +185,6 @@ def _search_context_with(request: HttpRequest, zone: str, *, reference: dict | N
         "more_filters_open": form.more_filters_open(),
         "query": query,
     }
-
-
-def _card_profiles(ids: list[int]) -> dict:
-    """id -> profile with what a card shows, for the cards not in the card cache (3 queries)."""
-    profiles = selectors.listed_profiles().prefetch_related(
-        Prefetch("activities", queryset=Activity.objects.order_by("position"))
-    )
-    return {profile.pk: profile for profile in profiles.filter(pk__in=ids)}
 
 
 @require_GET

@@ -493,21 +493,14 @@ def measure(arguments: argparse.Namespace, scenarios: list[Scenario], port: int,
 def describe_code() -> str:
     """The commit measured, and which files differ from it (a worktree measuring old code with the new
     harness says so)."""
+
+    def git(*arguments: str) -> str:
+        command = ["git", "-C", str(BASE_DIR), *arguments]
+        return subprocess.run(command, capture_output=True, text=True, check=True, timeout=10).stdout  # noqa: S603
+
     try:
-        head = subprocess.run(
-            ["git", "-C", str(BASE_DIR), "rev-parse", "--short", "HEAD"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "-C", str(BASE_DIR), "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.split("\n")
+        head = git("rev-parse", "--short", "HEAD").strip()
+        changed = git("status", "--porcelain", "--untracked-files=no").split("\n")
     except (OSError, subprocess.SubprocessError):
         return "unknown (no git)"
     paths = sorted(line[3:] for line in changed if line.strip())
