@@ -23,7 +23,6 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from accounts.models import User
@@ -55,6 +54,20 @@ class MinutesDuration(Func):
     def as_postgresql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"make_interval(mins => {sql})", params
+
+
+class Probe(Exists):
+    """EXISTS, checked per candidate row: the search's subqueries (activity, hours, time off, bookings).
+
+    OFFSET 0 keeps PostgreSQL from rewriting the subquery: it may not turn it into a join (a page
+    query with five such joins spent 2 ms of its 3 ms planning the join order, on every request) nor
+    run it "hashed" (once, over a whole table, before the first candidate: every companion's hours
+    for a weekday, 30-50 ms at 100,000 companions, while a page needs a few hundred candidates). Each
+    stays a subplan on the candidate's own index entries, and the planner tries the cheap ones first
+    (the activity before the hours), stopping at the first that fails. tests/companions/test_search_sql.py
+    checks the plan's shape."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
 
 
 def busy_intervals(
@@ -263,28 +276,18 @@ def _free_at_values(moment: datetime, hours: int, now: datetime, zones: tuple[st
 
 def _free_at_filter(v: _Values, zones: tuple[str, ...], now) -> Q:
     """Profiles free for [moment, moment + hours): the SQL twin of availability.is_free (tested
-    against it). One OR branch per Indonesian zone, because weekday and wall-clock time differ.
-
-    Each hours subquery also reads the outer profile's notice, in an inequality. When a subquery's
-    only links to the outer row are equalities (profile_id = id), PostgreSQL may run it "hashed":
-    once, over every companion's hours for that weekday, before the first candidate (30-50 ms at
-    100,000 companions, growing with them, while the page needs a few hundred candidates). With an
-    outer column in an inequality it cannot, so each candidate, in the page's order, is probed on
-    the (profile, weekday) index until the page is full. tests/companions/test_search_sql.py checks
-    the plan."""
-    # The notice rule again (it is also in the outer filter below), in whole minutes as the column is.
-    probe_per_candidate = LessThanOrEqual(OuterRef("min_notice_minutes"), v("minutes_until"))
+    against it). One OR branch per zone in `zones`, because weekday and wall-clock time differ; a
+    single zone (a city chosen) needs no branch, nor the join to the cities that tells zones apart.
+    Every subquery is a `Probe`, checked per candidate in the page's order until the page is full."""
     branches = Q()
     for zone_name in zones:
         same_day = WeeklyHours.objects.filter(
-            probe_per_candidate,
             profile=OuterRef("pk"),
             weekday=v(f"{zone_name}:weekday"),
             start_minute__lte=v(f"{zone_name}:minute"),
             length_minutes__gte=v(f"{zone_name}:end_minute") - F("start_minute"),
         )
         from_yesterday = WeeklyHours.objects.filter(
-            probe_per_candidate,
             profile=OuterRef("pk"),
             weekday=v(f"{zone_name}:yesterday"),
             length_minutes__gte=v(f"{zone_name}:end_minute_yesterday") - F("start_minute"),
@@ -294,7 +297,7 @@ def _free_at_filter(v: _Values, zones: tuple[str, ...], now) -> Q:
             start_date__lte=v(f"{zone_name}:last_day", DateField),
             end_date__gte=v(f"{zone_name}:day", DateField),
         )
-        branches |= Q(city__time_zone=zone_name) & (Exists(same_day) | Exists(from_yesterday)) & ~Exists(time_off)
+        branches |= _in_zone(zone_name, zones) & (Probe(same_day) | Probe(from_yesterday)) & ~Probe(time_off)
     # No booking holding time within the buffer of [moment, moment + length).
     held = booking_facts.held_spans(now)
     free = Q()
@@ -304,8 +307,14 @@ def _free_at_filter(v: _Values, zones: tuple[str, ...], now) -> Q:
             companion_id=OuterRef("pk"),
             start__lt=v("moment_end", DateTimeField) + buffer,
         ).filter(Q(end__gt=v("moment", DateTimeField) - buffer) | Q(hold_until__gt=v("moment", DateTimeField)))
-        free = ~Exists(busy)
+        free = ~Probe(busy)
     return branches & free & Q(min_notice_minutes__lte=v("minutes_until"), horizon_days__gte=v("horizon_days_needed"))
+
+
+def _in_zone(zone_name: str, zones: tuple[str, ...]) -> Q:
+    """The companions of one zone's branch: all of them when the search has one zone (a city chosen,
+    whose zone it is: see `_search_values`)."""
+    return Q(city__time_zone=zone_name) if len(zones) > 1 else Q()
 
 
 def _free_on_day_values(day: date, hours: int, now: datetime, zones: tuple[str, ...]) -> dict:
@@ -374,15 +383,15 @@ def _free_on_day_filter(v: _Values, zones: tuple[str, ...]) -> Q:
             profile=OuterRef("pk"), start_date__lte=v("tomorrow", DateField), end_date__gte=v("tomorrow", DateField)
         )
         branches |= (
-            Q(city__time_zone=zone_name)
-            & ~Exists(off_today)
+            _in_zone(zone_name, zones)
+            & ~Probe(off_today)
             # E <= 23.30 and E <= the latest start
             & Q(min_notice_minutes__lte=v(f"{zone_name}:last_start_notice"))
             & Q(min_notice_minutes__lte=F("horizon_days") * DAY_MINUTES + v(f"{zone_name}:down_minus_up"))
             & (
-                (Exists(same_day) & ~Exists(off_tomorrow))
-                | (Exists(ends_by_midnight) & Q(min_notice_minutes__lte=v(f"{zone_name}:fit_notice")))
-                | (Exists(from_yesterday) & Q(horizon_days__gte=v(f"{zone_name}:horizon_days")))
+                (Probe(same_day) & ~Probe(off_tomorrow))
+                | (Probe(ends_by_midnight) & Q(min_notice_minutes__lte=v(f"{zone_name}:fit_notice")))
+                | (Probe(from_yesterday) & Q(horizon_days__gte=v(f"{zone_name}:horizon_days")))
             )
         )
     return branches
@@ -440,13 +449,11 @@ def _search_filter(shape: tuple, v: _Values) -> QuerySet[CompanionProfile]:
         profiles = profiles.filter(city_id=v("city"))
     if "activity" in names:
         through = CompanionProfile.activities.through.objects
-        profiles = profiles.filter(
-            Exists(through.filter(companionprofile_id=OuterRef("pk"), activity_id=v("activity")))
-        )
+        profiles = profiles.filter(Probe(through.filter(companionprofile_id=OuterRef("pk"), activity_id=v("activity"))))
     if "language" in names:
         through = CompanionProfile.languages.through.objects
         profiles = profiles.filter(
-            Exists(through.filter(companionprofile_id=OuterRef("pk"), spokenlanguage_id=v("language")))
+            Probe(through.filter(companionprofile_id=OuterRef("pk"), spokenlanguage_id=v("language")))
         )
     if "gender" in names:
         profiles = profiles.filter(gender=v("gender", CharField))
