@@ -197,6 +197,7 @@ def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
         if profile is None:
             raise Http404
         context.update(_profile_context(request, profile, zone))
+        context["about_html"], context["rules_html"] = _profile_parts(profile, context)
         rendered = (profile.display_name, render_to_string("companions/profile.html#content", context, request))
         context["rendered"] = rendered
         # Only what everyone may see is cached; an owner's or staff preview of an unlisted profile is not.
@@ -210,6 +211,29 @@ def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
     if context.get("is_preview"):
         response["Cache-Control"] = "private, no-store"
     return response
+
+
+# Bump when the parts' templates change: parts rendered by the old ones would otherwise be served after a
+# deploy until they expire (COMPANION_FRAGMENT_CACHE_SECONDS), as with the search cards.
+PROFILE_PARTS_FORMAT = 1
+
+
+def _profile_parts(profile, context: dict) -> tuple[str, str]:
+    """The profile page's parts that are the same for everyone until the companion changes (photos,
+    header, about, activities, languages; the meeting rules): from the fragment cache, keyed by the
+    companion's version (page_cache.cached_fragment), the language and the age they show. The free
+    times, which move with the clock, are rendered per request around them. A preview is never kept."""
+
+    def render() -> tuple[str, str]:
+        return (
+            render_to_string("companions/profile.html#about", context),
+            render_to_string("companions/profile.html#rules", context),
+        )
+
+    if context["is_preview"]:
+        return render()
+    parts = (translation.get_language(), context["age"], PROFILE_PARTS_FORMAT)
+    return page_cache.cached_fragment("profile-parts", parts, slug=profile.slug, render=render)
 
 
 def _profile_context(request: HttpRequest, profile, zone: str) -> dict:

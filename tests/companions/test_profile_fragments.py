@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from companions import page_cache, selectors, services
+from companions import page_cache, selectors, services, views
+from companions.models import CompanionProfile
 from tests.bookings.helpers import new_customer, request
 from tests.companions.test_profile_render import fixed_clock
 from tests.companions.test_profile_render_queries import WIB, busy_companion
@@ -104,3 +105,48 @@ def test_the_cached_profile_carries_no_sign_in_or_contact_details():
     assert entry[1].user.full_name == user.full_name
     for secret in (user.email, user.password, user.phone):
         assert secret.encode() not in stored
+
+
+NEW_BIO = "Pemandu kota yang baru pindah ke Bandung, senang menemani wisata kuliner dan museum."
+
+
+def parts_entry(profile, language="id"):
+    age = profile.user.age_on(date(2026, 11, 24))
+    return cache.get(page_cache._key("profile-parts", (profile.slug, language, age, views.PROFILE_PARTS_FORMAT)))
+
+
+def test_the_parts_everyone_sees_alike_are_kept_and_a_write_renders_them_again(
+    client, django_capture_on_commit_callbacks
+):
+    """Photos, header, about, activities, languages and the meeting rules are rendered once per
+    companion version and language; the free times around them per request."""
+    profile = busy_companion("busy")
+    url = reverse("companions:profile", args=[profile.slug])
+    first, _ = get(client, url)
+    entry = parts_entry(profile)
+    assert entry is not None
+    about, rules = entry[1]
+    assert profile.bio in about and "Aktivitas" in about and "Aturan bertemu" in rules
+    assert about in first and rules in first
+    assert 'datetime="2026-12-01T08:00:00+00:00"' not in about + rules  # free times are not kept
+    again, _ = get(client, url)
+    assert main(again) == main(first)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        # What every write in companions.services does (profile_update would also re-check the listing,
+        # which this test companion, listed by hand without photos, would not pass).
+        CompanionProfile.objects.filter(pk=profile.pk).update(bio=NEW_BIO)
+        page_cache.profile_changed(profile.slug)
+    after, _ = get(client, url)
+    assert NEW_BIO in after and profile.bio not in after
+
+
+def test_a_preview_of_an_unlisted_profile_is_never_kept(client):
+    profile = busy_companion("busy")
+    profile.is_listed = False
+    profile.save(update_fields=["is_listed"])
+    client.force_login(profile.user)
+    client.get(reverse("terms"))
+    html, _ = get(client, reverse("companions:profile", args=[profile.slug]))
+    assert profile.bio in html
+    assert parts_entry(profile) is None
