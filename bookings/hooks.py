@@ -10,7 +10,7 @@ postings commit or roll back together with the booking's new status. With nothin
 tested alone) the calls do nothing; a test asserts that the real app registers payments' handlers.
 
 The same goes for the booking page's payment card: payments registers `payment_summary`, which gives the
-customer's receipt and refunds for a booking.
+customer's receipt and refunds for a booking; and for its reviews card: reviews registers `review_summary`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class _Registry:
     left_unpaid: list[Callable[..., None]] = field(default_factory=list)
     settled: list[Callable[..., None]] = field(default_factory=list)
     payment_summary: Callable[..., dict[str, Any]] | None = None
+    review_summary: Callable[..., dict[str, Any] | None] | None = None
 
 
 _registry = _Registry()
@@ -43,19 +44,24 @@ def register(
     on_left_unpaid: Callable[..., None] | None = None,
     on_settled: Callable[..., None] | None = None,
     payment_summary: Callable[..., dict[str, Any]] | None = None,
+    review_summary: Callable[..., dict[str, Any] | None] | None = None,
 ) -> None:
     """Registers handlers (once each: registering the same function again changes nothing).
 
     - on_left_unpaid(booking=...): the booking left awaiting_payment for anything but confirmed.
     - on_settled(booking=..., kind=Settled.*): the booking completed, was cancelled or was resolved.
     - payment_summary(booking) -> {"refunds": [...], "receipt": Payment | None}: the customer's payment
-      card on the booking page (one provider; a second registration replaces the first)."""
+      card on the booking page (one provider; a second registration replaces the first).
+    - review_summary(booking, user, now) -> dict | None: the reviews card on the booking page for that
+      user (one provider, like payment_summary)."""
     if on_left_unpaid is not None and on_left_unpaid not in _registry.left_unpaid:
         _registry.left_unpaid.append(on_left_unpaid)
     if on_settled is not None and on_settled not in _registry.settled:
         _registry.settled.append(on_settled)
     if payment_summary is not None:
         _registry.payment_summary = payment_summary
+    if review_summary is not None:
+        _registry.review_summary = review_summary
 
 
 def registered() -> dict[str, tuple]:
@@ -64,6 +70,7 @@ def registered() -> dict[str, tuple]:
         "left_unpaid": tuple(_registry.left_unpaid),
         "settled": tuple(_registry.settled),
         "payment_summary": (_registry.payment_summary,) if _registry.payment_summary else (),
+        "review_summary": (_registry.review_summary,) if _registry.review_summary else (),
     }
 
 
@@ -84,3 +91,10 @@ def payment_summary(booking) -> dict[str, Any]:
     if _registry.payment_summary is None:
         return {"refunds": [], "receipt": None}
     return _registry.payment_summary(booking)
+
+
+def review_summary(*, booking, user, now) -> dict[str, Any] | None:
+    """The reviews card of the booking page for `user`, or None (nothing registered, nothing to show)."""
+    if _registry.review_summary is None:
+        return None
+    return _registry.review_summary(booking, user, now)

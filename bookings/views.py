@@ -296,6 +296,8 @@ def _detail_context(request: HttpRequest, booking: Booking) -> dict:
         # The customer's payment card: refunds with their state, and the receipt once paid.
         "refunds": payment["refunds"],
         "receipt": payment["receipt"],
+        # The reviews card, for the two parties of a completed booking (reviews registers it).
+        "review": hooks.review_summary(booking=booking, user=request.user, now=now),
     }
 
 

@@ -1,5 +1,6 @@
 import uuid
 from datetime import time
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.files.storage import storages
@@ -155,6 +156,10 @@ class CompanionProfile(models.Model):
     # indexed) because search filters 20,000 profiles by it; only that one function writes it.
     is_listed = models.BooleanField(_("listed"), default=False, db_index=True)
     listed_at = models.DateTimeField(_("first listed"), null=True, blank=True)
+    # Customers' published, not hidden, reviews of this companion: how many and the sum of their overall
+    # stars. Written only by services.profile_rating_change (atomic, from the reviews app).
+    rating_count = models.PositiveIntegerField(_("published reviews"), default=0)
+    rating_total = models.PositiveIntegerField(_("their stars, summed"), default=0)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -169,6 +174,11 @@ class CompanionProfile(models.Model):
             models.CheckConstraint(
                 condition=models.Q(hourly_rate__isnull=True) | models.Q(hourly_rate__gt=0),
                 name="companions_profile_rate_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating_total__gte=models.F("rating_count"))
+                & models.Q(rating_total__lte=models.F("rating_count") * 5),
+                name="companions_profile_rating_valid",
             ),
         ]
         indexes = [
@@ -191,9 +201,31 @@ class CompanionProfile(models.Model):
         return self.is_listed and not self.is_paused and self.user.is_active
 
     @property
+    def rating(self) -> Decimal | None:
+        """The rating shown on the profile and cards (see `bayesian_rating`), or None below
+        RATING_SHOWN_FROM published reviews."""
+        if self.rating_count < RATING_SHOWN_FROM:
+            return None
+        return bayesian_rating(self.rating_total, self.rating_count)
+
+    @property
     def time_zone(self) -> str:
         """Hours are kept in the zone of the city where the companion meets people."""
         return self.city.time_zone if self.city_id else self.user.time_zone
+
+
+# Ratings: a Bayesian mean, as if every companion also had RATING_PRIOR_REVIEWS reviews of
+# RATING_PRIOR_STARS, so 5.0 from one review does not beat 4.8 from sixty. Shown from RATING_SHOWN_FROM
+# published reviews on.
+RATING_PRIOR_REVIEWS = 5
+RATING_PRIOR_STARS = 4
+RATING_SHOWN_FROM = 3
+
+
+def bayesian_rating(total: int, count: int) -> Decimal:
+    """(prior stars x prior reviews + the stars) / (prior reviews + the reviews), to one decimal."""
+    mean = Decimal(RATING_PRIOR_STARS * RATING_PRIOR_REVIEWS + total) / Decimal(RATING_PRIOR_REVIEWS + count)
+    return mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 # Who can be booked: listed, not paused, with an active account (CompanionProfile.is_bookable is its twin).

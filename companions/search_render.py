@@ -195,9 +195,13 @@ class Card:
     thumbnail_url: str
     activities: list[str]
     more_activities: int
+    rating: str = ""  # "4,8" from RATING_SHOWN_FROM published reviews on, else empty
+    reviews: str = ""  # "12 ulasan"
 
 
 SHOWN_ACTIVITIES = 3
+# Part of every card's cache key: bump when the card's HTML changes, so a deploy never serves old cards.
+CARD_FORMAT = 2
 CARD_TEMPLATE = "components/companion_card.html"
 PROFILE_URL_SLUG = "slug-placeholder"
 
@@ -230,7 +234,17 @@ class CardMaker:
             thumbnail_url=profile.cover_photos[0].thumbnail.url if profile.cover_photos else "",
             activities=activities[:SHOWN_ACTIVITIES],
             more_activities=max(0, len(activities) - SHOWN_ACTIVITIES),
+            **self._rating(profile),
         )
+
+    def _rating(self, profile: CompanionProfile) -> dict[str, str]:
+        if profile.rating is None:
+            return {}
+        count = profile.rating_count
+        return {
+            "rating": formatting.format_rating(profile.rating, language=self.language),
+            "reviews": ngettext("%(count)s review", "%(count)s reviews", count) % {"count": count},
+        }
 
     def _min_hours(self, hours: int) -> str:
         if hours not in self.min_hours:
@@ -262,7 +276,7 @@ class CardMaker:
 
         html = page_cache.cached_many(
             "card",
-            [(slug, (slug, self.language, self.today.isoformat())) for _pk, slug in rows],
+            [(slug, (slug, self.language, self.today.isoformat(), CARD_FORMAT)) for _pk, slug in rows],
             render=render,
             seen=seen,
         )

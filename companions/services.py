@@ -6,6 +6,7 @@ from datetime import date
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -111,6 +112,17 @@ def profile_update(
     profile.activities.set(activities)
     profile_refresh_listing(profile=profile)
     return profile
+
+
+def profile_rating_change(*, profile_id: int, count: int, stars: int) -> None:
+    """Adds `count` published reviews with `stars` overall stars in all to the companion's rating (negative
+    to take a hidden one out): one atomic UPDATE, so concurrent publications never lose a review; the
+    companion's pages show it after commit. Called by the reviews app inside its own transaction."""
+    updated = CompanionProfile.objects.filter(pk=profile_id).update(
+        rating_count=F("rating_count") + count, rating_total=F("rating_total") + stars
+    )
+    if updated:
+        page_cache.profile_changed(CompanionProfile.objects.values_list("slug", flat=True).get(pk=profile_id))
 
 
 def identity_locked(profile: CompanionProfile) -> bool:

@@ -215,7 +215,7 @@ def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 # Bump when the parts' templates change: parts rendered by the old ones would otherwise be served after a
 # deploy until they expire (COMPANION_FRAGMENT_CACHE_SECONDS), as with the search cards.
-PROFILE_PARTS_FORMAT = 1
+PROFILE_PARTS_FORMAT = 2
 
 
 def _profile_parts(profile, context: dict) -> tuple[str, str]:

@@ -35,6 +35,12 @@ app.conf.beat_schedule = {
         "task": "bookings.tasks.send_reminders_task",
         "schedule": 300.0,
     },
+    # Reviews: both sides' reviews are published together when the 14-day window closes (the review page
+    # also publishes a due one before it reads, so a late sweep never shows a stale state).
+    "reviews-publish-due": {
+        "task": "reviews.tasks.publish_due_reviews_task",
+        "schedule": 300.0,
+    },
     # Personal-data minimisation: sign-ups that never confirmed their email are erased after
     # UNVERIFIED_ACCOUNT_RETENTION_DAYS; daily is plenty.
     "accounts-purge-unverified": {

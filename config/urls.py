@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("companions.urls")),
     path("", include("payments.urls")),
     path("", include("notifications.urls")),
+    path("", include("reviews.urls")),
     path("", include("bookings.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

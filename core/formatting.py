@@ -12,6 +12,12 @@ def format_rupiah(amount: int, *, language: str = "id") -> str:
     return f"{sign}Rp{NBSP}{digits}"
 
 
+def format_rating(value, *, language: str = "id") -> str:
+    """A rating to one decimal: 4,8 in Indonesian, 4.8 in English."""
+    text = f"{value:.1f}"
+    return text if _english(language) else text.replace(".", ",")
+
+
 def format_phone_national(e164: str) -> str:
     """Groups an Indonesian mobile number the way people write it: 0812-3456-7890."""
     try:

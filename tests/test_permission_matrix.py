@@ -121,6 +121,10 @@ MATRIX: dict[str, Row] = {
     "bookings:dispute": Row(
         "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
     ),
+    # reviews: only the two parties of a completed booking (someone else's booking here); staff use the admin.
+    "reviews:write": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
+    ),
     "bookings:accept": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:decline": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:withdraw": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),

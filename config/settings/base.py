@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "companions",
     "bookings",
     "payments",
+    "reviews",
     "notifications",
     "web",
 ]

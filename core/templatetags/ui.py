@@ -24,6 +24,14 @@ def _language() -> str:
 
 
 @register.filter
+def rating(value) -> str:
+    """Decimal("4.8") -> "4,8" ("4.8" on English pages)."""
+    if value in (None, ""):
+        return ""
+    return formatting.format_rating(value, language=_language())
+
+
+@register.filter
 def rupiah(amount) -> str:
     """150000 -> "Rp 150.000" (no-break space; English pages use "Rp 150,000")."""
     if amount in (None, ""):

@@ -109,7 +109,12 @@ def constraints_of(model) -> list[str]:
 def test_every_constraint_behind_a_companion_form_is_known_here():
     """A new constraint on a model behind a form fails here until it gets a form error (and a row in
     the tests below)."""
-    assert constraints_of(CompanionProfile) == ["companions_profile_hours_valid", "companions_profile_rate_positive"]
+    # companions_profile_rating_valid is behind no form: only services.profile_rating_change writes the rating.
+    assert constraints_of(CompanionProfile) == [
+        "companions_profile_hours_valid",
+        "companions_profile_rate_positive",
+        "companions_profile_rating_valid",
+    ]
     assert constraints_of(WeeklyHours) == ["companions_hours_weekday_valid", "companions_hours_range_valid"]
     assert constraints_of(TimeOff) == ["companions_time_off_order"]
 

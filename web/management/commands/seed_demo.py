@@ -17,6 +17,7 @@ from accounts import demo as accounts_demo
 from bookings import demo as bookings_demo
 from companions import demo as companions_demo
 from payments import demo as payments_demo
+from reviews import demo as reviews_demo
 
 QUIET_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # One "Task ... succeeded" line per delivery (about a hundred) when tasks run in-process (make run).
@@ -50,12 +51,13 @@ class Command(BaseCommand):
             created = accounts_demo.seed_accounts()
             listed = companions_demo.seed_companions()
             bookings = bookings_demo.seed_bookings(pay=payments_demo.demo_pay)
+            reviews = reviews_demo.seed_reviews(pay=payments_demo.demo_pay)
             kept_back = len(mail.outbox) - len(outbox_before)
         mail.outbox = outbox_before  # the seed's emails are dropped, anything sent before stays
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready (new: {created['customers']} customers, {created['companions']} companions; "
-                f"{listed} companion profiles completed and listed; {bookings} demo bookings; "
+                f"{listed} companion profiles completed and listed; {bookings} demo bookings; {reviews} reviews; "
                 f"{kept_back} notification emails of the seed not printed)"
             )
         )

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReviewsConfig(AppConfig):
+    name = "reviews"
+    verbose_name = _("Reviews")
+
+    def ready(self) -> None:
+        # bookings must not import reviews: the booking page asks bookings/hooks.py, filled here.
+        from bookings import hooks
+        from reviews import selectors
+
+        hooks.register(review_summary=selectors.booking_review_summary)

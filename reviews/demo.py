@@ -1,0 +1,72 @@
+"""Demo reviews for `make run`: Ayu met the three demo customers last week, and both sides reviewed each
+meeting, so her profile and card show a rating from three published reviews. Budi's completed booking
+with Bima (bookings/demo.py) is left unreviewed: signed in as Budi or Bima, it can be reviewed.
+Made through the real services; idempotent.
+
+Paying is payments' business, above reviews: the seed command (web) passes `pay`."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from accounts.models import User
+from bookings import services as booking_services
+from bookings.demo import Pay
+from companions import selectors as companion_selectors
+from companions.models import CompanionProfile
+from reviews import services
+from reviews.models import Review
+
+CUSTOMER_REVIEWS = [
+    ("pelanggan@kompanion.test", 5, "Ayu tepat waktu dan enak diajak ngobrol. Tur kulinernya seru banget!"),
+    ("budi@kompanion.test", 4, "Ramah dan tahu banyak tempat makan enak. Sedikit terlambat karena macet."),
+    ("sinta@kompanion.test", 5, "Sopan, jelas, dan menghormati batasan. Mau booking lagi."),
+]
+
+
+def seed_reviews(*, pay: Pay) -> int:
+    """Returns how many reviews it wrote (0 when Ayu already has reviews)."""
+    profile = CompanionProfile.objects.filter(slug__startswith="ayu", is_listed=True).first()
+    if profile is None or Review.objects.filter(companion=profile).exists():
+        return 0
+    written = 0
+    for index, (email, stars, text) in enumerate(CUSTOMER_REVIEWS):
+        customer = User.objects.filter(email=email).first()
+        if customer is None:
+            continue
+        then = timezone.now() - timedelta(days=9, hours=index)
+        profile = CompanionProfile.objects.prefetch_related("weekly_hours", "time_off").get(pk=profile.pk)
+        starts = companion_selectors.free_start_times(
+            profile, start=then + timedelta(days=1), end=then + timedelta(days=6), hours=profile.min_hours, now=then
+        )
+        if not starts:
+            continue
+        booking = booking_services.booking_request(
+            customer=customer,
+            profile=profile,
+            start=starts[0],
+            hours=profile.min_hours,
+            activity=profile.activities.first(),
+            meeting_place="Kopi Tuku, Cipete",
+            note="Demo: jalan-jalan kuliner.",
+            now=then,
+        )
+        booking_services.booking_accept(booking_id=booking.pk, actor=profile.user, now=then + timedelta(minutes=20))
+        pay(booking, now=then + timedelta(minutes=30))
+        booking_services.bookings_sweep()  # ended over 24 hours ago: completed
+        stars_given = {
+            "overall": stars,
+            "punctuality": stars,
+            "communication": 5,
+            "as_described": 5,
+            "respected_boundaries": 5,
+        }
+        services.review_submit(booking_id=booking.pk, author=customer, stars=stars_given, text=text)
+        services.review_submit(
+            booking_id=booking.pk,
+            author=profile.user,
+            stars={**stars_given, "overall": 5},
+            text="Pelanggan yang sopan dan jelas permintaannya.",
+        )
+        written += 2
+    return written

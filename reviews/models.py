@@ -1,0 +1,96 @@
+"""Reviews after a completed booking, both ways: the customer's of the companion (public once published)
+and the companion's of the customer (never public: shown only to companions that customer asks to book).
+
+Double-blind: a review is published (`published_at`) when both sides have written theirs, or when the
+window closes (`window_closes_at`, 14 days after completion), whichever comes first; until then only its
+author sees it. Who may write and read what is decided in reviews/rules.py, nowhere else."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bookings.models import Booking
+from companions.models import CompanionProfile
+
+TEXT_MAX_LENGTH = 1000
+STAR_FIELDS = ("overall", "punctuality", "communication", "as_described", "respected_boundaries")
+
+
+class Direction(models.TextChoices):
+    OF_COMPANION = "of_companion", _("Customer about the companion")
+    OF_CUSTOMER = "of_customer", _("Companion about the customer")
+
+
+class Review(models.Model):
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("booking"))
+    direction = models.CharField(_("direction"), max_length=16, choices=Direction.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews_written", verbose_name=_("author")
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews_received", verbose_name=_("about")
+    )
+    # The booking's companion, whichever way the review goes: the profile's list and rating read it.
+    companion = models.ForeignKey(
+        CompanionProfile, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("companion")
+    )
+    overall = models.PositiveSmallIntegerField(_("overall"))
+    punctuality = models.PositiveSmallIntegerField(_("punctuality"))
+    communication = models.PositiveSmallIntegerField(_("communication"))
+    as_described = models.PositiveSmallIntegerField(_("as described"))
+    respected_boundaries = models.PositiveSmallIntegerField(_("respected my boundaries"))
+    text = models.TextField(_("review"), max_length=TEXT_MAX_LENGTH, blank=True)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now)
+    window_closes_at = models.DateTimeField(_("published at the latest"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
+    hidden_reason = models.TextField(_("why it was hidden"), max_length=500, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("hidden by"),
+    )
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        constraints = [
+            # One review each way per booking, whatever races (a double click, two tabs, a replayed POST).
+            models.UniqueConstraint(fields=["booking", "direction"], name="reviews_one_each_way"),
+            *[
+                models.CheckConstraint(
+                    condition=models.Q(**{f"{name}__gte": 1, f"{name}__lte": 5}), name=f"reviews_{name}_1_to_5"
+                )
+                for name in STAR_FIELDS
+            ],
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), TEXT_MAX_LENGTH), name="reviews_text_length"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hidden_at__isnull=True) | ~models.Q(hidden_reason=""),
+                name="reviews_hidden_with_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["companion", "-published_at"],
+                condition=models.Q(direction="of_companion", published_at__isnull=False, hidden_at__isnull=True),
+                name="reviews_public_by_companion",
+            ),
+            models.Index(
+                fields=["window_closes_at"], condition=models.Q(published_at__isnull=True), name="reviews_unpublished"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking.reference} {self.direction} {self.overall}★"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None

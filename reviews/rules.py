@@ -1,0 +1,80 @@
+"""Who may write, read and answer which review, and when: the one place that decides (views, templates,
+selectors and services ask these functions; tests/reviews/test_visibility.py holds them to it).
+
+- Only the two parties of a completed booking review it, once each, within WINDOW of its completion.
+- Double-blind: a review is unpublished until both have written or the window closes; until then only
+  its author sees it.
+- The customer's review of the companion, once published and not hidden, is public.
+- The companion's review of the customer is never public: besides its author, it is shown (once
+  published) only to companions the customer has asked to book.
+- Staff read everything in the admin, where they hide a review with a reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils.translation import gettext as _
+
+from bookings.models import Booking, BookingStatus
+from reviews.errors import ReviewNotAllowed
+from reviews.models import Direction, Review
+
+WINDOW = timedelta(days=14)
+
+
+def direction_of(booking: Booking, user) -> str | None:
+    """The review `user` writes of this booking: of the companion (the customer), of the customer (the
+    companion), or None for anyone else."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    if booking.customer_id == user.pk:
+        return Direction.OF_COMPANION
+    if booking.companion.user_id == user.pk:
+        return Direction.OF_CUSTOMER
+    return None
+
+
+def window_closes_at(booking: Booking) -> datetime | None:
+    """When the booking's reviews are published at the latest and no more can be written (None: the
+    booking is not completed)."""
+    if booking.status != BookingStatus.COMPLETED or booking.closed_at is None:
+        return None
+    return booking.closed_at + WINDOW
+
+
+def check_may_write(booking: Booking, user, now: datetime, *, written: set[str]) -> str:
+    """The direction `user` may review this booking in now; raises ReviewNotAllowed (a translated
+    message) otherwise. `written`: the directions already reviewed for this booking."""
+    direction = direction_of(booking, user)
+    if direction is None:
+        raise ReviewNotAllowed(_("Only the customer and the companion of a booking can review it."))
+    closes = window_closes_at(booking)
+    if closes is None:
+        raise ReviewNotAllowed(_("You can review a booking once it is completed."))
+    if now >= closes:
+        raise ReviewNotAllowed(_("The time to review this booking has ended (14 days after it was completed)."))
+    if direction in written:
+        raise ReviewNotAllowed(_("You have already reviewed this booking. A review cannot be changed."))
+    return direction
+
+
+def may_write(booking: Booking, user, now: datetime, *, written: set[str]) -> bool:
+    try:
+        check_may_write(booking, user, now, written=written)
+    except ReviewNotAllowed:
+        return False
+    return True
+
+
+def may_read(review: Review, user, *, customer_asked_viewer: bool = False) -> bool:
+    """Whether `user` may read `review` on our pages (the admin is staff's own). A hidden review's text
+    is never shown; the page says it was removed by Kompanion. `customer_asked_viewer`: the review's
+    customer has asked `user`'s companion profile for a booking (selectors work it out)."""
+    if user is not None and getattr(user, "is_authenticated", False) and review.author_id == user.pk:
+        return review.hidden_at is None
+    if review.published_at is None or review.hidden_at is not None:
+        return False
+    if review.direction == Direction.OF_COMPANION:
+        return True
+    return customer_asked_viewer

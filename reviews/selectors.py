@@ -1,0 +1,45 @@
+"""What the review pages read, filtered by reviews/rules.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.urls import reverse
+
+from bookings.models import Booking
+from reviews import rules
+from reviews.models import Direction, Review
+
+
+def booking_reviews(booking: Booking, user) -> dict:
+    """The booking's reviews as `user` (one of its parties) may see them: their own and the other side's
+    (None while unpublished, hidden, or never shown to them)."""
+    own_direction = rules.direction_of(booking, user)
+    reviews = {review.direction: review for review in Review.objects.filter(booking=booking)}
+    mine = reviews.get(own_direction) if own_direction else None
+    other_direction = Direction.OF_CUSTOMER if own_direction == Direction.OF_COMPANION else Direction.OF_COMPANION
+    other = reviews.get(other_direction)
+    # The other side's review of the viewer: a customer never reads the companion's review of them (it
+    # is for the companions they ask to book); a companion reads the customer's once it is published.
+    theirs = other if other is not None and rules.may_read(other, user) else None
+    return {
+        "direction": own_direction,
+        "mine": mine,
+        "theirs": theirs,
+        "other_written": other is not None,
+        "written": set(reviews),
+    }
+
+
+def booking_review_summary(booking: Booking, user, now: datetime) -> dict | None:
+    """The reviews card of the booking page (bookings/hooks.py), or None when it has none for `user`."""
+    closes = rules.window_closes_at(booking)
+    if closes is None or rules.direction_of(booking, user) is None:
+        return None
+    seen = booking_reviews(booking, user)
+    return {
+        **seen,
+        "closes_at": closes,
+        "can_write": rules.may_write(booking, user, now, written=seen["written"]),
+        "url": reverse("reviews:write", args=[booking.reference]),
+    }

@@ -1,0 +1,213 @@
+"""Reviews after a completed booking: who may write and read what, and when (reviews/rules.py), the
+double-blind publication, the rating it feeds, and bad input that changes nothing."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings.models import BookingStatus
+from companions.models import CompanionProfile, bayesian_rating
+from reviews import rules, selectors, services
+from reviews.errors import ReviewError, ReviewNotAllowed
+from reviews.models import Direction, Review
+from tests.bookings.helpers import NOW, make_companion, new_customer, request
+from tests.factories import StaffFactory
+from tests.reviews.helpers import STARS, completed_booking, form_data
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """timezone.now for the views, movable: clock.now = ..."""
+
+    class Clock:
+        now = NOW
+
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", lambda: clock.now)
+    return clock
+
+
+@pytest.fixture
+def booking(clock):
+    booking = completed_booking()
+    clock.now = booking.closed_at + timedelta(hours=1)
+    return booking
+
+
+def page(client, user, booking):
+    client.force_login(user)
+    return client.get(reverse("reviews:write", args=[booking.reference]))
+
+
+def post(client, user, booking, **overrides):
+    client.force_login(user)
+    return client.post(reverse("reviews:write", args=[booking.reference]), form_data(**overrides))
+
+
+def rating(booking) -> tuple[int, int]:
+    profile = CompanionProfile.objects.get(pk=booking.companion_id)
+    return profile.rating_count, profile.rating_total
+
+
+def test_double_blind_each_side_sees_only_its_own_until_both_have_written(client, booking):
+    customer, companion = booking.customer, booking.companion.user
+    assert post(client, customer, booking).status_code == 302
+    review = Review.objects.get()
+    assert review.direction == Direction.OF_COMPANION and review.published_at is None
+    # The companion cannot read it yet, anywhere; the public rating does not count it.
+    assert selectors.booking_reviews(booking, companion)["theirs"] is None
+    assert "ngobrolnya seru" not in page(client, companion, booking).content.decode()
+    assert rating(booking) == (0, 0)
+    # Its author sees it, waiting.
+    assert "ngobrolnya seru" in page(client, customer, booking).content.decode()
+
+    assert post(client, companion, booking, text="Sopan dan jelas permintaannya.", overall=4).status_code == 302
+    reviews = {review.direction: review for review in Review.objects.all()}
+    assert reviews[Direction.OF_COMPANION].published_at == reviews[Direction.OF_CUSTOMER].published_at is not None
+    assert "ngobrolnya seru" in page(client, companion, booking).content.decode()
+    # The companion's review of the customer is never shown to the customer.
+    assert selectors.booking_reviews(booking, customer)["theirs"] is None
+    assert "Sopan dan jelas" not in page(client, customer, booking).content.decode()
+    assert rating(booking) == (1, STARS["overall"])  # only the customer's review rates the companion
+
+
+def test_the_window_closing_publishes_a_lone_review_once(client, booking, clock):
+    services.review_submit(booking_id=booking.pk, author=booking.customer, stars=STARS, now=clock.now)
+    closes = rules.window_closes_at(booking)
+    assert closes == booking.closed_at + timedelta(days=14)
+    assert services.reviews_publish_due(now=closes - timedelta(seconds=1)) == 0
+    assert services.reviews_publish_due(now=closes) == 1
+    assert services.reviews_publish_due(now=closes + timedelta(days=1)) == 0  # the second run changes nothing
+    assert Review.objects.get().published_at == closes
+    assert rating(booking) == (1, 5)
+    # And nobody can write any more: the companion's page says so, and a POST stores nothing.
+    clock.now = closes
+    response = post(client, booking.companion.user, booking)
+    assert response.status_code == 422
+    assert "Waktu untuk mengulas pesanan ini sudah berakhir" in response.content.decode()
+    assert Review.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"overall": "0"}, {"overall": "6"}, {"punctuality": "x"}, {"communication": ""}, {"text": "a" * 1001}],
+    ids=["zero", "six", "not-a-number", "missing", "too-long"],
+)
+def test_bad_input_is_refused_with_a_translated_error_and_keeps_what_was_typed(client, booking, overrides):
+    response = post(client, booking.customer, booking, **overrides)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Pilih 1 sampai 5 bintang." in html or "paling banyak 1000 karakter" in html
+    assert "Tepat waktu dan ramah" in html or "text" in overrides  # the text typed stays in the form
+    assert not Review.objects.exists()
+
+
+def test_the_service_refuses_out_of_range_stars_too():
+    booking = completed_booking()
+    for bad in (0, 6, True, "5", None):
+        with pytest.raises(ReviewError):
+            services.review_submit(
+                booking_id=booking.pk, author=booking.customer, stars={**STARS, "overall": bad}, now=booking.closed_at
+            )
+    assert not Review.objects.exists()
+
+
+def test_a_second_submission_changes_nothing(client, booking):
+    assert post(client, booking.customer, booking).status_code == 302
+    again = post(client, booking.customer, booking, overall="1", text="Diganti")
+    assert again.status_code == 422
+    assert Review.objects.get().overall == 5
+    with pytest.raises(ReviewNotAllowed):
+        services.review_submit(booking_id=booking.pk, author=booking.customer, stars=STARS, now=timezone.now())
+
+
+def test_only_the_parties_of_a_completed_booking_may_open_the_page(client, booking):
+    stranger, other_companion, staff = new_customer(), make_companion().user, StaffFactory()
+    for user in (stranger, other_companion, staff):
+        assert page(client, user, booking).status_code == 404
+        assert post(client, user, booking).status_code == 404
+    client.logout()
+    assert client.get(reverse("reviews:write", args=[booking.reference])).status_code == 302  # to log in
+    assert not Review.objects.exists()
+
+
+def test_a_booking_not_yet_completed_cannot_be_reviewed(client, clock):
+    profile = make_companion()
+    booking = request(new_customer(), profile)
+    assert booking.status == BookingStatus.REQUESTED
+    assert page(client, booking.customer, booking).status_code == 404
+    with pytest.raises(ReviewNotAllowed):
+        services.review_submit(booking_id=booking.pk, author=booking.customer, stars=STARS, now=NOW)
+
+
+def test_review_text_is_escaped(client, booking):
+    post(client, booking.customer, booking, text='<script>alert("x")</script> & <b>bold</b>')
+    post(client, booking.companion.user, booking)
+    html = page(client, booking.companion.user, booking).content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+
+
+def test_the_booking_page_offers_the_review_to_each_party_until_they_write(client, booking):
+    client.force_login(booking.customer)
+    detail = reverse("bookings:detail", args=[booking.reference])
+    assert reverse("reviews:write", args=[booking.reference]) in client.get(detail).content.decode()
+    post(client, booking.customer, booking)
+    html = client.get(detail).content.decode()
+    assert "Ulasanmu sudah terkirim" in html
+    staff = StaffFactory()
+    client.force_login(staff)
+    assert "data-review-card" not in client.get(detail).content.decode()  # staff read reviews in the admin
+
+
+def test_staff_hide_a_review_with_a_reason_and_its_stars_leave_the_rating(client, booking):
+    post(client, booking.customer, booking)
+    post(client, booking.companion.user, booking, text="Pelanggan yang sopan.")
+    review = Review.objects.get(direction=Direction.OF_COMPANION)
+    assert rating(booking) == (1, 5)
+    with pytest.raises(ReviewError):
+        services.review_hide(review_id=review.pk, staff=StaffFactory(), reason="  ")
+    services.review_hide(review_id=review.pk, staff=StaffFactory(), reason="Berisi nomor telepon")
+    services.review_hide(review_id=review.pk, staff=StaffFactory(), reason="again")  # once only
+    assert rating(booking) == (0, 0)
+    review.refresh_from_db()
+    assert not rules.may_read(review, booking.companion.user)
+    assert "ngobrolnya seru" not in page(client, booking.companion.user, booking).content.decode()
+
+
+def test_the_rating_is_a_bayesian_mean_shown_from_three_reviews():
+    profile = make_companion()
+    assert profile.rating is None
+    profile.rating_count, profile.rating_total = 2, 10
+    assert profile.rating is None
+    profile.rating_count, profile.rating_total = 3, 15
+    assert profile.rating == bayesian_rating(15, 3) == Decimal("4.4")  # (4 x 5 + 15) / 8 = 4.375
+    # One perfect review does not beat sixty at 4.8.
+    assert bayesian_rating(5, 1) < bayesian_rating(288, 60)
+
+
+def test_the_rating_shows_on_the_profile_and_the_card_from_three_reviews(
+    client, clock, settings, django_capture_on_commit_callbacks
+):
+    settings.COMPANION_PAGE_CACHE_SECONDS = 0
+    settings.COMPANION_FRAGMENT_CACHE_SECONDS = 600  # cards and profile parts are renewed by the rating
+    profile = make_companion()
+    bookings = [completed_booking(profile) for _ in range(3)]  # one after another, three customers
+    url = reverse("companions:profile", args=[profile.slug])
+    for booking in bookings:
+        clock.now = booking.closed_at + timedelta(hours=1)
+        html = client.get(url).content.decode()
+        assert "data-rating" not in html  # fewer than three published reviews: no rating yet
+        with django_capture_on_commit_callbacks(execute=True):  # the companion's version moves after commit
+            services.review_submit(booking_id=booking.pk, author=booking.customer, stars=STARS, now=clock.now)
+            services.review_submit(
+                booking_id=booking.pk, author=profile.user, stars={**STARS, "overall": 1}, now=clock.now
+            )
+    html = client.get(url).content.decode()
+    assert "data-rating" in html and "4,4" in html and "3 ulasan" in html  # (4 x 5 + 3 x 5) / 8 = 4.375
+    search = client.get(reverse("companions:search")).content.decode()
+    assert "4,4" in search and "3 ulasan" in search
