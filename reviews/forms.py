@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import Form
 from reviews.models import TEXT_MAX_LENGTH, Direction
 
-STAR_CHOICES = [(value, value) for value in range(5, 0, -1)]
+STAR_CHOICES = [(value, f"{value} ★") for value in range(5, 0, -1)]
 
 
 def _stars(label) -> forms.TypedChoiceField:
