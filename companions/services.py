@@ -125,6 +125,14 @@ def profile_rating_change(*, profile_id: int, count: int, stars: int) -> None:
         page_cache.profile_changed(CompanionProfile.objects.values_list("slug", flat=True).get(pk=profile_id))
 
 
+def profile_reviews_changed(*, profile_id: int) -> None:
+    """A review shown on the profile changed without touching the rating (a reply): its pages are
+    rendered again after commit."""
+    slug = CompanionProfile.objects.filter(pk=profile_id).values_list("slug", flat=True).first()
+    if slug is not None:
+        page_cache.profile_changed(slug)
+
+
 def identity_locked(profile: CompanionProfile) -> bool:
     """Details checked against the KTP (gender, date of birth, name) stay as checked while a
     verification is pending or approved; staff change them if they really must."""

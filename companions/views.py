@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from companions import forms, page_cache, search_render, selectors, services
+from companions import forms, page_cache, review_facts, search_render, selectors, services
 from companions.availability import DAY_MINUTES
 from companions.decorators import companion_required
 from companions.errors import CompanionError
@@ -215,18 +215,21 @@ def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 # Bump when the parts' templates change: parts rendered by the old ones would otherwise be served after a
 # deploy until they expire (COMPANION_FRAGMENT_CACHE_SECONDS), as with the search cards.
-PROFILE_PARTS_FORMAT = 2
+PROFILE_PARTS_FORMAT = 3
+# The newest published reviews on the profile page.
+PROFILE_REVIEWS_SHOWN = 10
 
 
 def _profile_parts(profile, context: dict) -> tuple[str, str]:
     """The profile page's parts that are the same for everyone until the companion changes (photos,
-    header, about, activities, languages; the meeting rules): from the fragment cache, keyed by the
+    header, about, activities, languages, the newest reviews; the meeting rules): from the fragment cache, keyed by the
     companion's version (page_cache.cached_fragment), the language and the age they show. The free
     times, which move with the clock, are rendered per request around them. A preview is never kept."""
 
     def render() -> tuple[str, str]:
+        reviews = review_facts.public_reviews(profile.pk, limit=PROFILE_REVIEWS_SHOWN)
         return (
-            render_to_string("companions/profile.html#about", context),
+            render_to_string("companions/profile.html#about", {**context, "reviews": reviews}),
             render_to_string("companions/profile.html#rules", context),
         )
 

@@ -12,3 +12,8 @@ class ReviewsConfig(AppConfig):
         from reviews import selectors
 
         hooks.register(review_summary=selectors.booking_review_summary)
+
+        # companions must not import reviews: the profile asks companions/review_facts.py, filled here.
+        from companions import review_facts
+
+        review_facts.register(selectors.public_reviews)

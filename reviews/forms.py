@@ -40,3 +40,13 @@ class ReviewForm(Form):
             self.fields["text"].help_text = _(
                 "Never public: only companions this customer asks to book later can read it."
             )
+
+
+class ReplyForm(Form):
+    reply = forms.CharField(
+        label=_("Your public answer"),
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": TEXT_MAX_LENGTH}),
+        help_text=_("Shown under the review on your profile. You can answer once; it cannot be changed."),
+        error_messages={"required": _("Write your answer.")},
+    )

@@ -46,6 +46,9 @@ class Review(models.Model):
     created_at = models.DateTimeField(_("written at"), default=timezone.now)
     window_closes_at = models.DateTimeField(_("published at the latest"))
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # The companion's one public answer to a customer's review of them.
+    reply = models.TextField(_("companion's reply"), max_length=TEXT_MAX_LENGTH, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
     hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
     hidden_reason = models.TextField(_("why it was hidden"), max_length=500, blank=True)
     hidden_by = models.ForeignKey(
@@ -71,6 +74,14 @@ class Review(models.Model):
             ],
             models.CheckConstraint(
                 condition=LessThanOrEqual(Length("text"), TEXT_MAX_LENGTH), name="reviews_text_length"
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("reply"), TEXT_MAX_LENGTH), name="reviews_reply_length"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(replied_at__isnull=True, reply="")
+                | models.Q(replied_at__isnull=False, direction="of_companion") & ~models.Q(reply=""),
+                name="reviews_reply_only_to_a_review_of_the_companion",
             ),
             models.CheckConstraint(
                 condition=models.Q(hidden_at__isnull=True) | ~models.Q(hidden_reason=""),

@@ -7,6 +7,7 @@ selectors and services ask these functions; tests/reviews/test_visibility.py hol
 - The customer's review of the companion, once published and not hidden, is public.
 - The companion's review of the customer is never public: besides its author, it is shown (once
   published) only to companions the customer has asked to book.
+- The companion answers a published, not hidden review of them once, publicly.
 - Staff read everything in the admin, where they hide a review with a reason.
 """
 
@@ -78,3 +79,27 @@ def may_read(review: Review, user, *, customer_asked_viewer: bool = False) -> bo
     if review.direction == Direction.OF_COMPANION:
         return True
     return customer_asked_viewer
+
+
+def check_may_reply(review: Review, user) -> None:
+    """Raises ReviewNotAllowed unless `user` is the companion a published, not hidden customer's review
+    is about and has not answered it yet."""
+    if (
+        review.direction != Direction.OF_COMPANION
+        or user is None
+        or not getattr(user, "is_authenticated", False)
+        or review.subject_id != user.pk
+    ):
+        raise ReviewNotAllowed(_("Only the companion a review is about can answer it."))
+    if review.published_at is None or review.hidden_at is not None:
+        raise ReviewNotAllowed(_("You can answer a review once it is published."))
+    if review.replied_at is not None:
+        raise ReviewNotAllowed(_("You have already answered this review. An answer cannot be changed."))
+
+
+def may_reply(review: Review, user) -> bool:
+    try:
+        check_may_reply(review, user)
+    except ReviewNotAllowed:
+        return False
+    return True

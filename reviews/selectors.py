@@ -7,6 +7,7 @@ from datetime import datetime
 from django.urls import reverse
 
 from bookings.models import Booking
+from companions.review_facts import PublicReview
 from reviews import rules
 from reviews.models import Direction, Review
 
@@ -43,3 +44,24 @@ def booking_review_summary(booking: Booking, user, now: datetime) -> dict | None
         "can_write": rules.may_write(booking, user, now, written=seen["written"]),
         "url": reverse("reviews:write", args=[booking.reference]),
     }
+
+
+def public_reviews(profile_id: int, limit: int) -> list[PublicReview]:
+    """The companion's newest published customer reviews for the profile page (companions/review_facts.py),
+    hidden ones as "removed"; one query. Only what anyone may read leaves this function."""
+    rows = (
+        Review.objects.filter(companion_id=profile_id, direction=Direction.OF_COMPANION, published_at__isnull=False)
+        .select_related("author")
+        .order_by("-published_at", "-pk")[:limit]
+    )
+    return [
+        PublicReview(
+            author_name=(review.author.full_name.split() or [""])[0],  # a first name, never an email
+            published_at=review.published_at,
+            overall=0 if review.hidden_at else review.overall,
+            text="" if review.hidden_at else review.text,
+            reply="" if review.hidden_at else review.reply,
+            removed=review.hidden_at is not None,
+        )
+        for review in rows
+    ]

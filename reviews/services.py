@@ -108,3 +108,27 @@ def review_hide(*, review_id: int, staff, reason: str, now: datetime | None = No
         if review.published_at is not None and review.direction == Direction.OF_COMPANION:
             companion_services.profile_rating_change(profile_id=review.companion_id, count=-1, stars=-review.overall)
     return review
+
+
+def review_reply(*, review_id: int, author, text: str, now: datetime | None = None) -> Review:
+    """The companion's one public answer to a published review of them. A second answer (a double
+    click, a replayed POST) is refused: the write is conditional on there being none yet."""
+    now = now or timezone.now()
+    text = (text or "").strip()
+    if not text:
+        raise ReviewError(_("Write your answer."), field="reply")
+    if len(text) > TEXT_MAX_LENGTH:
+        raise ReviewError(
+            _("An answer can be at most %(count)d characters.") % {"count": TEXT_MAX_LENGTH}, field="reply"
+        )
+    with transaction.atomic():
+        review = Review.objects.filter(pk=review_id).first()
+        if review is None:
+            raise ReviewNotAllowed(_("Only the companion a review is about can answer it."))
+        rules.check_may_reply(review, author)
+        answered = Review.objects.filter(pk=review.pk, replied_at__isnull=True).update(reply=text, replied_at=now)
+        if not answered:
+            raise ReviewNotAllowed(_("You have already answered this review. An answer cannot be changed."))
+        companion_services.profile_reviews_changed(profile_id=review.companion_id)
+        review.reply, review.replied_at = text, now
+    return review

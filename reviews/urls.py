@@ -6,4 +6,5 @@ app_name = "reviews"
 
 urlpatterns = [
     path("bookings/<str:reference>/review/", views.write, name="write"),
+    path("bookings/<str:reference>/review/reply/", views.reply, name="reply"),
 ]

@@ -4,14 +4,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from bookings import selectors as booking_selectors
 from core.errors import add_error_to_form
 from reviews import rules, selectors, services
 from reviews.errors import ReviewError
-from reviews.forms import ReviewForm
-from reviews.models import STAR_FIELDS
+from reviews.forms import ReplyForm, ReviewForm
+from reviews.models import STAR_FIELDS, Direction, Review
 
 
 @login_required
@@ -52,9 +52,17 @@ def write(request: HttpRequest, reference: str) -> HttpResponse:
                 return redirect("bookings:detail", reference=booking.reference)
         status = 422
         seen = selectors.booking_reviews(booking, request.user)
+    return _page(request, booking, seen, form=form, status=status, now=now)
+
+
+def _page(request: HttpRequest, booking, seen: dict, *, form, status: int, now, reply_form=None) -> HttpResponse:
+    theirs = seen["theirs"]
+    can_reply = theirs is not None and rules.may_reply(theirs, request.user)
     context = {
         "booking": booking,
         "form": form,
+        "reply_form": reply_form or (ReplyForm() if can_reply else None),
+        "can_reply": can_reply,
         "can_write": rules.may_write(booking, request.user, now, written=seen["written"]),
         "closes_at": rules.window_closes_at(booking),
         "viewer_zone": getattr(request.user, "time_zone", "") or booking.companion.time_zone,
@@ -64,3 +72,28 @@ def write(request: HttpRequest, reference: str) -> HttpResponse:
         **seen,
     }
     return render(request, "reviews/write.html", context, status=status)
+
+
+@require_POST
+@login_required
+def reply(request: HttpRequest, reference: str) -> HttpResponse:
+    """The companion's one public answer to the customer's published review of this booking."""
+    booking = booking_selectors.booking_for_user(reference, request.user)
+    if booking is None or rules.direction_of(booking, request.user) != Direction.OF_CUSTOMER:
+        raise Http404  # only the booking's companion answers its customer's review
+    review = Review.objects.filter(booking=booking, direction=Direction.OF_COMPANION).first()
+    if review is None:
+        raise Http404
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_reply(review_id=review.pk, author=request.user, text=form.cleaned_data["reply"])
+        except ReviewError as problem:
+            add_error_to_form(form, problem)
+        else:
+            messages.success(request, _("Your answer is published on your profile."))
+            return redirect("reviews:write", reference=booking.reference)
+    now = timezone.now()
+    seen = selectors.booking_reviews(booking, request.user)
+    page_form = ReviewForm(direction=seen["direction"])
+    return _page(request, booking, seen, form=page_form, status=422, now=now, reply_form=form)

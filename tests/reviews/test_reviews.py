@@ -211,3 +211,66 @@ def test_the_rating_shows_on_the_profile_and_the_card_from_three_reviews(
     assert "data-rating" in html and "4,4" in html and "3 ulasan" in html  # (4 x 5 + 3 x 5) / 8 = 4.375
     search = client.get(reverse("companions:search")).content.decode()
     assert "4,4" in search and "3 ulasan" in search
+
+
+def test_the_profile_lists_published_reviews_with_the_companions_one_answer(
+    client, booking, django_capture_on_commit_callbacks
+):
+    customer, companion = booking.customer, booking.companion.user
+    profile_url = reverse("companions:profile", args=[booking.companion.slug])
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, customer, booking)
+    assert "ngobrolnya seru" not in client.get(profile_url).content.decode()  # not published yet
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, companion, booking, text="Pelanggan yang sopan.")
+    html = client.get(profile_url).content.decode()
+    assert "ngobrolnya seru" in html and "Pelanggan yang sopan" not in html  # never the review of the customer
+    assert customer.email not in html  # a first name only
+
+    # The companion answers once; the customer cannot; a second answer changes nothing.
+    reply = reverse("reviews:reply", args=[booking.reference])
+    client.force_login(customer)
+    assert client.post(reply, {"reply": "Saya juga"}).status_code == 404
+    client.force_login(companion)
+    assert client.post(reply, {"reply": ""}).status_code == 422
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reply, {"reply": "Terima kasih, sampai jumpa lagi!"}).status_code == 302
+    assert client.post(reply, {"reply": "Diganti"}).status_code == 422
+    assert Review.objects.get(direction=Direction.OF_COMPANION).reply == "Terima kasih, sampai jumpa lagi!"
+    assert "Terima kasih, sampai jumpa lagi!" in client.get(profile_url).content.decode()
+    assert "Terima kasih, sampai jumpa lagi!" in page(client, customer, booking).content.decode()
+
+    # Hidden by staff: the profile says it was removed, without its text.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.review_hide(
+            review_id=Review.objects.get(direction=Direction.OF_COMPANION).pk, staff=StaffFactory(), reason="Spam"
+        )
+    html = client.get(profile_url).content.decode()
+    assert "ngobrolnya seru" not in html and "dihapus oleh Kompanion" in html
+
+
+def test_profile_and_search_queries_stay_constant_as_reviews_grow(client, clock, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.COMPANION_PAGE_CACHE_SECONDS = 0
+    settings.COMPANION_FRAGMENT_CACHE_SECONDS = 0  # everything asked every time
+
+    def counts(profile) -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as on_profile:
+            assert client.get(reverse("companions:profile", args=[profile.slug])).status_code == 200
+        with CaptureQueriesContext(connection) as on_search:
+            assert client.get(reverse("companions:search")).status_code == 200
+        return len(on_profile), len(on_search)
+
+    profile = make_companion()
+    counts(profile)  # the first search of a process reads the reference lists (cities, activities) once
+    few = counts(profile)
+    for _ in range(4):
+        booking = completed_booking(profile)
+        for author in (booking.customer, profile.user):
+            services.review_submit(booking_id=booking.pk, author=author, stars=STARS, now=booking.closed_at)
+    clock.now = timezone.now()
+    assert Review.objects.filter(published_at__isnull=False).count() == 8
+    assert counts(profile) == few
+    assert few[0] <= 8
