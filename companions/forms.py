@@ -164,6 +164,7 @@ class SearchForm(Form):
             (Sort.PRICE_ASC, _("Price: low to high")),
             (Sort.PRICE_DESC, _("Price: high to low")),
             (Sort.NEWEST, _("Newest")),
+            (Sort.BEST_RATED, _("Best rated")),
         ],
     )
 

@@ -143,7 +143,8 @@ class Sort:
     PRICE_ASC = "price_asc"
     PRICE_DESC = "price_desc"
     NEWEST = "newest"
-    CHOICES = (RECOMMENDED, PRICE_ASC, PRICE_DESC, NEWEST)
+    BEST_RATED = "best_rated"
+    CHOICES = (RECOMMENDED, PRICE_ASC, PRICE_DESC, NEWEST, BEST_RATED)
 
 
 @dataclass(frozen=True)
@@ -403,6 +404,8 @@ SEARCH_ORDERING = {
     Sort.NEWEST: ("-listed_at", "pk"),
     # Until ratings exist (bookings/reviews issues): verified longest first, a stable order.
     Sort.RECOMMENDED: ("listed_at", "pk"),
+    # The Bayesian mean (models.bayesian_rating), so one 5-star review does not beat sixty at 4.8.
+    Sort.BEST_RATED: ("-rating_score", "listed_at", "pk"),
 }
 
 

@@ -17,6 +17,8 @@ from companions import images, page_cache
 from companions.availability import DAY_MINUTES
 from companions.errors import PhotoRejected, ProfileError, ScheduleError, VerificationError
 from companions.models import (
+    RATING_PRIOR_REVIEWS,
+    RATING_PRIOR_STARS,
     Activity,
     City,
     CompanionPhoto,
@@ -118,8 +120,12 @@ def profile_rating_change(*, profile_id: int, count: int, stars: int) -> None:
     """Adds `count` published reviews with `stars` overall stars in all to the companion's rating (negative
     to take a hidden one out): one atomic UPDATE, so concurrent publications never lose a review; the
     companion's pages show it after commit. Called by the reviews app inside its own transaction."""
+    prior_stars, prior_count = RATING_PRIOR_STARS * RATING_PRIOR_REVIEWS, RATING_PRIOR_REVIEWS
     updated = CompanionProfile.objects.filter(pk=profile_id).update(
-        rating_count=F("rating_count") + count, rating_total=F("rating_total") + stars
+        rating_count=F("rating_count") + count,
+        rating_total=F("rating_total") + stars,
+        # bayesian_rating x 1000 of the new figures (the right side reads the row before the update)
+        rating_score=(F("rating_total") + stars + prior_stars) * 1000 / (F("rating_count") + count + prior_count),
     )
     if updated:
         page_cache.profile_changed(CompanionProfile.objects.values_list("slug", flat=True).get(pk=profile_id))

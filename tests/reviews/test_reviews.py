@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.models import BookingStatus
+from companions import services as companion_services
 from companions.models import CompanionProfile, bayesian_rating
 from reviews import rules, selectors, services
 from reviews.errors import ReviewError, ReviewNotAllowed
@@ -274,3 +275,16 @@ def test_profile_and_search_queries_stay_constant_as_reviews_grow(client, clock,
     assert Review.objects.filter(published_at__isnull=False).count() == 8
     assert counts(profile) == few
     assert few[0] <= 8
+
+
+def test_best_rated_orders_search_by_the_bayesian_mean():
+    from companions.selectors import SearchQuery, Sort, search_companions
+
+    one_perfect, sixty_good, unrated = make_companion(), make_companion(), make_companion()
+    companion_services.profile_rating_change(profile_id=one_perfect.pk, count=1, stars=5)
+    companion_services.profile_rating_change(profile_id=sixty_good.pk, count=60, stars=288)
+    scores = dict(CompanionProfile.objects.values_list("pk", "rating_score"))
+    assert scores[one_perfect.pk] == (20 + 5) * 1000 // 6 and scores[sixty_good.pk] == (20 + 288) * 1000 // 65
+    assert scores[unrated.pk] == 4000
+    order = [profile.pk for profile in search_companions(SearchQuery(sort=Sort.BEST_RATED), now=NOW)]
+    assert order == [sixty_good.pk, one_perfect.pk, unrated.pk]
