@@ -288,3 +288,11 @@ def test_best_rated_orders_search_by_the_bayesian_mean():
     assert scores[unrated.pk] == 4000
     order = [profile.pk for profile in search_companions(SearchQuery(sort=Sort.BEST_RATED), now=NOW)]
     assert order == [sixty_good.pk, one_perfect.pk, unrated.pk]
+
+
+def test_the_real_app_registers_its_hooks():
+    from bookings import hooks
+    from companions import review_facts
+
+    assert hooks.registered()["review_summary"] == (selectors.booking_review_summary,)
+    assert review_facts._provider is selectors.public_reviews
