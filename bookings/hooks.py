@@ -34,6 +34,7 @@ class _Registry:
     settled: list[Callable[..., None]] = field(default_factory=list)
     payment_summary: Callable[..., dict[str, Any]] | None = None
     review_summary: Callable[..., dict[str, Any] | None] | None = None
+    customer_reviews: Callable[..., dict[int, Any]] | None = None
 
 
 _registry = _Registry()
@@ -45,6 +46,7 @@ def register(
     on_settled: Callable[..., None] | None = None,
     payment_summary: Callable[..., dict[str, Any]] | None = None,
     review_summary: Callable[..., dict[str, Any] | None] | None = None,
+    customer_reviews: Callable[..., dict[int, Any]] | None = None,
 ) -> None:
     """Registers handlers (once each: registering the same function again changes nothing).
 
@@ -53,7 +55,9 @@ def register(
     - payment_summary(booking) -> {"refunds": [...], "receipt": Payment | None}: the customer's payment
       card on the booking page (one provider; a second registration replaces the first).
     - review_summary(booking, user, now) -> dict | None: the reviews card on the booking page for that
-      user (one provider, like payment_summary)."""
+      user (one provider, like payment_summary).
+    - customer_reviews(customer_ids) -> {customer_id: summary}: what companions wrote of these customers,
+      for the requests in a companion's inbox (the only place a companion reads them)."""
     if on_left_unpaid is not None and on_left_unpaid not in _registry.left_unpaid:
         _registry.left_unpaid.append(on_left_unpaid)
     if on_settled is not None and on_settled not in _registry.settled:
@@ -62,6 +66,8 @@ def register(
         _registry.payment_summary = payment_summary
     if review_summary is not None:
         _registry.review_summary = review_summary
+    if customer_reviews is not None:
+        _registry.customer_reviews = customer_reviews
 
 
 def registered() -> dict[str, tuple]:
@@ -71,6 +77,7 @@ def registered() -> dict[str, tuple]:
         "settled": tuple(_registry.settled),
         "payment_summary": (_registry.payment_summary,) if _registry.payment_summary else (),
         "review_summary": (_registry.review_summary,) if _registry.review_summary else (),
+        "customer_reviews": (_registry.customer_reviews,) if _registry.customer_reviews else (),
     }
 
 
@@ -98,3 +105,10 @@ def review_summary(*, booking, user, now) -> dict[str, Any] | None:
     if _registry.review_summary is None:
         return None
     return _registry.review_summary(booking, user, now)
+
+
+def customer_reviews(customer_ids: list[int]) -> dict[int, Any]:
+    """What companions wrote of these customers (see `register`); {} when nothing is registered."""
+    if _registry.customer_reviews is None or not customer_ids:
+        return {}
+    return _registry.customer_reviews(customer_ids)

@@ -464,6 +464,12 @@ def requests_inbox(request: HttpRequest, profile) -> HttpResponse:
         booking.urgent = booking.status == BookingStatus.REQUESTED and booking.response_deadline - now < URGENT_ANSWER
         actions = rules.available_actions(booking, request.user, now)  # the one rule, as on the booking page
         booking.can_accept, booking.can_decline = Action.ACCEPT in actions, Action.DECLINE in actions
+    # What other companions wrote of each customer asking: shown here only, to the companion asked.
+    reviews_of = hooks.customer_reviews(
+        sorted({booking.customer_id for booking in bookings if booking.status == BookingStatus.REQUESTED})
+    )
+    for booking in bookings:
+        booking.customer_reviews = reviews_of.get(booking.customer_id)
     request_count = (
         len(bookings)
         if tab == selectors.CompanionTab.REQUESTS

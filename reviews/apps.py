@@ -11,7 +11,7 @@ class ReviewsConfig(AppConfig):
         from bookings import hooks
         from reviews import selectors
 
-        hooks.register(review_summary=selectors.booking_review_summary)
+        hooks.register(review_summary=selectors.booking_review_summary, customer_reviews=selectors.customer_reviews)
 
         # companions must not import reviews: the profile asks companions/review_facts.py, filled here.
         from companions import review_facts

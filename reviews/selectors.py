@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.urls import reverse
@@ -65,3 +66,39 @@ def public_reviews(profile_id: int, limit: int) -> list[PublicReview]:
         )
         for review in rows
     ]
+
+
+@dataclass(frozen=True)
+class CustomerReviews:
+    """What companions wrote of one customer, for the companions that customer asks to book."""
+
+    count: int
+    average: float
+    latest: list[str]  # the newest texts (up to 3)
+
+
+def customer_reviews(customer_ids: list[int]) -> dict[int, CustomerReviews]:
+    """Published, not hidden reviews of these customers by companions (one query), for the requests
+    in a companion's inbox: the customers asked that companion to book, which is what rules.may_read
+    asks before a companion reads a review of a customer."""
+    rows = (
+        Review.objects.filter(
+            subject_id__in=customer_ids,
+            direction=Direction.OF_CUSTOMER,
+            published_at__isnull=False,
+            hidden_at__isnull=True,
+        )
+        .order_by("subject_id", "-published_at", "-pk")
+        .values_list("subject_id", "overall", "text")
+    )
+    grouped: dict[int, list[tuple[int, str]]] = {}
+    for subject_id, overall, text in rows:
+        grouped.setdefault(subject_id, []).append((overall, text))
+    return {
+        subject_id: CustomerReviews(
+            count=len(items),
+            average=round(sum(overall for overall, _text in items) / len(items), 1),
+            latest=[text for _overall, text in items if text][:3],
+        )
+        for subject_id, items in grouped.items()
+    }

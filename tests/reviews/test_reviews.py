@@ -296,3 +296,21 @@ def test_the_real_app_registers_its_hooks():
 
     assert hooks.registered()["review_summary"] == (selectors.booking_review_summary,)
     assert review_facts._provider is selectors.public_reviews
+
+
+def test_a_companion_reads_what_others_wrote_of_a_customer_only_on_that_customers_request(client, booking, clock):
+    customer = booking.customer
+    post(client, customer, booking)
+    post(client, booking.companion.user, booking, text="Pelanggan yang sopan dan tepat waktu.", overall=4)
+    asked, not_asked = make_companion(), make_companion()
+    clock.now = NOW
+    request(customer, asked)
+    inbox = reverse("bookings:requests")
+    client.force_login(asked.user)
+    html = client.get(inbox).content.decode()
+    assert "data-customer-reviews" in html and "Pelanggan yang sopan dan tepat waktu." in html
+    assert "1 ulasan dari companion" in html
+    client.force_login(not_asked.user)
+    assert "Pelanggan yang sopan dan tepat waktu." not in client.get(inbox).content.decode()
+    client.force_login(customer)
+    assert "Pelanggan yang sopan dan tepat waktu." not in page(client, customer, booking).content.decode()
