@@ -82,7 +82,10 @@ CATALOGUE: dict[str, Message] = {
     ),
     "booking_completed": Message(
         _("Booking completed"),
-        _("%(reference)s is complete. Thank you for using Kompanion!"),
+        _(
+            "%(reference)s is complete. How did it go? Review it within 14 days: neither of you sees the "
+            "other's review before both are written."
+        ),
         ("reference",),
     ),
     "booking_disputed": Message(

@@ -314,3 +314,17 @@ def test_a_companion_reads_what_others_wrote_of_a_customer_only_on_that_customer
     assert "Pelanggan yang sopan dan tepat waktu." not in client.get(inbox).content.decode()
     client.force_login(customer)
     assert "Pelanggan yang sopan dan tepat waktu." not in page(client, customer, booking).content.decode()
+
+
+def test_both_sides_are_asked_once_to_review_by_the_completion_message():
+    from notifications.messages import render
+    from notifications.models import Notification
+
+    booking = completed_booking()
+    asked = Notification.objects.filter(event="booking_completed", context__reference=booking.reference)
+    assert sorted(asked.values_list("recipient_id", flat=True)) == sorted(
+        [booking.customer_id, booking.companion.user_id]
+    )
+    rendered = render("booking_completed", {"reference": booking.reference}, language="id", zone="Asia/Jakarta")
+    assert "Beri ulasan dalam 14 hari" in rendered.body
+    assert rendered.path == reverse("bookings:detail", args=[booking.reference])  # where the review card is
