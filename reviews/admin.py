@@ -1,11 +1,14 @@
+from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_site import WorkQueue, register_work_queue
 from core.errors import add_error_to_form
 from core.forms import ModelForm
 from reviews import services
 from reviews.errors import ReviewError
-from reviews.models import STAR_FIELDS, Review
+from reviews.models import STAR_FIELDS, Review, SafetyReport
 
 
 class ReviewAdminForm(ModelForm):
@@ -68,3 +71,49 @@ class ReviewAdmin(admin.ModelAdmin):
             messages.error(request, problem.message)
         else:
             messages.success(request, _("The review is hidden."))
+
+
+@admin.register(SafetyReport)
+class SafetyReportAdmin(admin.ModelAdmin):
+    """Confidential reports from low reviews: staff read them here only, note what they did and mark them
+    handled."""
+
+    list_display = ("review", "created_at", "handled_at", "handled_by")
+    list_filter = (("handled_at", admin.EmptyFieldListFilter),)
+    search_fields = ("review__booking__reference",)
+    readonly_fields = ("review", "details", "created_at", "handled_at", "handled_by")
+    fields = (*readonly_fields, "staff_note", "handled")
+    list_select_related = ("review__booking", "handled_by")
+
+    class Form(ModelForm):
+        handled = forms.BooleanField(label=_("Handled"), required=False)
+
+        class Meta:
+            model = SafetyReport
+            fields = ("staff_note",)
+
+    form = Form
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        if form.cleaned_data.get("handled") and obj.handled_at is None:
+            obj.handled_at, obj.handled_by = timezone.now(), request.user
+        super().save_model(request, obj, form, change)
+
+
+register_work_queue(
+    WorkQueue(
+        key="reviews.safety_reports",
+        label=_("Safety reports from reviews"),
+        rows=lambda: SafetyReport.objects.filter(handled_at__isnull=True),
+        since_field="created_at",
+        url_name="admin:reviews_safetyreport_changelist",
+        url_query="handled_at__isempty=1",
+        permission="reviews.view_safetyreport",
+    )
+)

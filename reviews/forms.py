@@ -50,3 +50,16 @@ class ReplyForm(Form):
         help_text=_("Shown under the review on your profile. You can answer once; it cannot be changed."),
         error_messages={"required": _("Write your answer.")},
     )
+
+
+class SafetyReportForm(Form):
+    details = forms.CharField(
+        label=_("Report a safety problem"),
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": TEXT_MAX_LENGTH}),
+        help_text=_(
+            "Only Kompanion's safety team reads this, never the other side. Your stars stay as you gave them. "
+            "If you are in danger now, call 112."
+        ),
+        error_messages={"required": _("Tell us what happened.")},
+    )

@@ -105,3 +105,37 @@ class Review(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+
+class SafetyReport(models.Model):
+    """A confidential report to staff that came with a review of 2 stars or less: the stars stay on the
+    review, these details go to staff only (never shown on any page but the admin)."""
+
+    review = models.OneToOneField(
+        Review, on_delete=models.PROTECT, related_name="safety_report", verbose_name=_("review")
+    )
+    details = models.TextField(_("what happened"), max_length=TEXT_MAX_LENGTH)
+    created_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    staff_note = models.TextField(_("staff note"), max_length=2000, blank=True)
+
+    class Meta:
+        verbose_name = _("safety report")
+        verbose_name_plural = _("safety reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("details"), TEXT_MAX_LENGTH) & ~models.Q(details=""),
+                name="reviews_safety_report_details",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review.booking.reference} ({self.created_at:%Y-%m-%d})"

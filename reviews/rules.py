@@ -8,6 +8,8 @@ selectors and services ask these functions; tests/reviews/test_visibility.py hol
 - The companion's review of the customer is never public: besides its author, it is shown (once
   published) only to companions the customer has asked to book.
 - The companion answers a published, not hidden review of them once, publicly.
+- The author of a review of SAFETY_REPORT_MAX_STARS stars or less may send staff one confidential
+  safety report with it; only staff read it.
 - Staff read everything in the admin, where they hide a review with a reason.
 """
 
@@ -22,6 +24,7 @@ from reviews.errors import ReviewNotAllowed
 from reviews.models import Direction, Review
 
 WINDOW = timedelta(days=14)
+SAFETY_REPORT_MAX_STARS = 2
 
 
 def direction_of(booking: Booking, user) -> str | None:
@@ -103,3 +106,15 @@ def may_reply(review: Review, user) -> bool:
     except ReviewNotAllowed:
         return False
     return True
+
+
+def may_report(review: Review | None, user, *, reported: bool) -> bool:
+    """Whether `user` may send staff a safety report with their own low review (once)."""
+    return (
+        review is not None
+        and user is not None
+        and getattr(user, "is_authenticated", False)
+        and review.author_id == user.pk
+        and review.overall <= SAFETY_REPORT_MAX_STARS
+        and not reported
+    )

@@ -15,7 +15,7 @@ from bookings.models import Booking
 from companions import services as companion_services
 from reviews import rules
 from reviews.errors import ReviewError, ReviewNotAllowed
-from reviews.models import STAR_FIELDS, TEXT_MAX_LENGTH, Direction, Review
+from reviews.models import STAR_FIELDS, TEXT_MAX_LENGTH, Direction, Review, SafetyReport
 
 
 def review_submit(
@@ -132,3 +132,22 @@ def review_reply(*, review_id: int, author, text: str, now: datetime | None = No
         companion_services.profile_reviews_changed(profile_id=review.companion_id)
         review.reply, review.replied_at = text, now
     return review
+
+
+def safety_report_send(*, review_id: int, author, details: str, now: datetime | None = None) -> SafetyReport:
+    """The author's confidential report to staff with their review of 2 stars or less; once."""
+    now = now or timezone.now()
+    details = (details or "").strip()
+    if not details:
+        raise ReviewError(_("Tell us what happened."), field="details")
+    if len(details) > TEXT_MAX_LENGTH:
+        raise ReviewError(_("At most %(count)d characters.") % {"count": TEXT_MAX_LENGTH}, field="details")
+    review = Review.objects.filter(pk=review_id).first()
+    reported = SafetyReport.objects.filter(review_id=review_id).exists()
+    if not rules.may_report(review, author, reported=reported):
+        raise ReviewNotAllowed(_("A safety report can be sent once, with your own review of 1 or 2 stars."))
+    try:
+        with transaction.atomic():
+            return SafetyReport.objects.create(review=review, details=details, created_at=now)
+    except IntegrityError:
+        raise ReviewNotAllowed(_("A safety report can be sent once, with your own review of 1 or 2 stars.")) from None

@@ -10,8 +10,8 @@ from bookings import selectors as booking_selectors
 from core.errors import add_error_to_form
 from reviews import rules, selectors, services
 from reviews.errors import ReviewError
-from reviews.forms import ReplyForm, ReviewForm
-from reviews.models import STAR_FIELDS, Direction, Review
+from reviews.forms import ReplyForm, ReviewForm, SafetyReportForm
+from reviews.models import STAR_FIELDS, Direction, Review, SafetyReport
 
 
 @login_required
@@ -43,6 +43,10 @@ def write(request: HttpRequest, reference: str) -> HttpResponse:
             except ReviewError as problem:
                 add_error_to_form(form, problem)
             else:
+                if review.overall <= rules.SAFETY_REPORT_MAX_STARS:
+                    # A low review: the page that offers the confidential safety report comes next.
+                    messages.success(request, _("Thank you for your review."))
+                    return redirect("reviews:write", reference=booking.reference)
                 if review.published_at:
                     messages.success(request, _("Thank you. Both reviews are now published."))
                 else:
@@ -55,10 +59,17 @@ def write(request: HttpRequest, reference: str) -> HttpResponse:
     return _page(request, booking, seen, form=form, status=status, now=now)
 
 
-def _page(request: HttpRequest, booking, seen: dict, *, form, status: int, now, reply_form=None) -> HttpResponse:
-    theirs = seen["theirs"]
+def _page(
+    request: HttpRequest, booking, seen: dict, *, form, status: int, now, reply_form=None, report_form=None
+) -> HttpResponse:
+    theirs, mine = seen["theirs"], seen["mine"]
     can_reply = theirs is not None and rules.may_reply(theirs, request.user)
+    reported = mine is not None and SafetyReport.objects.filter(review=mine).exists()
+    can_report = rules.may_report(mine, request.user, reported=reported)
     context = {
+        "can_report": can_report,
+        "reported": reported,
+        "report_form": report_form or (SafetyReportForm() if can_report else None),
         "booking": booking,
         "form": form,
         "reply_form": reply_form or (ReplyForm() if can_reply else None),
@@ -97,3 +108,26 @@ def reply(request: HttpRequest, reference: str) -> HttpResponse:
     seen = selectors.booking_reviews(booking, request.user)
     page_form = ReviewForm(direction=seen["direction"])
     return _page(request, booking, seen, form=page_form, status=422, now=now, reply_form=form)
+
+
+@require_POST
+@login_required
+def safety_report(request: HttpRequest, reference: str) -> HttpResponse:
+    """The author's confidential report to staff with their own review of 1 or 2 stars."""
+    booking = booking_selectors.booking_for_user(reference, request.user)
+    direction = rules.direction_of(booking, request.user) if booking is not None else None
+    review = Review.objects.filter(booking=booking, direction=direction).first() if direction else None
+    if review is None:
+        raise Http404  # only the author of a review of this booking
+    form = SafetyReportForm(request.POST)
+    if form.is_valid():
+        try:
+            services.safety_report_send(review_id=review.pk, author=request.user, details=form.cleaned_data["details"])
+        except ReviewError as problem:
+            add_error_to_form(form, problem)
+        else:
+            messages.success(request, _("Thank you. Our safety team reads your report within 1 working day."))
+            return redirect("reviews:write", reference=booking.reference)
+    seen = selectors.booking_reviews(booking, request.user)
+    page_form = ReviewForm(direction=seen["direction"])
+    return _page(request, booking, seen, form=page_form, status=422, now=timezone.now(), report_form=form)

@@ -126,6 +126,7 @@ MATRIX: dict[str, Row] = {
         "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
     ),
     "reviews:reply": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "reviews:safety_report": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:accept": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:decline": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:withdraw": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),

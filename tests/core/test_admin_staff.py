@@ -70,6 +70,7 @@ def test_staff_see_what_waits_with_counts_and_the_oldest_age(client, staff):
         "Refunds waiting (failed or by bank transfer)": (0, ""),
         "Payouts requested or approved": (0, ""),
         "Messages not delivered (last 7 days)": (0, ""),
+        "Safety reports from reviews": (0, ""),
     }
     assert queues(response)["Open disputes"][1] != ""
     content = response.content.decode()

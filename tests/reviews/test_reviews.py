@@ -328,3 +328,33 @@ def test_both_sides_are_asked_once_to_review_by_the_completion_message():
     rendered = render("booking_completed", {"reference": booking.reference}, language="id", zone="Asia/Jakarta")
     assert "Beri ulasan dalam 14 hari" in rendered.body
     assert rendered.path == reverse("bookings:detail", args=[booking.reference])  # where the review card is
+
+
+def test_a_low_review_offers_a_confidential_safety_report_to_staff_only(client, booking, staff):
+    from reviews.models import SafetyReport
+
+    customer, companion = booking.customer, booking.companion.user
+    response = post(client, customer, booking, overall="2", text="Dia terus menanyakan alamat rumahku.")
+    assert response.status_code == 302 and response["Location"] == reverse("reviews:write", args=[booking.reference])
+    html = page(client, customer, booking).content.decode()
+    assert "data-safety-report" in html
+    safety = reverse("reviews:safety_report", args=[booking.reference])
+    assert client.post(safety, {"details": ""}).status_code == 422
+    assert client.post(safety, {"details": "Dia memaksa ketemu di hotel."}).status_code == 302
+    assert client.post(safety, {"details": "Lagi"}).status_code == 422  # once
+    report = SafetyReport.objects.get()
+    assert report.details == "Dia memaksa ketemu di hotel." and report.review.overall == 2  # the stars stay
+    # The other side never reads it, even once the reviews are published; the companion cannot report
+    # with a 5-star review.
+    post(client, companion, booking)
+    for user in (companion, customer):
+        assert "memaksa ketemu di hotel" not in page(client, user, booking).content.decode()
+    client.force_login(companion)
+    assert client.post(safety, {"details": "Saya juga"}).status_code == 422
+    assert SafetyReport.objects.count() == 1
+    # Staff read it in the admin.
+    client.force_login(staff)
+    assert (
+        "memaksa ketemu di hotel"
+        in client.get(reverse("admin:reviews_safetyreport_change", args=[report.pk])).content.decode()
+    )
