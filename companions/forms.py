@@ -124,7 +124,7 @@ def reference_lists(fields) -> dict[str, list]:
 
 DEFAULT_HOURS = 2
 # The filters inside "More filters": that panel opens only when one of them differs from its default.
-MORE_FILTERS = ("activity", "hours", "price_min", "price_max", "gender", "age_min", "age_max", "language")
+MORE_FILTERS = ("activity", "hours", "price_min", "price_max", "gender", "age_min", "age_max", "language", "rating")
 SEARCH_DEFAULTS = {"hours": DEFAULT_HOURS, "sort": Sort.RECOMMENDED}
 
 
@@ -154,6 +154,13 @@ class SearchForm(Form):
     age_max = forms.IntegerField(label=_("Max. age"), required=False, min_value=18, max_value=99)
     language = ReferenceChoiceField(
         SpokenLanguage.objects.all(), to_field_name="code", label=_("Language"), empty_label=_("Any language")
+    )
+    rating = forms.TypedChoiceField(
+        label=_("Rating"),
+        required=False,
+        choices=[("", _("Any rating")), ("4", _("4 stars and up"))],
+        coerce=int,
+        empty_value=None,
     )
     q = forms.CharField(label=_("Keyword"), required=False, max_length=80)
     sort = forms.ChoiceField(
@@ -234,6 +241,7 @@ class SearchForm(Form):
             age_min=data.get("age_min"),
             age_max=data.get("age_max"),
             keyword=(data.get("q") or "").strip(),
+            min_rating=data.get("rating"),
             sort=data.get("sort") or Sort.RECOMMENDED,
             viewer_time_zone=viewer_time_zone,
         )
@@ -278,6 +286,8 @@ class SearchForm(Form):
                 labels[name] = _("age %(age)s+") % {"age": value}
             elif name == "age_max":
                 labels[name] = _("age up to %(age)s") % {"age": value}
+            elif name == "rating":
+                labels[name] = _("rating %(stars)s+") % {"stars": value}
             else:
                 labels[name] = f"“{value}”"
         if "hours" in labels and "date" not in labels:

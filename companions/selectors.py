@@ -29,6 +29,7 @@ from accounts.models import User
 from companions import availability, booking_facts, page_cache
 from companions.availability import DAY_MINUTES, Schedule
 from companions.models import (
+    RATING_SHOWN_FROM,
     Activity,
     City,
     CompanionPhoto,
@@ -163,6 +164,7 @@ class SearchQuery:
     age_min: int | None = None
     age_max: int | None = None
     keyword: str = ""
+    min_rating: int | None = None  # a shown rating (from RATING_SHOWN_FROM reviews) of at least this
     sort: str = Sort.RECOMMENDED
     viewer_time_zone: str = IndonesianTimeZone.WIB
 
@@ -422,6 +424,10 @@ def _search_values(query: SearchQuery, now: datetime) -> tuple[tuple, dict] | No
         values["activity"] = query.activity.pk
     if query.language:
         values["language"] = query.language.pk
+    if query.min_rating:
+        # The shown rating is bayesian_rating rounded to one decimal: "4,0" from a mean of 3.95 up, which
+        # rating_score (the mean x 1000, truncated) says as 3950.
+        values["min_rating"] = query.min_rating * 1000 - 50
     if query.age_min is not None or query.age_max is not None:
         today = now.astimezone(ZoneInfo(query.viewer_time_zone)).date()
         values |= _birth_date_bounds(query.age_min, query.age_max, today)
@@ -460,6 +466,8 @@ def _search_filter(shape: tuple, v: _Values) -> QuerySet[CompanionProfile]:
         )
     if "gender" in names:
         profiles = profiles.filter(gender=v("gender", CharField))
+    if "min_rating" in names:
+        profiles = profiles.filter(rating_count__gte=RATING_SHOWN_FROM, rating_score__gte=v("min_rating"))
     if "price_min" in names:
         profiles = profiles.filter(hourly_rate__gte=v("price_min"))
     if "price_max" in names:

@@ -358,3 +358,18 @@ def test_a_low_review_offers_a_confidential_safety_report_to_staff_only(client, 
         "memaksa ketemu di hotel"
         in client.get(reverse("admin:reviews_safetyreport_change", args=[report.pk])).content.decode()
     )
+
+
+def test_the_rating_filter_keeps_companions_whose_shown_rating_is_4_or_more(client):
+    high, low, few = make_companion(), make_companion(), make_companion()
+    companion_services.profile_rating_change(profile_id=high.pk, count=3, stars=13)  # 33/8 = 4.125 -> "4,1"
+    companion_services.profile_rating_change(profile_id=low.pk, count=3, stars=11)  # 31/8 = 3.875 -> "3,9"
+    companion_services.profile_rating_change(profile_id=few.pk, count=2, stars=10)  # not shown yet
+    response = client.get(reverse("companions:search"), {"rating": "4"})
+    slugs = {card.slug for card in response.context["cards"]}
+    assert slugs == {high.slug}
+    assert "rating 4+" in response.content.decode()  # its removable chip
+    # A hostile value is dropped with a note, never an error.
+    response = client.get(reverse("companions:search"), {"rating": "9'; drop table"})
+    assert response.status_code == 200 and len(response.context["cards"]) == 3
+    assert bayesian_rating(12, 3) == Decimal("4.0")  # 32/8: the boundary counts as 4
