@@ -48,8 +48,8 @@ def bookable_profile(slug: str) -> CompanionProfile | None:
 def booking_for_user(reference: str, user: User) -> Booking | None:
     """The booking if `user` is one of its two parties or staff; None otherwise (the page says 404,
     so a stranger cannot even learn that the reference exists). Events come prefetched, oldest first."""
-    if not user.is_authenticated:
-        return None
+    if not user.is_authenticated or not reference or len(reference) > 16 or "\x00" in reference:
+        return None  # not a reference (PostgreSQL refuses NUL in text: a query would fail, not miss)
     bookings = _base().prefetch_related(
         Prefetch("events", queryset=BookingEvent.objects.select_related("actor").order_by("created_at", "id"))
     )

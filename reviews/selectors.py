@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Avg, Count, F, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 
 from bookings.models import Booking
@@ -78,9 +80,11 @@ class CustomerReviews:
 
 
 def customer_reviews(customer_ids: list[int]) -> dict[int, CustomerReviews]:
-    """Published, not hidden reviews of these customers by companions (one query), for the requests
-    in a companion's inbox: the customers asked that companion to book, which is what rules.may_read
-    asks before a companion reads a review of a customer."""
+    """Published, not hidden reviews of these customers by companions, for the requests in a companion's
+    inbox: the customers asked that companion to book, which is what rules.may_read asks before a
+    companion reads a review of a customer. One query: each customer's count and average come with their
+    newest three reviews (window functions), however many they have."""
+    by_customer = {"partition_by": [F("subject_id")]}
     rows = (
         Review.objects.filter(
             subject_id__in=customer_ids,
@@ -88,17 +92,19 @@ def customer_reviews(customer_ids: list[int]) -> dict[int, CustomerReviews]:
             published_at__isnull=False,
             hidden_at__isnull=True,
         )
-        .order_by("subject_id", "-published_at", "-pk")
-        .values_list("subject_id", "overall", "text")
-    )
-    grouped: dict[int, list[tuple[int, str]]] = {}
-    for subject_id, overall, text in rows:
-        grouped.setdefault(subject_id, []).append((overall, text))
-    return {
-        subject_id: CustomerReviews(
-            count=len(items),
-            average=round(sum(overall for overall, _text in items) / len(items), 1),
-            latest=[text for _overall, text in items if text][:3],
+        .annotate(
+            position=Window(RowNumber(), order_by=[F("published_at").desc(), F("pk").desc()], **by_customer),
+            total=Window(Count("pk"), **by_customer),
+            mean=Window(Avg("overall"), **by_customer),
         )
-        for subject_id, items in grouped.items()
-    }
+        .filter(position__lte=3)
+        .order_by("subject_id", "position")
+        .values_list("subject_id", "total", "mean", "text")
+    )
+    found: dict[int, CustomerReviews] = {}
+    for subject_id, total, mean, text in rows:
+        if subject_id not in found:
+            found[subject_id] = CustomerReviews(count=total, average=round(float(mean), 1), latest=[])
+        if text:
+            found[subject_id].latest.append(text)
+    return found

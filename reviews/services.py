@@ -37,13 +37,10 @@ def review_submit(
         # with its short timeout: the other side's submission waits here, so exactly one of the two sees
         # both reviews and publishes them.
         try:
-            booking_locks.lock_booking_parties(booking_id=booking_id)
-            booking = booking_locks.lock_booking(booking_id=booking_id)
+            booking = _lock_booking(booking_id)
         except Booking.DoesNotExist:
             raise ReviewNotAllowed(_("Only the customer and the companion of a booking can review it.")) from None
-        except BookingBusy as busy:
-            raise ReviewError(busy.message) from busy
-        existing = list(Review.objects.filter(booking=booking))
+        existing = list(Review.objects.select_for_update().filter(booking=booking))
         direction = rules.check_may_write(booking, author, now, written={review.direction for review in existing})
         subject = booking.companion.user if direction == Direction.OF_COMPANION else booking.customer
         try:
@@ -74,13 +71,28 @@ def reviews_publish_due(*, now: datetime | None = None, booking_id: int | None =
     if booking_id is not None:
         due = due.filter(booking_id=booking_id)
     published = 0
-    for review_id in list(due.values_list("pk", flat=True)[:1000]):
-        with transaction.atomic():
-            review = Review.objects.select_for_update(skip_locked=True).filter(pk=review_id, published_at=None).first()
-            if review is not None:
-                _publish([review], now=now)
-                published += 1
+    for review_id, due_booking_id in list(due.values_list("pk", "booking_id")[:1000]):
+        try:
+            with transaction.atomic():
+                _lock_booking(due_booking_id)
+                review = Review.objects.select_for_update().filter(pk=review_id, published_at=None).first()
+                if review is not None:
+                    _publish([review], now=now)
+                    published += 1
+        except ReviewError:
+            continue  # the booking is busy: the next sweep (or page) publishes it
     return published
+
+
+def _lock_booking(booking_id: int) -> Booking:
+    """Every review write takes the booking's locks first, in the one order (bookings/locks.py: customer,
+    companion, booking) and with its short timeout, before any review row or the companion's rating:
+    two review writes never wait on each other in opposite orders."""
+    try:
+        booking_locks.lock_booking_parties(booking_id=booking_id)
+        return booking_locks.lock_booking(booking_id=booking_id)
+    except BookingBusy as busy:
+        raise ReviewError(busy.message) from busy
 
 
 def _publish(reviews: list[Review], *, now: datetime) -> None:
@@ -89,8 +101,13 @@ def _publish(reviews: list[Review], *, now: datetime) -> None:
     for review in reviews:
         updated = Review.objects.filter(pk=review.pk, published_at=None).update(published_at=now)
         review.published_at = now
-        if updated and review.direction == Direction.OF_COMPANION and review.hidden_at is None:
+        if not updated or review.direction != Direction.OF_COMPANION:
+            continue
+        hidden = Review.objects.filter(pk=review.pk).values_list("hidden_at", flat=True).get()  # fresh, locked
+        if hidden is None:
             companion_services.profile_rating_change(profile_id=review.companion_id, count=1, stars=review.overall)
+        else:  # published as "removed by Kompanion": the profile's list changes, not the rating
+            companion_services.profile_reviews_changed(profile_id=review.companion_id)
 
 
 def review_hide(*, review_id: int, staff, reason: str, now: datetime | None = None) -> Review:
@@ -99,7 +116,9 @@ def review_hide(*, review_id: int, staff, reason: str, now: datetime | None = No
     reason = (reason or "").strip()
     if not reason:
         raise ReviewError(_("Say why the review is hidden."), field="hidden_reason")
+    booking_id = Review.objects.filter(pk=review_id).values_list("booking_id", flat=True).get()
     with transaction.atomic():
+        _lock_booking(booking_id)  # the order every review write takes, before the review and the rating
         review = Review.objects.select_for_update().get(pk=review_id)
         if review.hidden_at is not None:
             return review

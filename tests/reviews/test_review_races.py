@@ -56,3 +56,46 @@ def test_both_sides_at_once_publish_both_and_count_the_rating_once(reference_dat
     assert Review.objects.filter(published_at__isnull=False).count() == 2
     profile = CompanionProfile.objects.get(pk=booking.companion_id)
     assert (profile.rating_count, profile.rating_total) == (1, STARS["overall"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hide_racing_the_second_review_never_counts_the_hidden_stars(reference_data, settings):
+    """Staff hide the customer's review while the companion sends theirs (which publishes both): in
+    whichever order they run, both succeed (one lock order, no deadlock) and the rating stays empty."""
+    from tests.factories import StaffFactory
+
+    settings.LOCK_TIMEOUT_MS = 10_000
+    booking = completed_booking()
+    first = services.review_submit(booking_id=booking.pk, author=booking.customer, stars=STARS, now=booking.closed_at)
+    staff = StaffFactory()
+    start = threading.Barrier(2)
+    errors: list = []
+
+    def hide() -> None:
+        try:
+            start.wait(timeout=10)
+            services.review_hide(review_id=first.pk, staff=staff, reason="Kata-kata kasar")
+        except Exception as error:  # noqa: BLE001 - any failure is the test's finding
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            author = User.objects.get(pk=booking.companion.user_id)
+            start.wait(timeout=10)
+            services.review_submit(booking_id=booking.pk, author=author, stars=STARS, now=booking.closed_at)
+        except Exception as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=hide), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    profile = CompanionProfile.objects.get(pk=booking.companion_id)
+    assert (profile.rating_count, profile.rating_total) == (0, 0)
+    assert Review.objects.filter(published_at__isnull=False).count() == 2

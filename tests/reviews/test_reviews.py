@@ -373,3 +373,27 @@ def test_the_rating_filter_keeps_companions_whose_shown_rating_is_4_or_more(clie
     response = client.get(reverse("companions:search"), {"rating": "9'; drop table"})
     assert response.status_code == 200 and len(response.context["cards"]) == 3
     assert bayesian_rating(12, 3) == Decimal("4.0")  # 32/8: the boundary counts as 4
+
+
+def test_a_nul_or_overlong_reference_is_a_404_not_an_error(client, booking):
+    client.force_login(booking.customer)
+    for reference in ("KMP-\x00AAAA", "K" * 300):
+        assert client.get(f"/bookings/{reference}/review/").status_code == 404
+        assert client.post(f"/bookings/{reference}/review/reply/").status_code == 404
+        assert client.get(f"/bookings/{reference}/").status_code == 404
+
+
+def test_a_review_hidden_before_it_is_published_never_counts(
+    client, booking, clock, django_capture_on_commit_callbacks
+):
+    post(client, booking.customer, booking)
+    review = Review.objects.get()
+    services.review_hide(review_id=review.pk, staff=StaffFactory(), reason="Kata-kata kasar")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, booking.companion.user, booking, text="Pelanggan yang sopan.").status_code == 302
+    review.refresh_from_db()
+    assert review.published_at is not None and rating(booking) == (0, 0)
+    html = page(client, booking.customer, booking).content.decode()
+    assert "ngobrolnya seru" not in html and "dihapus oleh Kompanion" in html  # not even its author reads it
+    profile = client.get(reverse("companions:profile", args=[booking.companion.slug])).content.decode()
+    assert "dihapus oleh Kompanion" in profile and "ngobrolnya seru" not in profile
