@@ -85,49 +85,63 @@ def _page(
     return render(request, "reviews/write.html", context, status=status)
 
 
+def _review_of(request: HttpRequest, reference: str, *, writer_direction: str | None, about: str | None):
+    """(booking, review) for a POST about one review of the booking, or 404: the viewer must be a party
+    (writing `writer_direction`, when given) and the review (`about` direction, else the viewer's own)
+    must exist. Whether they may act on it is the service's rule."""
+    booking = booking_selectors.booking_for_user(reference, request.user)
+    direction = rules.direction_of(booking, request.user) if booking is not None else None
+    if direction is None or (writer_direction is not None and direction != writer_direction):
+        raise Http404
+    review = Review.objects.filter(booking=booking, direction=about or direction).first()
+    if review is None:
+        raise Http404
+    return booking, review
+
+
+def _act_on_review(request: HttpRequest, booking, form, action, success: str, form_name: str) -> HttpResponse:
+    """Runs `action(cleaned_data)` for a valid form: back to the review page with `success`, or the page
+    again (422) with the form's errors and what was typed."""
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ReviewError as problem:
+            add_error_to_form(form, problem)
+        else:
+            messages.success(request, success)
+            return redirect("reviews:write", reference=booking.reference)
+    seen = selectors.booking_reviews(booking, request.user)
+    page_form = ReviewForm(direction=seen["direction"])
+    return _page(request, booking, seen, form=page_form, status=422, now=timezone.now(), **{form_name: form})
+
+
 @require_POST
 @login_required
 def reply(request: HttpRequest, reference: str) -> HttpResponse:
     """The companion's one public answer to the customer's published review of this booking."""
-    booking = booking_selectors.booking_for_user(reference, request.user)
-    if booking is None or rules.direction_of(booking, request.user) != Direction.OF_CUSTOMER:
-        raise Http404  # only the booking's companion answers its customer's review
-    review = Review.objects.filter(booking=booking, direction=Direction.OF_COMPANION).first()
-    if review is None:
-        raise Http404
-    form = ReplyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.review_reply(review_id=review.pk, author=request.user, text=form.cleaned_data["reply"])
-        except ReviewError as problem:
-            add_error_to_form(form, problem)
-        else:
-            messages.success(request, _("Your answer is published on your profile."))
-            return redirect("reviews:write", reference=booking.reference)
-    now = timezone.now()
-    seen = selectors.booking_reviews(booking, request.user)
-    page_form = ReviewForm(direction=seen["direction"])
-    return _page(request, booking, seen, form=page_form, status=422, now=now, reply_form=form)
+    booking, review = _review_of(
+        request, reference, writer_direction=Direction.OF_CUSTOMER, about=Direction.OF_COMPANION
+    )
+    return _act_on_review(
+        request,
+        booking,
+        ReplyForm(request.POST),
+        lambda data: services.review_reply(review_id=review.pk, author=request.user, text=data["reply"]),
+        _("Your answer is published on your profile."),
+        "reply_form",
+    )
 
 
 @require_POST
 @login_required
 def safety_report(request: HttpRequest, reference: str) -> HttpResponse:
     """The author's confidential report to staff with their own review of 1 or 2 stars."""
-    booking = booking_selectors.booking_for_user(reference, request.user)
-    direction = rules.direction_of(booking, request.user) if booking is not None else None
-    review = Review.objects.filter(booking=booking, direction=direction).first() if direction else None
-    if review is None:
-        raise Http404  # only the author of a review of this booking
-    form = SafetyReportForm(request.POST)
-    if form.is_valid():
-        try:
-            services.safety_report_send(review_id=review.pk, author=request.user, details=form.cleaned_data["details"])
-        except ReviewError as problem:
-            add_error_to_form(form, problem)
-        else:
-            messages.success(request, _("Thank you. Our safety team reads your report within 1 working day."))
-            return redirect("reviews:write", reference=booking.reference)
-    seen = selectors.booking_reviews(booking, request.user)
-    page_form = ReviewForm(direction=seen["direction"])
-    return _page(request, booking, seen, form=page_form, status=422, now=timezone.now(), report_form=form)
+    booking, review = _review_of(request, reference, writer_direction=None, about=None)
+    return _act_on_review(
+        request,
+        booking,
+        SafetyReportForm(request.POST),
+        lambda data: services.safety_report_send(review_id=review.pk, author=request.user, details=data["details"]),
+        _("Thank you. Our safety team reads your report within 1 working day."),
+        "report_form",
+    )
