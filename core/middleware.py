@@ -1,14 +1,29 @@
-"""Language choice, idle session timeout and the request body size limit."""
+"""Paths no URL can hold, language choice, idle session timeout and the request body size limit."""
 
 import time
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
 from core.http import declared_length
 from core.i18n import SUPPORTED_LANGUAGES
+
+
+class NulInPathMiddleware:
+    """A path holding a NUL byte (`/bookings/A%00B/`) is a bad request (400) before any view runs: a
+    `<str:...>` URL would pass it on, and PostgreSQL refuses NUL in text, so the view's lookup would
+    fail with an error (500) instead of finding nothing."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info:
+            raise SuspiciousOperation("NUL byte in the request path")
+        return self.get_response(request)
 
 
 class UserLanguageMiddleware:
