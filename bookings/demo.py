@@ -69,24 +69,45 @@ def _seed_past_booking(*, pay: Pay) -> int:
     profile = CompanionProfile.objects.filter(slug__startswith="bima", is_listed=True).first()
     if profile is None or Booking.objects.filter(companion=profile, status=BookingStatus.COMPLETED).exists():
         return 0
-    then = timezone.now() - timedelta(days=12)
+    booking = completed_in_the_past(
+        customer,
+        profile,
+        requested=timezone.now() - timedelta(days=12),
+        meeting_place="Museum Nasional, lobi utama",
+        note="Demo: keliling museum.",
+        pay=pay,
+    )
+    return 0 if booking is None else 1
+
+
+def completed_in_the_past(
+    customer: User, profile: CompanionProfile, *, requested, meeting_place: str, note: str, pay: Pay
+) -> Booking | None:
+    """A booking requested at `requested` for the companion's first free time within the following week,
+    accepted and paid minutes later, and completed by the sweep now (it ended over 24 hours ago without a
+    dispute: escrow released). None when the companion had no free time then."""
     profile = CompanionProfile.objects.prefetch_related("weekly_hours", "time_off").get(pk=profile.pk)
     starts = selectors.free_start_times(
-        profile, start=then + timedelta(days=1), end=then + timedelta(days=8), hours=profile.min_hours, now=then
+        profile,
+        start=requested + timedelta(days=1),
+        end=requested + timedelta(days=6),
+        hours=profile.min_hours,
+        now=requested,
     )
     if not starts:
-        return 0
+        return None
     booking = services.booking_request(
         customer=customer,
         profile=profile,
         start=starts[0],
         hours=profile.min_hours,
         activity=profile.activities.first(),
-        meeting_place="Museum Nasional, lobi utama",
-        note="Demo: keliling museum.",
-        now=then,
+        meeting_place=meeting_place,
+        note=note,
+        now=requested,
     )
-    services.booking_accept(booking_id=booking.pk, actor=profile.user, now=then + timedelta(minutes=30))
-    pay(booking, now=then + timedelta(minutes=40))
-    services.bookings_sweep()  # ended more than 24 hours ago without a dispute: completed, escrow released
-    return 1
+    services.booking_accept(booking_id=booking.pk, actor=profile.user, now=requested + timedelta(minutes=30))
+    pay(booking, now=requested + timedelta(minutes=40))
+    services.bookings_sweep()
+    booking.refresh_from_db()
+    return booking

@@ -10,9 +10,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import User
-from bookings import services as booking_services
-from bookings.demo import Pay
-from companions import selectors as companion_selectors
+from bookings.demo import Pay, completed_in_the_past
 from companions.models import CompanionProfile
 from reviews import services
 from reviews.models import Review
@@ -34,26 +32,16 @@ def seed_reviews(*, pay: Pay) -> int:
         customer = User.objects.filter(email=email).first()
         if customer is None:
             continue
-        then = timezone.now() - timedelta(days=9, hours=index)
-        profile = CompanionProfile.objects.prefetch_related("weekly_hours", "time_off").get(pk=profile.pk)
-        starts = companion_selectors.free_start_times(
-            profile, start=then + timedelta(days=1), end=then + timedelta(days=6), hours=profile.min_hours, now=then
-        )
-        if not starts:
-            continue
-        booking = booking_services.booking_request(
-            customer=customer,
-            profile=profile,
-            start=starts[0],
-            hours=profile.min_hours,
-            activity=profile.activities.first(),
+        booking = completed_in_the_past(
+            customer,
+            profile,
+            requested=timezone.now() - timedelta(days=9, hours=index),
             meeting_place="Kopi Tuku, Cipete",
             note="Demo: jalan-jalan kuliner.",
-            now=then,
+            pay=pay,
         )
-        booking_services.booking_accept(booking_id=booking.pk, actor=profile.user, now=then + timedelta(minutes=20))
-        pay(booking, now=then + timedelta(minutes=30))
-        booking_services.bookings_sweep()  # ended over 24 hours ago: completed
+        if booking is None:
+            continue
         stars_given = {
             "overall": stars,
             "punctuality": stars,
