@@ -13,3 +13,10 @@ def send_reminders_task() -> dict:
     from bookings.reminders import reminders_send
 
     return reminders_send()
+
+
+@shared_task
+def recompute_reliability_task() -> int:
+    from bookings import reliability
+
+    return reliability.recompute()

@@ -177,6 +177,12 @@ class CompanionProfile(models.Model):
     # bayesian_rating(rating_total, rating_count) x 1000, kept with them: search's "best rated" order
     # walks an index on it instead of sorting every candidate.
     rating_score = models.PositiveIntegerField(_("rating score"), default=RATING_PRIOR_STARS * 1000)
+    # Reliability over the last 90 days, recomputed daily by bookings (bookings/reliability.py) and written
+    # only by services.profile_set_reliability. A rate is None while there is too little to go on.
+    response_rate = models.PositiveSmallIntegerField(_("requests answered in time (%)"), null=True, blank=True)
+    completed_recently = models.PositiveIntegerField(_("bookings completed (90 days)"), default=0)
+    cancelled_recently = models.PositiveIntegerField(_("cancelled after accepting (90 days)"), default=0)
+    repeat_share = models.PositiveSmallIntegerField(_("customers who booked again (%)"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

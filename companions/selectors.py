@@ -562,7 +562,7 @@ def search_count(query: SearchQuery, *, limit: int, now: datetime | None = None)
 # The profile row as the public pages cache it (page_cache.cached_fragment, by the companion's version):
 # the user's sign-in and contact details are left out, so no password hash, email or phone number is ever
 # copied into the cache. Bump PROFILE_DATA_FORMAT when what is cached changes shape.
-PROFILE_DATA_FORMAT = 2
+PROFILE_DATA_FORMAT = 3
 _USER_FIELDS_SHOWN = ("id", "is_active", "date_of_birth", "full_name")
 
 

@@ -131,6 +131,21 @@ def profile_rating_change(*, profile_id: int, count: int, stars: int) -> None:
         page_cache.profile_changed(CompanionProfile.objects.values_list("slug", flat=True).get(pk=profile_id))
 
 
+RELIABILITY_FIELDS = ("response_rate", "completed_recently", "cancelled_recently", "repeat_share")
+
+
+def profile_set_reliability(*, profile_id: int, figures: dict) -> bool:
+    """Stores the companion's reliability figures (RELIABILITY_FIELDS) when they changed; returns whether
+    they did. A second run with the same figures writes nothing and renders no page again."""
+    unchanged = {name: figures[name] for name in RELIABILITY_FIELDS}
+    if CompanionProfile.objects.filter(pk=profile_id, **unchanged).exists():
+        return False
+    updated = CompanionProfile.objects.filter(pk=profile_id).update(**unchanged)
+    if updated:
+        profile_reviews_changed(profile_id=profile_id)
+    return bool(updated)
+
+
 def profile_reviews_changed(*, profile_id: int) -> None:
     """A review shown on the profile changed without touching the rating (a reply): its pages are
     rendered again after commit."""

@@ -41,6 +41,11 @@ app.conf.beat_schedule = {
         "task": "reviews.tasks.publish_due_reviews_task",
         "schedule": 300.0,
     },
+    # Companions' reliability over the last 90 days, shown on their profiles (bookings/reliability.py).
+    "bookings-recompute-reliability": {
+        "task": "bookings.tasks.recompute_reliability_task",
+        "schedule": crontab(hour=19, minute=30),  # 02.30 WIB
+    },
     # Personal-data minimisation: sign-ups that never confirmed their email are erased after
     # UNVERIFIED_ACCOUNT_RETENTION_DAYS; daily is plenty.
     "accounts-purge-unverified": {

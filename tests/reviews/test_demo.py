@@ -29,6 +29,7 @@ def test_the_demo_has_published_reviews_and_a_booking_left_to_review(settings, t
 
     ayu = CompanionProfile.objects.get(slug__startswith="ayu")
     assert ayu.rating_count == 3 and ayu.rating is not None
+    assert ayu.completed_recently == 3 and ayu.response_rate == 100  # the reliability job ran too
     assert Review.objects.filter(companion=ayu, published_at__isnull=False).count() == 6
     bima_booking = Booking.objects.get(companion__slug__startswith="bima", status=BookingStatus.COMPLETED)
     assert rules.may_write(bima_booking, bima_booking.customer, timezone.now(), written=set())
