@@ -128,7 +128,7 @@ def profile_rating_change(*, profile_id: int, count: int, stars: int) -> None:
         rating_score=(F("rating_total") + stars + prior_stars) * 1000 / (F("rating_count") + count + prior_count),
     )
     if updated:
-        page_cache.profile_changed(CompanionProfile.objects.values_list("slug", flat=True).get(pk=profile_id))
+        profile_pages_changed(profile_id=profile_id)
 
 
 RELIABILITY_FIELDS = ("response_rate", "completed_recently", "cancelled_recently", "repeat_share")
@@ -137,18 +137,17 @@ RELIABILITY_FIELDS = ("response_rate", "completed_recently", "cancelled_recently
 def profile_set_reliability(*, profile_id: int, figures: dict) -> bool:
     """Stores the companion's reliability figures (RELIABILITY_FIELDS) when they changed; returns whether
     they did. A second run with the same figures writes nothing and renders no page again."""
-    unchanged = {name: figures[name] for name in RELIABILITY_FIELDS}
-    if CompanionProfile.objects.filter(pk=profile_id, **unchanged).exists():
-        return False
-    updated = CompanionProfile.objects.filter(pk=profile_id).update(**unchanged)
+    values = {name: figures[name] for name in RELIABILITY_FIELDS}
+    # One conditional UPDATE: only a row whose figures differ is written.
+    updated = CompanionProfile.objects.filter(pk=profile_id).exclude(**values).update(**values)
     if updated:
-        profile_reviews_changed(profile_id=profile_id)
+        profile_pages_changed(profile_id=profile_id)
     return bool(updated)
 
 
-def profile_reviews_changed(*, profile_id: int) -> None:
-    """A review shown on the profile changed without touching the rating (a reply): its pages are
-    rendered again after commit."""
+def profile_pages_changed(*, profile_id: int) -> None:
+    """Something the companion's pages show changed outside the profile's own edits (a review answered
+    or published as removed, the rating, reliability): they are rendered again after commit."""
     slug = CompanionProfile.objects.filter(pk=profile_id).values_list("slug", flat=True).first()
     if slug is not None:
         page_cache.profile_changed(slug)

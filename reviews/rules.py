@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
+from bookings import rules as booking_rules
 from bookings.models import Booking, BookingStatus
 from reviews.errors import ReviewNotAllowed
 from reviews.models import Direction, Review
@@ -27,16 +28,17 @@ WINDOW = timedelta(days=14)
 SAFETY_REPORT_MAX_STARS = 2
 
 
+# The review each party of a booking writes (bookings.rules.role_of says who is which).
+DIRECTION_OF_ROLE = {
+    booking_rules.Role.CUSTOMER: Direction.OF_COMPANION,
+    booking_rules.Role.COMPANION: Direction.OF_CUSTOMER,
+}
+
+
 def direction_of(booking: Booking, user) -> str | None:
     """The review `user` writes of this booking: of the companion (the customer), of the customer (the
-    companion), or None for anyone else."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    if booking.customer_id == user.pk:
-        return Direction.OF_COMPANION
-    if booking.companion.user_id == user.pk:
-        return Direction.OF_CUSTOMER
-    return None
+    companion), or None for anyone else (staff included)."""
+    return DIRECTION_OF_ROLE.get(booking_rules.role_of(booking, user))
 
 
 def window_closes_at(booking: Booking) -> datetime | None:
@@ -71,17 +73,16 @@ def may_write(booking: Booking, user, now: datetime, *, written: set[str]) -> bo
     return True
 
 
-def may_read(review: Review, user, *, customer_asked_viewer: bool = False) -> bool:
-    """Whether `user` may read `review` on our pages (the admin is staff's own). A hidden review's text
-    is never shown; the page says it was removed by Kompanion. `customer_asked_viewer`: the review's
-    customer has asked `user`'s companion profile for a booking (selectors work it out)."""
-    if user is not None and getattr(user, "is_authenticated", False) and review.author_id == user.pk:
-        return review.hidden_at is None
-    if review.published_at is None or review.hidden_at is not None:
+def may_read(review: Review, user) -> bool:
+    """Whether `user` may read `review` on a review page (the admin is staff's own). A hidden review's
+    text is never shown, to its author neither; the page says it was removed by Kompanion. A review of a
+    customer is read by other companions only in aggregate, on that customer's requests in their inbox
+    (selectors.customer_reviews), never here."""
+    if review.hidden_at is not None:
         return False
-    if review.direction == Direction.OF_COMPANION:
+    if user is not None and getattr(user, "is_authenticated", False) and review.author_id == user.pk:
         return True
-    return customer_asked_viewer
+    return review.published_at is not None and review.direction == Direction.OF_COMPANION
 
 
 def check_may_reply(review: Review, user) -> None:

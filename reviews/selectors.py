@@ -12,7 +12,7 @@ from django.urls import reverse
 from bookings.models import Booking
 from companions.review_facts import PublicReview
 from reviews import rules
-from reviews.models import Direction, Review
+from reviews.models import Direction, Review, SafetyReport
 
 
 def booking_reviews(booking: Booking, user) -> dict:
@@ -27,6 +27,7 @@ def booking_reviews(booking: Booking, user) -> dict:
     # is for the companions they ask to book); a companion reads the customer's once it is published.
     theirs = other if other is not None and rules.may_read(other, user) else None
     return {
+        "reported": mine is not None and SafetyReport.objects.filter(review=mine).exists(),
         "direction": own_direction,
         "mine": mine,
         "theirs": theirs,

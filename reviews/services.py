@@ -107,7 +107,7 @@ def _publish(reviews: list[Review], *, now: datetime) -> None:
         if hidden is None:
             companion_services.profile_rating_change(profile_id=review.companion_id, count=1, stars=review.overall)
         else:  # published as "removed by Kompanion": the profile's list changes, not the rating
-            companion_services.profile_reviews_changed(profile_id=review.companion_id)
+            companion_services.profile_pages_changed(profile_id=review.companion_id)
 
 
 def review_hide(*, review_id: int, staff, reason: str, now: datetime | None = None) -> Review:
@@ -148,7 +148,7 @@ def review_reply(*, review_id: int, author, text: str, now: datetime | None = No
         answered = Review.objects.filter(pk=review.pk, replied_at__isnull=True).update(reply=text, replied_at=now)
         if not answered:
             raise ReviewNotAllowed(_("You have already answered this review. An answer cannot be changed."))
-        companion_services.profile_reviews_changed(profile_id=review.companion_id)
+        companion_services.profile_pages_changed(profile_id=review.companion_id)
         review.reply, review.replied_at = text, now
     return review
 
@@ -162,8 +162,7 @@ def safety_report_send(*, review_id: int, author, details: str, now: datetime | 
     if len(details) > TEXT_MAX_LENGTH:
         raise ReviewError(_("At most %(count)d characters.") % {"count": TEXT_MAX_LENGTH}, field="details")
     review = Review.objects.filter(pk=review_id).first()
-    reported = SafetyReport.objects.filter(review_id=review_id).exists()
-    if not rules.may_report(review, author, reported=reported):
+    if not rules.may_report(review, author, reported=hasattr(review, "safety_report")):
         raise ReviewNotAllowed(_("A safety report can be sent once, with your own review of 1 or 2 stars."))
     try:
         with transaction.atomic():

@@ -11,7 +11,7 @@ from core.errors import add_error_to_form
 from reviews import rules, selectors, services
 from reviews.errors import ReviewError
 from reviews.forms import ReplyForm, ReviewForm, SafetyReportForm
-from reviews.models import STAR_FIELDS, Direction, Review, SafetyReport
+from reviews.models import STAR_FIELDS, Direction, Review
 
 
 @login_required
@@ -64,11 +64,9 @@ def _page(
 ) -> HttpResponse:
     theirs, mine = seen["theirs"], seen["mine"]
     can_reply = theirs is not None and rules.may_reply(theirs, request.user)
-    reported = mine is not None and SafetyReport.objects.filter(review=mine).exists()
-    can_report = rules.may_report(mine, request.user, reported=reported)
+    can_report = rules.may_report(mine, request.user, reported=seen["reported"])
     context = {
         "can_report": can_report,
-        "reported": reported,
         "report_form": report_form or (SafetyReportForm() if can_report else None),
         "booking": booking,
         "form": form,
@@ -78,7 +76,9 @@ def _page(
         "closes_at": rules.window_closes_at(booking),
         "viewer_zone": getattr(request.user, "time_zone", "") or booking.companion.time_zone,
         "other_name": (
-            booking.companion.display_name if seen["direction"] == "of_companion" else booking.customer.get_short_name()
+            booking.companion.display_name
+            if seen["direction"] == Direction.OF_COMPANION
+            else booking.customer.get_short_name()
         ),
         **seen,
     }
