@@ -3,7 +3,7 @@ booking stores the result as a frozen snapshot and everything else reads the sna
 
 from dataclasses import dataclass
 
-from django.conf import settings
+from companions import levels
 
 SERVICE_FEE_BASIS_POINTS = 1000  # 10% of the subtotal, paid by the customer on top
 BASIS_POINTS = 10_000
@@ -56,9 +56,9 @@ def compute_price(*, hourly_rate: int, hours: int, commission_basis_points: int,
 
 
 def commission_basis_points(profile) -> int:
-    """The platform's share of the subtotal. A setting for now; the levels issue makes it depend on
-    the companion's level."""
-    return settings.BOOKING_COMMISSION_BASIS_POINTS
+    """The platform's share of the subtotal: what the companion's level pays under the level policy in
+    effect today (companions.levels), frozen into the booking when it is created."""
+    return levels.commission_basis_points(profile.level)
 
 
 def booking_quote(*, profile, hours: int) -> PriceSnapshot:

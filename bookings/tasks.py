@@ -16,7 +16,8 @@ def send_reminders_task() -> dict:
 
 
 @shared_task
-def recompute_reliability_task() -> int:
-    from bookings import reliability
+def recompute_standing_task() -> dict:
+    """Daily: reliability first (a level reads the response rate), then levels."""
+    from bookings import levels, reliability
 
-    return reliability.recompute()
+    return {"reliability_changed": reliability.recompute(), **levels.recompute()}

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -11,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from companions import booking_facts, page_cache, services
+from companions import booking_facts, levels, page_cache, services
 from companions.errors import VerificationError
 from companions.models import (
     Activity,
@@ -19,12 +21,18 @@ from companions.models import (
     CompanionPhoto,
     CompanionProfile,
     IdentityVerification,
+    Level,
+    LevelChange,
+    LevelPolicy,
+    LevelRule,
+    LevelStanding,
     MarketplaceSettings,
     SpokenLanguage,
     VerificationStatus,
 )
 from core.admin_site import RupiahAdminMixin, WorkQueue, register_work_queue
 from core.forms import Form as CleanForm
+from core.forms import ModelForm
 
 
 class RefreshesPagesAdmin(admin.ModelAdmin):
@@ -315,3 +323,195 @@ register_work_queue(
         permission="companions.view_identityverification",
     )
 )
+
+
+# --- Levels -----------------------------------------------------------------------------------------
+
+
+class LevelPolicyForm(ModelForm):
+    class Meta:
+        model = LevelPolicy
+        fields = ("effective_from", "note")
+
+    def clean_effective_from(self):
+        day = self.cleaned_data["effective_from"]
+        problem = levels.policy_date_problem(day)
+        if problem:
+            raise forms.ValidationError(problem)
+        return day
+
+
+class LevelRuleForm(ModelForm):
+    class Meta:
+        model = LevelRule
+        fields = (
+            "level",
+            "commission_basis_points",
+            "min_completed",
+            "min_customers",
+            "min_rating",
+            "min_response_rate",
+            "max_cancellation_rate",
+        )
+
+
+class LevelRuleFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        rows = [
+            form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]
+        problems = levels.rules_problems(rows)
+        if problems:
+            raise forms.ValidationError(problems)
+
+
+class LevelRuleInline(admin.TabularInline):
+    model = LevelRule
+    form = LevelRuleForm
+    formset = LevelRuleFormSet
+    extra = 0
+    min_num = max_num = len(Level.values)
+    can_delete = False
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 0
+
+
+@admin.register(LevelPolicy)
+class LevelPolicyAdmin(admin.ModelAdmin):
+    """The level thresholds and commissions, as policies that take effect on a date. A policy in effect
+    is history (bookings froze its commissions): it is read-only; a change is a new policy."""
+
+    form = LevelPolicyForm
+    inlines = [LevelRuleInline]
+    list_display = ("effective_from", "in_effect", "note", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
+
+    @admin.display(description=_("in effect"), boolean=True)
+    def in_effect(self, policy: LevelPolicy) -> bool:
+        current = levels.policy_in_effect()
+        return current is not None and current.pk == policy.pk
+
+    def get_changeform_initial_data(self, request):
+        """A new policy starts as a copy of the one in effect, from tomorrow."""
+        return {"effective_from": levels.today_wib() + timedelta(days=1)}
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if obj is None and request.method == "GET":
+            current = levels.rules_by_rank(levels.policy_in_effect())
+            kwargs["initial"] = [
+                {field: getattr(rule, field) for field in LevelRuleForm.Meta.fields} for rule in current
+            ] or [{"level": level} for level in Level.values]
+        return kwargs
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and (obj is None or levels.policy_editable(obj))
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and (obj is None or levels.policy_editable(obj))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(LevelChange)
+class LevelChangeAdmin(admin.ModelAdmin):
+    """The level history: read-only (the job and the staff override write it)."""
+
+    list_display = ("profile", "kind", "from_level", "to_level", "reason", "created_at", "created_by")
+    list_filter = ("kind", "to_level")
+    search_fields = ("profile__slug", "profile__display_name")
+    list_select_related = ("profile", "created_by")
+    readonly_fields = ("profile", "kind", "from_level", "to_level", "reason", "figures", "created_at", "created_by")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LevelStandingForm(ModelForm):
+    set_level = forms.ChoiceField(
+        label=_("Set the level by hand"),
+        choices=[("", "—"), *Level.choices],
+        required=False,
+        help_text=_("The daily job then leaves the level alone until the override is lifted."),
+    )
+    lift_override = forms.BooleanField(label=_("Lift the override"), required=False)
+    reason = forms.CharField(
+        label=_("Reason (recorded in the level history)"), max_length=300, required=False, min_length=10
+    )
+
+    class Meta:
+        model = LevelStanding
+        fields = ()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("set_level") and data.get("lift_override"):
+            raise forms.ValidationError(_("Set a level or lift the override, not both."))
+        if (data.get("set_level") or data.get("lift_override")) and not data.get("reason"):
+            self.add_error("reason", _("Say why: the reason is recorded with the change."))
+        if data.get("lift_override") and not self.instance.overridden:
+            self.add_error("lift_override", _("There is no override to lift."))
+        return data
+
+
+@admin.register(LevelStanding)
+class LevelStandingAdmin(admin.ModelAdmin):
+    """Each companion's figures as the daily job saw them, an announced demotion, and the staff override."""
+
+    form = LevelStandingForm
+    list_display = ("profile", "level", "computed_on", "completed", "customers", "demotion_on", "overridden")
+    list_filter = (
+        "profile__level",
+        ("demotion_on", admin.EmptyFieldListFilter),
+        ("override_reason", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("profile__slug", "profile__display_name")
+    list_select_related = ("profile",)
+    readonly_fields = (
+        "profile",
+        "level",
+        "computed_on",
+        "completed",
+        "customers",
+        "cancellation_rate",
+        "recent_subtotal",
+        "warned_on",
+        "demotion_on",
+        "demotion_to",
+        "override_reason",
+    )
+    fields = (*readonly_fields, "set_level", "lift_override", "reason")
+
+    @admin.display(description=_("level"), ordering="profile__level")
+    def level(self, standing: LevelStanding) -> str:
+        return standing.profile.get_level_display()
+
+    @admin.display(description=_("overridden"), boolean=True)
+    def overridden(self, standing: LevelStanding) -> bool:
+        return standing.overridden
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if data.get("set_level"):
+            levels.level_override(profile_id=obj.pk, level=data["set_level"], reason=data["reason"], by=request.user)
+        elif data.get("lift_override"):
+            levels.level_override_lift(profile_id=obj.pk, reason=data["reason"], by=request.user)

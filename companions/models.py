@@ -118,6 +118,17 @@ class VerificationStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class Level(models.TextChoices):
+    # The names are the programme's own (the same in every language), in rank order.
+    BARU = "baru", "Baru"
+    SILVER = "silver", "Silver"
+    GOLD = "gold", "Gold"
+    PLATINUM = "platinum", "Platinum"
+
+
+LEVEL_RANK = {level: rank for rank, level in enumerate(Level.values)}
+
+
 # Ratings: a Bayesian mean, as if every companion also had RATING_PRIOR_REVIEWS reviews of
 # RATING_PRIOR_STARS, so 5.0 from one review does not beat 4.8 from sixty. Shown from RATING_SHOWN_FROM
 # published reviews on.
@@ -183,6 +194,8 @@ class CompanionProfile(models.Model):
     completed_recently = models.PositiveIntegerField(_("bookings completed (90 days)"), default=0)
     cancelled_recently = models.PositiveIntegerField(_("cancelled after accepting (90 days)"), default=0)
     repeat_share = models.PositiveSmallIntegerField(_("customers who booked again (%)"), null=True, blank=True)
+    # The level (see LevelPolicy below), written only by companions/levels.py; it sets the commission.
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.BARU)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -397,3 +410,150 @@ class TimeOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start_date} – {self.end_date}"
+
+
+# --- Levels -------------------------------------------------------------------------------------------
+# A companion's level sets the commission the platform keeps (frozen into each booking when it is created).
+# Staff edit the thresholds as a LevelPolicy (one LevelRule per level) that takes effect on a date; the daily
+# job (bookings/levels.py, rules in companions/levels.py) recomputes every level and records each change.
+
+
+class LevelPolicy(models.Model):
+    effective_from = models.DateField(
+        _("takes effect on"),
+        unique=True,
+        help_text=_("The thresholds and commissions apply from this day (WIB). A policy in effect cannot be edited."),
+    )
+    note = models.CharField(_("why it changed"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("level policy")
+        verbose_name_plural = _("level policies")
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return str(self.effective_from)
+
+
+class LevelRule(models.Model):
+    """What a level needs (all of it) and the commission it pays. A threshold left empty is not checked;
+    the lowest level (Baru) needs nothing."""
+
+    policy = models.ForeignKey(LevelPolicy, on_delete=models.CASCADE, related_name="rules")
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    commission_basis_points = models.PositiveSmallIntegerField(
+        _("commission (basis points)"),
+        validators=[MaxValueValidator(10_000)],
+        help_text=_("The share of the subtotal the platform keeps: 1500 = 15%."),
+    )
+    min_completed = models.PositiveIntegerField(_("completed bookings (365 days), at least"), default=0)
+    min_customers = models.PositiveIntegerField(_("different customers (365 days), at least"), default=0)
+    min_rating = models.DecimalField(
+        _("rating, at least"),
+        max_digits=2,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("1.0")), MaxValueValidator(Decimal("5.0"))],
+    )
+    min_response_rate = models.PositiveSmallIntegerField(
+        _("requests answered in time (%), at least"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    max_cancellation_rate = models.PositiveSmallIntegerField(
+        _("cancelled after accepting (%), at most"), null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+
+    class Meta:
+        verbose_name = _("level rule")
+        verbose_name_plural = _("level rules")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "level"], name="companions_level_rule_once"),
+            models.CheckConstraint(
+                condition=models.Q(commission_basis_points__lte=10_000), name="companions_level_commission_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_level_display()
+
+
+class LevelStanding(models.Model):
+    """The level job's state for one companion: the figures it last saw (shown on "My level"), a pending
+    demotion, and a staff override. Written only by companions/levels.py."""
+
+    profile = models.OneToOneField(
+        CompanionProfile, on_delete=models.CASCADE, primary_key=True, related_name="standing"
+    )
+    computed_on = models.DateField(_("figures as of"), null=True, blank=True)
+    completed = models.PositiveIntegerField(_("completed bookings (365 days)"), default=0)
+    customers = models.PositiveIntegerField(_("different customers (365 days)"), default=0)
+    cancellation_rate = models.PositiveSmallIntegerField(_("cancelled after accepting (%)"), null=True, blank=True)
+    recent_subtotal = models.BigIntegerField(_("completed bookings' subtotal, last 90 days (Rp)"), default=0)
+    # A demotion announced on warned_on, due on demotion_on (a month's first day at least 30 days later)
+    # unless the figures recover first.
+    warned_on = models.DateField(_("demotion announced"), null=True, blank=True)
+    demotion_on = models.DateField(_("demotion due"), null=True, blank=True)
+    demotion_to = models.CharField(_("demotion to"), max_length=10, choices=Level.choices, blank=True)
+    # Set by staff: the level stays as they set it (the job records figures only) until they lift it.
+    override_reason = models.CharField(_("override reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("level standing")
+        verbose_name_plural = _("level standings")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(warned_on__isnull=True, demotion_on__isnull=True, demotion_to="")
+                    | models.Q(warned_on__isnull=False, demotion_on__isnull=False) & ~models.Q(demotion_to="")
+                ),
+                name="companions_standing_demotion_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.profile)
+
+    @property
+    def overridden(self) -> bool:
+        return bool(self.override_reason)
+
+
+class LevelChange(models.Model):
+    """The level history: every change, announced demotion and override, with the figures at the time."""
+
+    class Kind(models.TextChoices):
+        PROMOTION = "promotion", _("promotion")
+        WARNING = "warning", _("demotion announced")
+        RECOVERED = "recovered", _("figures recovered, no demotion")
+        DEMOTION = "demotion", _("demotion")
+        OVERRIDE = "override", _("set by staff")
+        OVERRIDE_LIFTED = "override_lifted", _("staff override lifted")
+
+    profile = models.ForeignKey(CompanionProfile, on_delete=models.CASCADE, related_name="level_changes")
+    kind = models.CharField(_("what happened"), max_length=16, choices=Kind.choices)
+    from_level = models.CharField(_("from"), max_length=10, choices=Level.choices)
+    to_level = models.CharField(_("to"), max_length=10, choices=Level.choices)
+    reason = models.CharField(_("why"), max_length=300)
+    figures = models.JSONField(_("figures at the time"), default=dict)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by (staff)"),
+    )
+
+    class Meta:
+        verbose_name = _("level change")
+        verbose_name_plural = _("level history")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["profile", "-created_at"], name="companions_level_history")]
+
+    def __str__(self) -> str:
+        return f"{self.profile}: {self.from_level} → {self.to_level}"

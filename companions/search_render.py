@@ -24,7 +24,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from companions import page_cache
-from companions.models import CompanionProfile, VerificationStatus
+from companions.models import CompanionProfile, Level, VerificationStatus
 from core import formatting
 
 # The templates whose output `_input` and `_select` reproduce (each of these input templates only
@@ -197,11 +197,13 @@ class Card:
     more_activities: int
     rating: str = ""  # "4,8" from RATING_SHOWN_FROM published reviews on, else empty
     reviews: str = ""  # "12 ulasan"
+    level: str = Level.BARU  # the level's value; level_name its name (the same in every language)
+    level_name: str = Level.BARU.label
 
 
 SHOWN_ACTIVITIES = 3
 # Part of every card's cache key: bump when the card's HTML changes, so a deploy never serves old cards.
-CARD_FORMAT = 2
+CARD_FORMAT = 3
 CARD_TEMPLATE = "components/companion_card.html"
 PROFILE_URL_SLUG = "slug-placeholder"
 
@@ -212,7 +214,12 @@ class CardMaker:
 
     def __init__(self, *, today: date, language: str):
         self.today, self.language = today, language
-        self.labels = {"verified": _("KTP verified"), "hour": _("hour"), "activities": _("Activities")}
+        self.labels = {
+            "verified": _("KTP verified"),
+            "hour": _("hour"),
+            "activities": _("Activities"),
+            "level": _("Level"),
+        }
         # One reverse() for the page: a slug is URL-safe as it is ([-a-zA-Z0-9_]), so it is put in as is.
         self.profile_url = reverse("companions:profile", args=[PROFILE_URL_SLUG])
         self.min_hours: dict[int, str] = {}
@@ -234,6 +241,8 @@ class CardMaker:
             thumbnail_url=profile.cover_photos[0].thumbnail.url if profile.cover_photos else "",
             activities=activities[:SHOWN_ACTIVITIES],
             more_activities=max(0, len(activities) - SHOWN_ACTIVITIES),
+            level=profile.level,
+            level_name=profile.get_level_display(),
             **self._rating(profile),
         )
 

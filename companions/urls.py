@@ -9,6 +9,7 @@ urlpatterns = [
     path("c/<slug:slug>/", views.profile_page, name="profile"),
     path("companion/", views.dashboard, name="dashboard"),
     path("companion/listing/", views.listing, name="listing"),
+    path("companion/level/", views.level, name="level"),
     path("companion/profile/", views.profile_edit, name="profile_edit"),
     path("companion/photos/", views.photos, name="photos"),
     path("companion/photos/<int:photo_id>/delete/", views.photo_delete, name="photo_delete"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from companions import forms, page_cache, review_facts, search_render, selectors, services
+from companions import forms, levels, page_cache, review_facts, search_render, selectors, services
 from companions.availability import DAY_MINUTES
 from companions.decorators import companion_required
 from companions.errors import CompanionError
@@ -215,7 +215,7 @@ def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 # Bump when the parts' templates change: parts rendered by the old ones would otherwise be served after a
 # deploy until they expire (COMPANION_FRAGMENT_CACHE_SECONDS), as with the search cards.
-PROFILE_PARTS_FORMAT = 4
+PROFILE_PARTS_FORMAT = 5
 # The newest published reviews on the profile page.
 PROFILE_REVIEWS_SHOWN = 10
 
@@ -292,6 +292,13 @@ def dashboard(request: HttpRequest, profile) -> HttpResponse:
         "step_urls": {key: reverse(name) for key, name in STEP_URLS.items()},
     }
     return render(request, "companions/dashboard.html", context)
+
+
+@require_GET
+@companion_required
+def level(request: HttpRequest, profile) -> HttpResponse:
+    """The companion's own level: each figure against the next level's threshold, what it is worth."""
+    return render(request, "companions/level.html", {"profile": profile, "page": levels.level_page(profile)})
 
 
 @require_POST

@@ -41,9 +41,10 @@ app.conf.beat_schedule = {
         "task": "reviews.tasks.publish_due_reviews_task",
         "schedule": 300.0,
     },
-    # Companions' reliability over the last 90 days, shown on their profiles (bookings/reliability.py).
-    "bookings-recompute-reliability": {
-        "task": "bookings.tasks.recompute_reliability_task",
+    # Companions' reliability over the last 90 days, shown on their profiles (bookings/reliability.py),
+    # then their levels from it and the last year's bookings (bookings/levels.py, companions/levels.py).
+    "bookings-recompute-standing": {
+        "task": "bookings.tasks.recompute_standing_task",
         "schedule": crontab(hour=19, minute=30),  # 02.30 WIB
     },
     # Personal-data minimisation: sign-ups that never confirmed their email are erased after

@@ -18,6 +18,15 @@ def format_rating(value, *, language: str = "id") -> str:
     return text if _english(language) else text.replace(".", ",")
 
 
+def format_basis_points(basis_points: int, *, language: str = "id") -> str:
+    """1500 -> "15%", 1250 -> "12,5%" ("12.5%" in English): a share of 10,000, to at most two decimals."""
+    whole, rest = divmod(basis_points, 100)
+    if not rest:
+        return f"{whole}%"
+    text = f"{whole}.{rest:02d}".rstrip("0")
+    return f"{text if _english(language) else text.replace('.', ',')}%"
+
+
 def format_phone_national(e164: str) -> str:
     """Groups an Indonesian mobile number the way people write it: 0812-3456-7890."""
     try:

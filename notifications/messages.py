@@ -9,7 +9,7 @@ the recipient's time zone. The WhatsApp template for an event takes the same val
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -25,7 +25,7 @@ class Message:
     title: object
     body: object
     fields: tuple[str, ...]
-    link: str = "booking"  # "booking", "payment", "earnings", "profile", "settings", or "" for none
+    link: str = "booking"  # "booking", "payment", "earnings", "profile", "level", "settings", or "" for none
 
 
 CATALOGUE: dict[str, Message] = {
@@ -149,6 +149,33 @@ CATALOGUE: dict[str, Message] = {
         ("reason",),
         link="profile",
     ),
+    "level_promoted": Message(
+        _("You reached a new level"),
+        _("Congratulations: you are now %(level)s. Bookings requested from now on pay its lower commission."),
+        ("level",),
+        link="level",
+    ),
+    "level_warning": Message(
+        _("Your level may change"),
+        _(
+            "Your figures are below your level's thresholds. If they have not recovered by %(date)s, your level "
+            "becomes %(level)s. See what to improve on your level page."
+        ),
+        ("date", "level"),
+        link="level",
+    ),
+    "level_recovered": Message(
+        _("Your level stays"),
+        _("Your figures recovered: you stay %(level)s."),
+        ("level",),
+        link="level",
+    ),
+    "level_demoted": Message(
+        _("Your level changed"),
+        _("Your level is now %(level)s. Bookings already made keep their commission."),
+        ("level",),
+        link="level",
+    ),
     "reminder_24h": Message(
         _("Your booking is tomorrow"),
         _("Reminder: %(reference)s at %(start)s, %(place)s."),
@@ -254,6 +281,8 @@ def _path(kind: str, reference: str) -> str:
         return reverse("payments:earnings")
     if kind == "profile":
         return reverse("companions:verification")
+    if kind == "level":
+        return reverse("companions:level")
     return reverse("notifications:list") if kind else ""
 
 
@@ -268,9 +297,11 @@ def render(event: str, context: dict, *, language: str, zone: str, bookings: dic
     for name in ("amount", "refund"):
         if isinstance(context.get(name), int):
             values[name] = formatting.format_rupiah(context[name], language=language)
-    for name in ("reason", "code"):
+    for name in ("reason", "code", "level"):
         if context.get(name):
             values[name] = str(context[name])
+    if context.get("date"):
+        values["date"] = formatting.format_date(date.fromisoformat(context["date"]), language=language)
     for name in message.fields:
         values.setdefault(name, "")
     with translation.override(language):

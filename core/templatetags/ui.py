@@ -40,6 +40,14 @@ def rupiah(amount) -> str:
 
 
 @register.filter
+def basis_points(value) -> str:
+    """A commission in basis points as a percentage: 1500 -> "15%", 1250 -> "12,5%"."""
+    if value in (None, ""):
+        return ""
+    return formatting.format_basis_points(int(value), language=_language())
+
+
+@register.filter
 def phone_display(e164: str) -> str:
     """+6281234567890 -> 0812-3456-7890."""
     return formatting.format_phone_national(e164) if e164 else ""

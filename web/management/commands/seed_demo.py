@@ -15,7 +15,7 @@ from django.test.utils import override_settings
 
 from accounts import demo as accounts_demo
 from bookings import demo as bookings_demo
-from bookings import reliability
+from bookings import levels, reliability
 from companions import demo as companions_demo
 from payments import demo as payments_demo
 from reviews import demo as reviews_demo
@@ -54,6 +54,7 @@ class Command(BaseCommand):
             bookings = bookings_demo.seed_bookings(pay=payments_demo.demo_pay)
             reviews = reviews_demo.seed_reviews(pay=payments_demo.demo_pay)
             reliability.recompute()  # what the daily job would show on the demo profiles
+            levels.recompute()
             kept_back = len(mail.outbox) - len(outbox_before)
         mail.outbox = outbox_before  # the seed's emails are dropped, anything sent before stays
         self.stdout.write(
