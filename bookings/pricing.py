@@ -2,6 +2,7 @@
 booking stores the result as a frozen snapshot and everything else reads the snapshot."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from companions import levels
 
@@ -55,14 +56,14 @@ def compute_price(*, hourly_rate: int, hours: int, commission_basis_points: int,
     )
 
 
-def commission_basis_points(profile) -> int:
+def commission_basis_points(profile, now: datetime | None = None) -> int:
     """The platform's share of the subtotal: what the companion's level pays under the level policy in
-    effect today (companions.levels), frozen into the booking when it is created."""
-    return levels.commission_basis_points(profile.level)
+    effect on `now`'s day (companions.levels), frozen into the booking when it is created."""
+    return levels.commission_basis_points(profile.level, levels.today_wib(now))
 
 
-def booking_quote(*, profile, hours: int) -> PriceSnapshot:
+def booking_quote(*, profile, hours: int, now: datetime | None = None) -> PriceSnapshot:
     """The price of `hours` with this companion now (the booking freezes it at request time)."""
     return compute_price(
-        hourly_rate=profile.hourly_rate, hours=hours, commission_basis_points=commission_basis_points(profile)
+        hourly_rate=profile.hourly_rate, hours=hours, commission_basis_points=commission_basis_points(profile, now)
     )

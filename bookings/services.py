@@ -298,7 +298,7 @@ def booking_request(
 
 
 def _create(*, customer, profile, start, end, hours, activity, meeting_place, note, now) -> Booking:
-    price = booking_quote(profile=profile, hours=hours)
+    price = booking_quote(profile=profile, hours=hours, now=now)
     instant = profile.instant_booking
     booking = Booking.objects.create(
         customer=customer,

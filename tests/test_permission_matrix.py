@@ -94,6 +94,7 @@ MATRIX: dict[str, Row] = {
     "companions:photos": Row("login", "403", "200", "403"),
     "companions:verification": Row("login", "403", "200", "403"),
     "companions:schedule": Row("login", "403", "200", "403"),
+    "companions:level": Row("login", "403", "200", "403"),
     # POST-only actions (see test_companion_actions_on_someone_elses_things_are_404 for the IDOR side)
     "companions:listing": same("405"),
     "companions:photo_delete": same("405", kwargs=lambda objects: {"photo_id": objects["photo"].pk}),
