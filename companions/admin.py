@@ -33,6 +33,7 @@ from companions.models import (
 from core.admin_site import RupiahAdminMixin, WorkQueue, register_work_queue
 from core.forms import Form as CleanForm
 from core.forms import ModelForm
+from core.locks import LockBusy
 
 
 class RefreshesPagesAdmin(admin.ModelAdmin):
@@ -509,9 +510,23 @@ class LevelStandingAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        if getattr(request, "level_busy", False) and level == messages.SUCCESS:
+            return  # the override did not happen: only the error is shown
+        super().message_user(request, message, level, *args, **kwargs)
+
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        if data.get("set_level"):
-            levels.level_override(profile_id=obj.pk, level=data["set_level"], reason=data["reason"], by=request.user)
-        elif data.get("lift_override"):
-            levels.level_override_lift(profile_id=obj.pk, reason=data["reason"], by=request.user)
+        try:
+            if data.get("set_level"):
+                levels.level_override(
+                    profile_id=obj.pk, level=data["set_level"], reason=data["reason"], by=request.user
+                )
+            elif data.get("lift_override"):
+                levels.level_override_lift(profile_id=obj.pk, reason=data["reason"], by=request.user)
+        except LockBusy:
+            request.level_busy = True
+            messages.error(
+                request,
+                _("The daily level job is updating this companion right now: nothing changed. Try again in a moment."),
+            )

@@ -36,6 +36,7 @@ from companions.models import (
 )
 from companions.services import profile_pages_changed
 from core.i18n import IndonesianTimeZone
+from core.locks import LockBusy, lock_one, set_lock_timeout
 from notifications.services import notification_record
 
 DEMOTION_NOTICE = timedelta(days=30)
@@ -258,13 +259,22 @@ def _clear_warning(standing: LevelStanding) -> None:
     standing.demotion_to = ""
 
 
+def _locked_standing(profile_id: int) -> LevelStanding:
+    """The companion's standing (made on first use), locked with the short lock timeout: every level
+    change holds this lock, so the job and staff never move the same level at once. Raises LockBusy."""
+    set_lock_timeout()
+    LevelStanding.objects.get_or_create(profile_id=profile_id)
+    return lock_one(LevelStanding, profile_id)
+
+
 def standing_apply(*, profile_id: int, figures: dict, rules: list[LevelRule], day: date) -> str | None:
     """Stores the job's figures for one companion and moves their level as the rules say; returns the kind
     of change recorded (or None). Under the standing's row lock, so a staff override at the same moment
     is seen; run twice the same day, the second run changes nothing."""
     with transaction.atomic():
+        # The standing's lock first, then the profile: its level is read after any override committed.
+        standing = _locked_standing(profile_id)
         profile = CompanionProfile.objects.select_related("user").get(pk=profile_id)
-        standing, _created = LevelStanding.objects.select_for_update().get_or_create(profile=profile)
         for name in FIGURE_FIELDS:
             setattr(standing, name, figures[name])
         standing.computed_on = day
@@ -313,7 +323,7 @@ def standings_apply(figures_by_profile: dict[int, dict], *, day: date | None = N
     day = day or today_wib()
     rules = rules_by_rank(policy_in_effect(day))
     empty = dict.fromkeys(FIGURE_FIELDS, 0) | {"cancellation_rate": None}
-    counts = {"figures_written": 0, **{kind.value: 0 for kind in LevelChange.Kind}}
+    counts = {"figures_written": 0, "busy": 0, **{kind.value: 0 for kind in LevelChange.Kind}}
     profiles = CompanionProfile.objects.select_related("standing").only(
         "pk", "level", "rating_total", "rating_count", "response_rate", *(f"standing__{f}" for f in _STANDING_FIELDS)
     )
@@ -322,7 +332,11 @@ def standings_apply(figures_by_profile: dict[int, dict], *, day: date | None = N
         figures = figures_by_profile.get(profile.pk, empty)
         standing = getattr(profile, "standing", None)
         if standing is None or _moves(profile, standing, figures, rules, day):
-            kind = standing_apply(profile_id=profile.pk, figures=figures, rules=rules, day=day)
+            try:
+                kind = standing_apply(profile_id=profile.pk, figures=figures, rules=rules, day=day)
+            except LockBusy:
+                counts["busy"] += 1  # staff at it this very moment: tomorrow's run looks again
+                continue
             if kind:
                 counts[kind] += 1
         elif any(getattr(standing, name) != figures[name] for name in FIGURE_FIELDS):
@@ -357,8 +371,8 @@ def level_override(*, profile_id: int, level: str, reason: str, by) -> None:
     if level not in Level.values or not reason:
         raise ValueError("a level and a reason are required")
     with transaction.atomic():
+        standing = _locked_standing(profile_id)
         profile = CompanionProfile.objects.select_related("user").get(pk=profile_id)
-        standing, _created = LevelStanding.objects.select_for_update().get_or_create(profile=profile)
         _clear_warning(standing)
         standing.override_reason = reason
         standing.save()
@@ -373,8 +387,8 @@ def level_override_lift(*, profile_id: int, reason: str, by) -> None:
     if not reason:
         raise ValueError("a reason is required")
     with transaction.atomic():
+        standing = _locked_standing(profile_id)
         profile = CompanionProfile.objects.select_related("user").get(pk=profile_id)
-        standing = LevelStanding.objects.select_for_update().get(profile=profile)
         if not standing.overridden:
             return
         standing.override_reason = ""

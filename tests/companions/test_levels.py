@@ -350,3 +350,48 @@ def test_the_badge_follows_the_level_on_the_profile_and_in_search(client):
     run(profile, SILVER)
     assert 'data-level="silver"' in client.get(reverse("companions:profile", args=[profile.slug])).content.decode()
     assert 'data-level="silver"' in client.get(reverse("companions:search")).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_job_and_a_staff_override_at_the_same_moment_end_with_the_override(reference_data, settings):
+    """On PostgreSQL each on its own connection: whichever takes the standing's lock first, the override
+    is the level left, recorded once, and the job never records a move over it afterwards."""
+    import threading
+
+    from django.db import connections
+
+    settings.LOCK_TIMEOUT_MS = 10_000  # this test is about the outcome, not the wait
+    profile = silver_ready_companion()
+    staff = StaffFactory()
+    start = threading.Barrier(2)
+    errors: list = []
+
+    def job():
+        try:
+            start.wait(timeout=10)
+            levels.standings_apply({profile.pk: SILVER}, day=DAY)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def override():
+        try:
+            start.wait(timeout=10)
+            levels.level_override(profile_id=profile.pk, level=Level.PLATINUM, reason="Pilot partner", by=staff)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=job), threading.Thread(target=override)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert level_of(profile) == Level.PLATINUM
+    kinds = list(LevelChange.objects.filter(profile=profile).order_by("pk").values_list("kind", flat=True))
+    assert kinds in (["override"], ["promotion", "override"])
+    assert not moved(run(profile, SILVER, day=DAY + timedelta(days=1)))
+    assert level_of(profile) == Level.PLATINUM
