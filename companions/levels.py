@@ -327,6 +327,11 @@ def standings_apply(figures_by_profile: dict[int, dict], *, day: date | None = N
     profiles = CompanionProfile.objects.select_related("standing").only(
         "pk", "level", "rating_total", "rating_count", "response_rate", *(f"standing__{f}" for f in _STANDING_FIELDS)
     )
+    # A companion's first standing: made in bulk (a new standing holds no level move: Baru, no notice).
+    missing = CompanionProfile.objects.filter(standing__isnull=True).values_list("pk", flat=True)
+    LevelStanding.objects.bulk_create(
+        [LevelStanding(profile_id=pk) for pk in missing.iterator()], batch_size=2000, ignore_conflicts=True
+    )
     quiet: list[LevelStanding] = []
     for profile in profiles.iterator(chunk_size=2000):
         figures = figures_by_profile.get(profile.pk, empty)

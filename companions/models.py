@@ -488,7 +488,7 @@ class LevelStanding(models.Model):
     profile = models.OneToOneField(
         CompanionProfile, on_delete=models.CASCADE, primary_key=True, related_name="standing"
     )
-    computed_on = models.DateField(_("figures as of"), null=True, blank=True)
+    computed_on = models.DateField(_("figures last changed"), null=True, blank=True)
     completed = models.PositiveIntegerField(_("completed bookings (365 days)"), default=0)
     customers = models.PositiveIntegerField(_("different customers (365 days)"), default=0)
     cancellation_rate = models.PositiveSmallIntegerField(_("cancelled after accepting (%)"), null=True, blank=True)

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
             name='LevelStanding',
             fields=[
                 ('profile', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='standing', serialize=False, to='companions.companionprofile')),
-                ('computed_on', models.DateField(blank=True, null=True, verbose_name='figures as of')),
+                ('computed_on', models.DateField(blank=True, null=True, verbose_name='figures last changed')),
                 ('completed', models.PositiveIntegerField(default=0, verbose_name='completed bookings (365 days)')),
                 ('customers', models.PositiveIntegerField(default=0, verbose_name='different customers (365 days)')),
                 ('cancellation_rate', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='cancelled after accepting (%)')),
