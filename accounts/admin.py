@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import ConsentRecord, User
+from core.admin_site import RecordAdminMixin
 
 
 class ConsentRecordInline(admin.TabularInline):
@@ -44,18 +45,9 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(RecordAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "document", "version", "granted", "ip_address")
     list_filter = ("document", "granted", "version")
     search_fields = ("user__email",)
     list_select_related = ("user",)
     readonly_fields = ("user", "document", "version", "granted", "ip_address", "user_agent", "created_at")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

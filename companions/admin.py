@@ -30,7 +30,7 @@ from companions.models import (
     SpokenLanguage,
     VerificationStatus,
 )
-from core.admin_site import RupiahAdminMixin, WorkQueue, register_work_queue
+from core.admin_site import RecordAdminMixin, RupiahAdminMixin, WorkQueue, register_work_queue
 from core.forms import Form as CleanForm
 from core.forms import ModelForm
 from core.locks import LockBusy
@@ -422,7 +422,7 @@ class LevelPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(LevelChange)
-class LevelChangeAdmin(admin.ModelAdmin):
+class LevelChangeAdmin(RecordAdminMixin, admin.ModelAdmin):
     """The level history: read-only (the job and the staff override write it)."""
 
     list_display = ("profile", "kind", "from_level", "to_level", "reason", "created_at", "created_by")
@@ -430,15 +430,6 @@ class LevelChangeAdmin(admin.ModelAdmin):
     search_fields = ("profile__slug", "profile__display_name")
     list_select_related = ("profile", "created_by")
     readonly_fields = ("profile", "kind", "from_level", "to_level", "reason", "figures", "created_at", "created_by")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class LevelStandingForm(ModelForm):

@@ -98,6 +98,23 @@ def work_queue_status(request: HttpRequest) -> list[WorkQueueStatus]:
     return statuses
 
 
+# --- Records staff read and never write ------------------------------------------------------------------
+
+
+class RecordAdminMixin:
+    """An append-only record (consents, level history): staff list and read it; nobody adds, edits or
+    deletes it in the admin. Put it before admin.ModelAdmin."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 # --- Rupiah columns -----------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from companions.models import (
 )
 from notifications.models import Notification
 from tests.companions.helpers import listed_companion
+from tests.concurrency import at_once
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -356,39 +357,13 @@ def test_the_badge_follows_the_level_on_the_profile_and_in_search(client):
 def test_the_job_and_a_staff_override_at_the_same_moment_end_with_the_override(reference_data, settings):
     """On PostgreSQL each on its own connection: whichever takes the standing's lock first, the override
     is the level left, recorded once, and the job never records a move over it afterwards."""
-    import threading
-
-    from django.db import connections
-
     settings.LOCK_TIMEOUT_MS = 10_000  # this test is about the outcome, not the wait
     profile = silver_ready_companion()
     staff = StaffFactory()
-    start = threading.Barrier(2)
-    errors: list = []
-
-    def job():
-        try:
-            start.wait(timeout=10)
-            levels.standings_apply({profile.pk: SILVER}, day=DAY)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    def override():
-        try:
-            start.wait(timeout=10)
-            levels.level_override(profile_id=profile.pk, level=Level.PLATINUM, reason="Pilot partner", by=staff)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=job), threading.Thread(target=override)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    errors = at_once(
+        lambda: levels.standings_apply({profile.pk: SILVER}, day=DAY),
+        lambda: levels.level_override(profile_id=profile.pk, level=Level.PLATINUM, reason="Pilot partner", by=staff),
+    )
     assert errors == []
     assert level_of(profile) == Level.PLATINUM
     kinds = list(LevelChange.objects.filter(profile=profile).order_by("pk").values_list("kind", flat=True))

@@ -11,6 +11,7 @@ from companions.models import CompanionProfile
 from reviews import services
 from reviews.errors import ReviewError
 from reviews.models import Review
+from tests.concurrency import at_once
 from tests.reviews.helpers import STARS, completed_booking
 
 
@@ -68,33 +69,11 @@ def test_a_hide_racing_the_second_review_never_counts_the_hidden_stars(reference
     booking = completed_booking()
     first = services.review_submit(booking_id=booking.pk, author=booking.customer, stars=STARS, now=booking.closed_at)
     staff = StaffFactory()
-    start = threading.Barrier(2)
-    errors: list = []
-
-    def hide() -> None:
-        try:
-            start.wait(timeout=10)
-            services.review_hide(review_id=first.pk, staff=staff, reason="Kata-kata kasar")
-        except Exception as error:  # noqa: BLE001 - any failure is the test's finding
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    def second() -> None:
-        try:
-            author = User.objects.get(pk=booking.companion.user_id)
-            start.wait(timeout=10)
-            services.review_submit(booking_id=booking.pk, author=author, stars=STARS, now=booking.closed_at)
-        except Exception as error:  # noqa: BLE001
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=hide), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    author = User.objects.get(pk=booking.companion.user_id)
+    errors = at_once(
+        lambda: services.review_hide(review_id=first.pk, staff=staff, reason="Kata-kata kasar"),
+        lambda: services.review_submit(booking_id=booking.pk, author=author, stars=STARS, now=booking.closed_at),
+    )
     assert errors == []
     profile = CompanionProfile.objects.get(pk=booking.companion_id)
     assert (profile.rating_count, profile.rating_total) == (0, 0)
