@@ -17,6 +17,7 @@
  *   a[data-load-more]           "Load more": focus the first new item after the append
  *   [data-result-summary]       its text is announced in #results-status after a swap
  *   [data-char-count="N"]       live "n / N characters" under the textarea inside
+ *   .section-nav                its [aria-current=page] item is scrolled into view when the nav scrolls sideways
  *   [data-print]                button that opens the browser's print dialog (rendered `hidden`; shown here,
  *                               since it does nothing without JavaScript)
  * Server events: an `HX-Trigger: {"toast": {"message": "...", "level": "success"}}` header shows a toast.
@@ -254,12 +255,21 @@
     });
   });
 
+  // A section nav that scrolls sideways (phones): the current page's item is brought into view.
+  function showCurrentNavItem(nav) {
+    var current = nav.querySelector("[aria-current=page]");
+    if (!current || nav.scrollWidth <= nav.clientWidth) return;
+    var item = current.closest("li") || current;
+    nav.scrollLeft = item.offsetLeft - nav.offsetLeft - (nav.clientWidth - item.offsetWidth) / 2;
+  }
+
   function enhance(root) {
     if (window.matchMedia("(min-width: 1024px)").matches) {
       $all("details[data-open-wide]", root).forEach(function (details) { details.open = true; });
     }
     $all("[data-day-strip]", root).forEach(enhanceDayStrip);
     $all("[data-char-count]", root).forEach(enhanceCharCount);
+    $all(".section-nav", root).forEach(showCurrentNavItem);
     $all("[data-print][hidden]", root).forEach(function (button) { button.hidden = false; });
     $all(".toast[data-autodismiss]", root).forEach(armToast);
     $all("dialog[data-dialog-autoshow]", root).forEach(function (dialog) {
