@@ -1,4 +1,5 @@
-"""Demo accounts for `make run`: an admin, customers and companions across eight cities.
+"""Demo accounts for `make run`: an admin, customers and companions across eight cities, and the customers
+of the companions' past bookings (HISTORY_CUSTOMERS).
 
 Idempotent: users are matched by email and only filled in; avatars are drawn once, locally (no
 downloads). Never used in production (the command refuses without DEBUG).
@@ -88,6 +89,25 @@ CUSTOMERS = [
     ("sinta@kompanion.test", "Sinta Maharani", "Denpasar"),
 ]
 
+# Customers who booked in the past (bookings/demo.py HISTORY), so some companions have earned a level.
+# Not among the printed logins, though they can sign in with the demo password like everybody. They
+# read their notifications in the app (email notifications off), which spares the seed a hundred emails.
+HISTORY_CUSTOMERS = [
+    ("andi.wibowo@kompanion.test", "Andi Wibowo", "Jakarta"),
+    ("bella.kusuma@kompanion.test", "Bella Kusuma", "Jakarta"),
+    ("candra.gunawan@kompanion.test", "Candra Gunawan", "Bandung"),
+    ("dinda.paramita@kompanion.test", "Dinda Paramita", "Jakarta"),
+    ("erik.susanto@kompanion.test", "Erik Susanto", "Surabaya"),
+    ("farah.amalia@kompanion.test", "Farah Amalia", "Jakarta"),
+    ("gilang.ramadhan@kompanion.test", "Gilang Ramadhan", "Semarang"),
+    ("hesti.purnama@kompanion.test", "Hesti Purnama", "Jakarta"),
+    ("irfan.hakim@kompanion.test", "Irfan Hakim", "Medan"),
+    ("julia.santika@kompanion.test", "Julia Santika", "Denpasar"),
+    ("krisna.adiputra@kompanion.test", "Krisna Adiputra", "Jakarta"),
+    ("lina.marlina@kompanion.test", "Lina Marlina", "Yogyakarta"),
+    ("mario.tambunan@kompanion.test", "Mario Tambunan", "Makassar"),
+]
+
 PALETTE = ["#0F766E", "#0369A1", "#7C3AED", "#B45309", "#BE123C", "#15803D", "#4338CA", "#A21CAF"]
 
 
@@ -137,7 +157,7 @@ def draw_avatar(full_name: str, size: int = 384) -> bytes:
 
 @functools.cache
 def _demo_password_hash() -> str:
-    # Hashed once: the default hasher is slow on purpose, and 44 users share the password.
+    # Hashed once: the default hasher is slow on purpose, and every demo user shares the password.
     return make_password(DEMO_PASSWORD)
 
 
@@ -178,6 +198,15 @@ def seed_accounts() -> dict[str, int]:
             phone_verified_at=timezone.now(),
         )
         created["customers"] += was_created
+    for index, (email, name, city) in enumerate(HISTORY_CUSTOMERS):
+        _ensure_user(
+            email=email,
+            full_name=name,
+            role=Role.CUSTOMER,
+            time_zone=CITY_TIME_ZONES[city],
+            date_of_birth=date(1985 + index % 15, 1 + index % 12, 3 + index),
+            email_notifications=False,
+        )
     for companion in demo_companions():
         _, was_created = _ensure_user(
             email=companion.email,

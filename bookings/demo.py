@@ -1,14 +1,18 @@
 """Demo bookings for `make run`: a request waiting for Ayu's answer, a paid booking with Bima and one
-with Bima last week (completed, so he has earnings to pay out),
-made through the real services so every page has something to show. Idempotent.
+with Bima last week (completed, so he has earnings to pay out), and months of past bookings for two
+companions (HISTORY), so the daily level job finds figures that earn a level. Made through the real
+services so every page has something to show. Idempotent.
 
 Paying is payments' business, above bookings: the seed command (web) passes `pay`, e.g. payments.demo.demo_pay."""
 
+import heapq
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from accounts.demo import HISTORY_CUSTOMERS
 from accounts.models import User
 from bookings import services
 from bookings.models import Booking, BookingStatus
@@ -86,21 +90,34 @@ def completed_in_the_past(
     """A booking requested at `requested` for the companion's first free time within the following week,
     accepted and paid minutes later, and completed by the sweep now (it ended over 24 hours ago without a
     dispute: escrow released). None when the companion had no free time then."""
+    booking = paid_in_the_past(customer, profile, requested=requested, meeting_place=meeting_place, note=note, pay=pay)
+    if booking is None:
+        return None
+    services.bookings_sweep()
+    booking.refresh_from_db()
+    return booking
+
+
+def paid_in_the_past(
+    customer: User, profile: CompanionProfile, *, requested, meeting_place: str, note: str, pay: Pay
+) -> Booking | None:
+    """A booking requested at `requested` for the companion's first free time within the following week
+    that the customer has free too, accepted and paid minutes later: confirmed, left for the clock to
+    complete. None when there was no such time."""
     profile = CompanionProfile.objects.prefetch_related("weekly_hours", "time_off").get(pk=profile.pk)
+    hours = profile.min_hours
     starts = selectors.free_start_times(
-        profile,
-        start=requested + timedelta(days=1),
-        end=requested + timedelta(days=6),
-        hours=profile.min_hours,
-        now=requested,
+        profile, start=requested + timedelta(days=1), end=requested + timedelta(days=6), hours=hours, now=requested
     )
+    held = list(Booking.objects.filter(customer=customer).holding(requested).values_list("start", "end"))
+    starts = [start for start in starts if not any(s < start + timedelta(hours=hours) and start < e for s, e in held)]
     if not starts:
         return None
     booking = services.booking_request(
         customer=customer,
         profile=profile,
         start=starts[0],
-        hours=profile.min_hours,
+        hours=hours,
         activity=profile.activities.first(),
         meeting_place=meeting_place,
         note=note,
@@ -108,6 +125,65 @@ def completed_in_the_past(
     )
     services.booking_accept(booking_id=booking.pk, actor=profile.user, now=requested + timedelta(minutes=30))
     pay(booking, now=requested + timedelta(minutes=40))
-    services.bookings_sweep()
-    booking.refresh_from_db()
     return booking
+
+
+# --- History: companions who have worked for months, so the daily job gives them a level ----------------
+
+
+@dataclass(frozen=True)
+class History:
+    companion: str  # the start of the profile's slug
+    bookings: int  # completed bookings over the last HISTORY_DAYS
+    customers: int  # the first so many of accounts.demo.HISTORY_CUSTOMERS, taking turns
+
+
+# Under the first level policy (migration companions 0007): Jessica's figures reach Gold (25 completed, 12
+# customers), Anisa's Silver (10, 5); the ratings come from reviews.demo.HISTORY_STARS.
+HISTORY = [History("jessica", bookings=26, customers=13), History("anisa", bookings=11, customers=6)]
+HISTORY_DAYS = timedelta(days=230)  # the first request; within the levels' year
+HISTORY_LAST = timedelta(days=10)  # the last request: completed (and reviewed) days ago
+HISTORY_PLACES = ["Plaza Senayan, pintu utama", "Kota Tua, Museum Fatahillah", "Kopi Kenangan, Blok M"]
+
+
+def seed_history(*, pay: Pay) -> list[Booking]:
+    """The HISTORY companions' past bookings, made in the order they would have happened: each requested,
+    accepted and paid at its time, and completed by the clock (bookings_sweep) run at the moment it became
+    due, before any later request, so every date is what it would have been. A companion who already has
+    bookings by history customers is skipped (idempotent). Returns the new bookings, completed, oldest
+    first."""
+    now = timezone.now()
+    emails = [email for email, _name, _city in HISTORY_CUSTOMERS]
+    by_email = {user.email: user for user in User.objects.filter(email__in=emails)}
+    customers = [by_email[email] for email in emails if email in by_email]
+    if not customers:
+        return []
+    requests = []
+    for plan in HISTORY:
+        profile = CompanionProfile.objects.filter(slug__startswith=plan.companion, is_listed=True).first()
+        if profile is None or Booking.objects.filter(companion=profile, customer__in=customers).exists():
+            continue
+        step = (HISTORY_DAYS - HISTORY_LAST) / max(plan.bookings - 1, 1)
+        for index in range(plan.bookings):
+            customer = customers[index % min(plan.customers, len(customers))]
+            requests.append((now - HISTORY_DAYS + index * step, profile.pk, customer, profile))
+    requests.sort(key=lambda request: request[:2])
+    due: list[datetime] = []  # when the paid bookings complete, a heap
+    made = []
+    for index, (requested, _pk, customer, profile) in enumerate(requests):
+        while due and due[0] <= requested:
+            services.bookings_sweep(now=heapq.heappop(due))
+        booking = paid_in_the_past(
+            customer,
+            profile,
+            requested=requested,
+            meeting_place=HISTORY_PLACES[index % len(HISTORY_PLACES)],
+            note="",
+            pay=pay,
+        )
+        if booking is not None:
+            heapq.heappush(due, booking.complete_after)
+            made.append(booking.pk)
+    while due:
+        services.bookings_sweep(now=heapq.heappop(due))
+    return list(Booking.objects.filter(pk__in=made).select_related("customer", "companion__user").order_by("start"))

@@ -53,14 +53,19 @@ class Command(BaseCommand):
             listed = companions_demo.seed_companions()
             bookings = bookings_demo.seed_bookings(pay=payments_demo.demo_pay)
             reviews = reviews_demo.seed_reviews(pay=payments_demo.demo_pay)
-            reliability.recompute()  # what the daily job would show on the demo profiles
+            past_bookings, past_reviews = reviews_demo.seed_history(pay=payments_demo.demo_pay)
+            # What the daily job would show on the demo profiles: the history's levels.
+            reliability.recompute()
             levels.recompute()
-            kept_back = len(mail.outbox) - len(outbox_before)
+            # The locmem backend makes mail.outbox when first used: a run that sent nothing has none.
+            kept_back = len(getattr(mail, "outbox", [])) - len(outbox_before)
         mail.outbox = outbox_before  # the seed's emails are dropped, anything sent before stays
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready (new: {created['customers']} customers, {created['companions']} companions; "
                 f"{listed} companion profiles completed and listed; {bookings} demo bookings; {reviews} reviews; "
+                f"{past_bookings} past bookings and {past_reviews} reviews earning levels, by "
+                f"{len(accounts_demo.HISTORY_CUSTOMERS)} history customers (<first>.<last>@kompanion.test); "
                 f"{kept_back} notification emails of the seed not printed)"
             )
         )
