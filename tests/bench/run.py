@@ -4,13 +4,18 @@ config.settings.bench and measure a trivial page, the search page, the profile p
 cache off with per-companion fragments cached (production right after a write); the rendered-page cache
 warm. --runs times each; then booking creation (tests/bench/bookings.py), Midtrans notifications posted to
 the webhook (tests/bench/payments.py) and WhatsApp deliveries sent by a real Celery worker through a fake
-Twilio (tests/bench/notifications.py).
+Twilio (tests/bench/notifications.py). Issue 13: search sorted best rated (`rated`: the search scenario's
+searches; `rated_city`: a city's list alone), the profile of a companion with hundreds of reviews
+(`reviewed`), and the daily level job over 1,000,000 bookings (`levels`, tests/bench/levels.py); these seed
+the booking history with 300,000 reviews (tests/bench/history.py) unless --bookings/--reviews say otherwise.
 
 Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server
 did not start, a request failed, an existing route answered something other than 200 (for the webhook:
 other than 200 or its rate limiter's 429), the booking or payments check found wrong data, a WhatsApp
-delivery was never sent or sent twice, or a page scenario measured pages without their content (a profile
-or slot picker not showing 14 days, or mostly no free time; checked on every measured page).
+delivery was never sent or sent twice, the level job's second run changed something, or a page scenario
+measured pages without their content (a profile or slot picker not showing 14 days, or mostly no free time;
+a reviewed profile not showing its first 10 reviews; best rated results out of order; checked on every
+measured page).
 
     python -m tests.bench.run [--requests 400] [--concurrency 8] [--workers 2] [--scenarios trivial,search]
     python -m tests.bench.run --scenarios trivial,search,profile,slots,terms_in --runs 3 \
@@ -20,6 +25,8 @@ or slot picker not showing 14 days, or mostly no free time; checked on every mea
     python -m tests.bench.run --scenarios payments [--notifications 10000]
     python -m tests.bench.run --scenarios notifications [--whatsapp-messages 5000] [--whatsapp-concurrency 4]
     python -m tests.bench.run --scenarios contention [--hold-seconds 10] [--lock-timeout-ms 300] [--threads 4]
+    python -m tests.bench.run --scenarios trivial,search,rated,rated_city,profile,reviewed,levels --runs 3 \
+        [--bookings 1000000 --reviews 300000] [--levels-tracemalloc] [--levels-explain]
 
 Every page figure is also given as a ratio to the trivial page measured in the same run and mode (the
 machine's load and speed cancel out): after each run, and in one summary table printed at the very end
@@ -48,7 +55,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from tests.bench import seed
+from tests.bench import history, seed
 from tests.bench.load import HEADERS, Result, percentile, run_load
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -71,6 +78,13 @@ MAX_QUERIES = 8  # per request on every page, however much data (issue 12)
 SLOT_TIME = re.compile(rb'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d')  # a start time, not a bare date
 DAY_SECTION = re.compile(rb'id="day-(\d{4}-\d\d-\d\d)"')
 PROFILE_LINK = re.compile(rb'href="/c/([\w-]+)/"')
+CARD_RATING = re.compile(
+    r'data-rating><span class="font-semibold"><span aria-hidden="true">★</span> (\d[.,]\d)'.encode()
+)
+PUBLIC_REVIEW = b"data-public-review"
+REVIEWS_SHOWN = 10  # the profile's first page of reviews (companions.views.PROFILE_REVIEWS_SHOWN)
+# Scenarios that need the booking history with reviews (tests/bench/history.py): run.py seeds it for them.
+HISTORY_SCENARIOS = {"rated", "rated_city", "reviewed", "levels"}
 
 
 class BenchBroken(Exception):
@@ -94,7 +108,19 @@ def _free_times(body: bytes) -> dict[str, int]:
     return {"days": len(set(DAY_SECTION.findall(body))), "times": len(SLOT_TIME.findall(body))}
 
 
-def _search_paths(rng: random.Random, count: int) -> list[str]:
+def _rated_results(body: bytes) -> dict[str, int]:
+    """Results, how many show a rating, and whether the shown ratings never rise down the page (1) or do (0):
+    the order "best rated" promises (a card without a rating shown, under 3 reviews, may sit anywhere)."""
+    shown = [float(value.replace(b",", b".")) for value in CARD_RATING.findall(body)]
+    descending = all(earlier >= later for earlier, later in zip(shown, shown[1:], strict=False))
+    return {**_results(body), "rated": len(shown), "descending": int(descending)}
+
+
+def _reviewed_profile(body: bytes) -> dict[str, int]:
+    return {**_free_times(body), "reviews": body.count(PUBLIC_REVIEW)}
+
+
+def _search_paths(rng: random.Random, count: int, *, sort: str | None = None) -> list[str]:
     from django.conf import settings
     from django.utils import timezone
 
@@ -115,8 +141,41 @@ def _search_paths(rng: random.Random, count: int) -> list[str]:
             "time": f"{slot // 2:02d}:{30 * (slot % 2):02d}",
             "hours": 2,
         }
+        if sort:
+            parameters["sort"] = sort
         queries.append(f"/companions/?{urlencode(parameters)}")
     return [queries[index % len(queries)] for index in range(count)]
+
+
+def _rated_city_paths(rng: random.Random, count: int) -> list[str]:
+    """Browsing a city's best rated companions: city only (weighted as the supply is), no date."""
+    from companions.models import City
+
+    cities = list(City.objects.order_by("position").values_list("slug", flat=True))
+    weights = [seed.CITY_WEIGHTS.get(slug, 1) for slug in cities]
+    return [
+        f"/companions/?{urlencode({'city': city, 'sort': 'best_rated'})}"
+        for city in rng.choices(cities, weights=weights, k=count)
+    ]
+
+
+def _reviewed_profile_paths(rng: random.Random, count: int) -> list[str]:
+    """The profiles of the 200 listed companions with the most published reviews (the first page of reviews
+    is the newest REVIEWS_SHOWN of hundreds)."""
+    from companions.models import CompanionProfile
+
+    top = list(
+        CompanionProfile.objects.filter(is_listed=True)
+        .order_by("-rating_count", "pk")
+        .values_list("slug", "rating_count")[:200]
+    )
+    if not top or top[-1][1] < REVIEWS_SHOWN:
+        raise BenchBroken("the bench database has too few reviewed companions (seed --bookings and --reviews)")
+    print(
+        f"bench: reviewed: the {len(top)} most reviewed profiles, {top[-1][1]:,}–{top[0][1]:,} published reviews each"
+    )
+    slugs = [slug for slug, _count in top]
+    return [f"/c/{slugs[index % len(slugs)]}/" for index in range(count)]
 
 
 def _profile_paths(rng: random.Random, count: int) -> list[str]:
@@ -151,9 +210,15 @@ SCENARIOS = [
     # The trivial page signed in: the slot picker is a signed-in page, so the summary also gives its ratio
     # to this one (the frame a signed-in page pays for: session, user, menu), beside the visitor's.
     Scenario("terms_in", "/terms/", lambda rng, count: ["/terms/"] * count, signed_in=True),
-]
+    # Issue 13: search sorted best rated (the search scenario's searches, then a city's list alone), and the
+    # profile of a companion with hundreds of reviews (the first page of them).
+    Scenario("rated", "/companions/", lambda rng, count: _search_paths(rng, count, sort="best_rated"),
+             inspect=_rated_results),
+    Scenario("rated_city", "/companions/", _rated_city_paths, inspect=_rated_results),
+    Scenario("reviewed", "/c/<slug>/", _reviewed_profile_paths, inspect=_reviewed_profile),
+]  # fmt: skip
 # Measured by their own modules (tests/bench/<name>.py).
-OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention"]
+OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention", "levels"]
 
 
 def route_exists(path: str) -> bool:
@@ -222,14 +287,14 @@ def start_server(
         )
 
 
-def _delete_queue(broker: str, queue: str) -> None:
-    """The payments scenario's unconsumed follow-up tasks: dropped, so nothing runs them later."""
+def delete_queue(broker: str, queue: str, *, label: str = "payments") -> None:
+    """A scenario's unconsumed follow-up tasks (payments, levels): dropped, so nothing runs them later."""
     import redis
 
     client = redis.Redis.from_url(broker)
     removed = client.llen(queue)
     client.delete(queue)
-    print(f"bench: [payments] {removed:,} enqueued follow-up tasks dropped from {queue}")
+    print(f"bench: [{label}] {removed:,} enqueued follow-up tasks dropped from {queue}")
 
 
 def wait_until_healthy(server: subprocess.Popen, *, port: int, timeout_s: float = 30) -> None:
@@ -309,7 +374,7 @@ def describe_content(content: dict) -> str:
 def print_table(rows: list[dict], missing: list[Scenario]) -> None:
     trivial = next((row for row in rows if row["scenario"] == "trivial"), None)
     header = (
-        f"{'scenario':<9} {'requests':>8} {'conc':>4} {'rps':>7} {'rps×':>6} {'srv p50':>8} {'srv p95':>8} "
+        f"{'scenario':<10} {'requests':>8} {'conc':>4} {'rps':>7} {'rps×':>6} {'srv p50':>8} {'srv p95':>8} "
         f"{'cli p50':>8} {'cli p95':>8} {'queries':>9} {'non-200':>7}  what the pages carried"
     )
     print()
@@ -323,12 +388,12 @@ def print_table(rows: list[dict], missing: list[Scenario]) -> None:
         queries = "-" if row["queries_min"] is None else f"{row['queries_min']}–{row['queries_max']}"
         rps_ratio = f"{row['rps'] / trivial['rps']:.3f}" if trivial and trivial["rps"] else "-"
         print(
-            f"{row['scenario']:<9} {row['requests']:>8} {row['concurrency']:>4} {row['rps']:>7.1f} {rps_ratio:>6} "
+            f"{row['scenario']:<10} {row['requests']:>8} {row['concurrency']:>4} {row['rps']:>7.1f} {rps_ratio:>6} "
             f"{row['server_p50']:>8.1f} {row['server_p95']:>8.1f} {row['client_p50']:>8.1f} "
             f"{row['client_p95']:>8.1f} {queries:>9} {row['non_200']:>7}  {describe_content(row['content'])}"
         )
     for scenario in missing:
-        print(f"{scenario.name:<9} route not available yet ({scenario.route})")
+        print(f"{scenario.name:<10} route not available yet ({scenario.route})")
 
 
 def ratios(row: dict, trivial: dict) -> dict[str, float]:
@@ -385,9 +450,10 @@ def print_summary(rows: list[dict], context: dict) -> None:
     runs = max(row["run"] for row in rows)
     load_now = os.getloadavg()
     print()
-    print("=" * 118)
+    print("=" * 119)
     print(
-        f"SUMMARY: {context['companions']:,} companions ({context['database']}), code {context['code']}; "
+        f"SUMMARY: {context['companions']:,} companions, {context['history'][0]:,} history bookings, "
+        f"{context['history'][1]:,} reviews ({context['database']}), code {context['code']}; "
         f"medians of {runs} run(s); load average at the start {context['load'][0]:.2f}, now {load_now[0]:.2f} "
         f"({os.cpu_count()} CPUs)"
     )
@@ -396,11 +462,11 @@ def print_summary(rows: list[dict], context: dict) -> None:
         "queries: per request, absolute (max over the requests)"
     )
     header = (
-        f"{'cache':<5} {'scenario':<9} {'rps':>7} {'rps×':>6} {'p50 ms':>7} {'p50×':>6} {'p95 ms':>7} {'p95×':>6} "
+        f"{'cache':<5} {'scenario':<10} {'rps':>7} {'rps×':>6} {'p50 ms':>7} {'p50×':>6} {'p95 ms':>7} {'p95×':>6} "
         f"{'cli p95×':>8} {'queries':>7}  target (issue 12)"
     )
     print(header)
-    print("-" * 118)
+    print("-" * 119)
     for mode in MODES:
         in_mode = [row for row in rows if row["mode"] == mode]
         trivial_by_run = {row["run"]: row for row in in_mode if row["scenario"] == "trivial"}
@@ -414,7 +480,7 @@ def print_summary(rows: list[dict], context: dict) -> None:
             absolute = {key: statistics.median(row[key] for row in mine) for key in ("rps", "server_p50", "server_p95")}
             queries = max((row["queries_max"] for row in mine if row["queries_max"] is not None), default=None)
             print(
-                f"{mode:<5} {name:<9} {absolute['rps']:>7.1f} {figures['rps']:>6.3f} {absolute['server_p50']:>7.1f} "
+                f"{mode:<5} {name:<10} {absolute['rps']:>7.1f} {figures['rps']:>6.3f} {absolute['server_p50']:>7.1f} "
                 f"{figures['server_p50']:>6.2f} {absolute['server_p95']:>7.1f} {figures['server_p95']:>6.2f} "
                 f"{figures['client_p95']:>8.2f} {'-' if queries is None else queries:>7}  "
                 f"{target_verdict(mode, name, figures, queries)}"
@@ -427,7 +493,7 @@ def print_summary(rows: list[dict], context: dict) -> None:
                 f"{mode:<5} slots / trivial signed in: rps {statistics.median(r['rps'] for r in per_run):.3f}×, "
                 f"p95 {statistics.median(r['server_p95'] for r in per_run):.2f}×"
             )
-    print("=" * 118)
+    print("=" * 119)
 
 
 def check_content(row: dict, scenario: Scenario) -> str | None:
@@ -441,6 +507,14 @@ def check_content(row: dict, scenario: Scenario) -> str | None:
         return f"{scenario.name}: pages show {content['days'][0]}–{content['days'][2]} days, not 14"
     if "times" in content and content["times"][1] == 0:
         return f"{scenario.name}: most pages show no free time"
+    if "reviews" in content and content["reviews"][0] != REVIEWS_SHOWN:
+        return (
+            f"{scenario.name}: pages show {content['reviews'][0]}–{content['reviews'][2]} reviews, not {REVIEWS_SHOWN}"
+        )
+    if "descending" in content and content["descending"][0] != 1:
+        return f"{scenario.name}: a page's shown ratings are not in best rated order"
+    if "rated" in content and content["rated"][1] == 0:
+        return f"{scenario.name}: most pages show no rated companion"
     return None
 
 
@@ -551,7 +625,10 @@ def parse_arguments() -> argparse.Namespace:
         "bookings: booking creation and the same-slot hammer, in-process; "
         "payments: signed Midtrans notifications posted to the webhook, then a correctness check; "
         "notifications: queued WhatsApp deliveries sent by a real Celery worker through a fake Twilio; "
-        "contention: 10 booking POSTs while one companion's row is held, and unrelated pages meanwhile)",
+        "contention: 10 booking POSTs while one companion's row is held, and unrelated pages meanwhile; "
+        "rated, rated_city, reviewed: search sorted best rated, a city's best rated, a profile with hundreds of "
+        "reviews; levels: the daily level job over the booking history, timed and its memory measured; these "
+        "four seed the history of issue 13 unless --bookings says otherwise)",
     )
     parser.add_argument(
         "--notifications", type=int, default=10_000, help="payments: notifications to post (30%% duplicates)"
@@ -581,6 +658,16 @@ def parse_arguments() -> argparse.Namespace:
         help="contention: the server's LOCK_TIMEOUT_MS (default: the settings' own, i.e. the environment's)",
     )
     parser.add_argument(
+        "--levels-tracemalloc",
+        action="store_true",
+        help="levels: also tracemalloc's peak of each run (Python allocations; makes the runs slower)",
+    )
+    parser.add_argument(
+        "--levels-explain",
+        action="store_true",
+        help="levels: EXPLAIN (ANALYZE, BUFFERS) of the job's aggregate queries after its first run",
+    )
+    parser.add_argument(
         "--page-cache",
         choices=("all", "both", "cold", "off", "warm"),
         default="all",
@@ -596,6 +683,8 @@ def parse_arguments() -> argparse.Namespace:
         parser.error(f"unknown scenario(s) {', '.join(sorted(unknown))}; choose from {', '.join(known)}")
     if arguments.runs < 1:
         parser.error("--runs must be at least 1")
+    if arguments.reviews and arguments.bookings is None and not set(arguments.scenarios.split(",")) & HISTORY_SCENARIOS:
+        parser.error("--reviews needs --bookings (a review is of a completed booking)")
     return arguments
 
 
@@ -646,7 +735,7 @@ def run_payments(arguments: argparse.Namespace, log_path: Path, warmup: int) -> 
     finally:
         stop_server(server)
         if broker:
-            _delete_queue(broker, queue)
+            delete_queue(broker, queue)
     if not correct:
         print("\nbench: BROKEN: the payments benchmark failed (see above)", file=sys.stderr)
         print_log_tail(log_path)
@@ -700,7 +789,7 @@ def measure_pages(
 
 
 def run_others(arguments: argparse.Namespace, wanted: set[str], log_path: Path, warmup: int) -> int:
-    """Bookings, payments, notifications and contention, in that order; the first broken one ends the run
+    """Bookings, payments, notifications, levels and contention, in that order; the first broken one ends the run
     (its exit status is returned)."""
     from django.conf import settings
 
@@ -727,6 +816,12 @@ def run_others(arguments: argparse.Namespace, wanted: set[str], log_path: Path, 
         )
         if not sent_once:
             print("\nbench: BROKEN: the notifications benchmark failed (see above)", file=sys.stderr)
+            return 1
+    if "levels" in wanted:
+        from tests.bench import levels as level_bench
+
+        if not level_bench.run(tracemalloc=arguments.levels_tracemalloc, explain=arguments.levels_explain):
+            print("\nbench: BROKEN: the level job benchmark failed (see above)", file=sys.stderr)
             return 1
     if "contention" in wanted:
         from tests.bench import contention as contention_bench
@@ -756,10 +851,20 @@ def main() -> int:
         seed.ensure_database(recreate=arguments.reseed)
         seed.migrate()
     else:
-        seed.ensure_seeded(companions=arguments.companions, reseed=arguments.reseed)
+        if wanted & HISTORY_SCENARIOS and arguments.bookings is None:  # issue 13's history, unless told
+            arguments.bookings = history.DEFAULT_BOOKINGS
+            arguments.reviews = history.DEFAULT_REVIEWS if arguments.reviews is None else arguments.reviews
+        seed.ensure_seeded(
+            companions=arguments.companions,
+            reseed=arguments.reseed,
+            bookings=arguments.bookings,
+            reviews=arguments.reviews or 0,
+        )
     collect_static()
+    history_held = history.history_counts()
     context = {
         "companions": arguments.companions,
+        "history": history_held,
         "database": settings.DATABASES["default"]["NAME"],
         "code": describe_code(),
         "load": os.getloadavg(),

@@ -1,8 +1,11 @@
 """Benchmark data: creates the bench database if missing, migrates it and seeds N companions (20,000 by
-default) with bulk inserts. Idempotent: a database already holding the same number of bench companions is
-left as it is; another count, or --reseed, drops and recreates the database first.
+default) with bulk inserts; with --bookings (and --reviews), a booking history with published reviews on
+top (tests/bench/history.py). Idempotent: a database already holding the same number of bench companions
+(and the same history, when one is asked for) is left as it is; a history asked of a database without one
+is added; another count, or --reseed, drops and recreates the database first.
 
-Run alone with `python -m tests.bench.seed [--companions N] [--reseed]`; tests/bench/run.py calls `ensure_seeded`.
+Run alone with `python -m tests.bench.seed [--companions N] [--reseed] [--bookings 1000000 --reviews 300000]`;
+tests/bench/run.py calls `ensure_seeded`.
 Needs DJANGO_SETTINGS_MODULE=config.settings.bench (set by `configure_django`).
 """
 
@@ -257,28 +260,56 @@ def vacuum_analyze() -> None:
         cursor.execute("VACUUM ANALYZE")
 
 
-def ensure_seeded(*, companions: int = DEFAULT_COMPANIONS, reseed: bool = False) -> None:
-    """Database present, migrated and holding exactly `companions` bench companions; prints what it did."""
+def ensure_seeded(
+    *, companions: int = DEFAULT_COMPANIONS, reseed: bool = False, bookings: int | None = None, reviews: int = 0
+) -> None:
+    """Database present, migrated and holding exactly `companions` bench companions; prints what it did.
+    With `bookings` (not None), also exactly that booking history with `reviews` published reviews
+    (tests/bench/history.py): added on top of the companions if the database has none, otherwise the
+    database is recreated; None leaves whatever history the database holds."""
+    from tests.bench import history
+
     started = time.perf_counter()
     ensure_database(recreate=reseed)
     migrate()
     existing = seeded_count()
-    if existing == companions and not reseed:
+    wanted = None if bookings is None else (bookings, reviews)
+    held = history.history_counts() if existing else (0, 0)
+    if existing == companions and not reseed and wanted in (None, held):
         ensure_photo_files()  # BENCH_ROOT may live in a temp dir that was cleaned since
         vacuum_analyze()  # a migration may have added an index since the seed
         print(f"bench: {existing:,} companions already seeded (use --reseed to start over)")
+        if any(held):
+            print(f"bench: {history.describe_history()}")
         return
-    if existing:
-        print(f"bench: database holds {existing:,} bench companions, want {companions:,}: recreating it")
-        ensure_database(recreate=True)
-        migrate()
-    migrated = time.perf_counter()
-    seed(companions=companions)
-    finished = time.perf_counter()
-    print(
-        f"bench: seeded {companions:,} companions in {finished - migrated:.1f} s "
-        f"(database setup and migrations {migrated - started:.1f} s)"
-    )
+    if existing == companions and not reseed and not any(held):
+        ensure_photo_files()  # the companions as wanted: the history goes on top
+    else:
+        if existing:
+            print(
+                f"bench: database holds {existing:,} bench companions, {held[0]:,} history bookings and "
+                f"{held[1]:,} reviews; want {companions:,}"
+                + ("" if wanted is None else f", {wanted[0]:,} and {wanted[1]:,}")
+                + ": recreating it"
+            )
+            ensure_database(recreate=True)
+            migrate()
+        migrated = time.perf_counter()
+        seed(companions=companions)
+        finished = time.perf_counter()
+        print(
+            f"bench: seeded {companions:,} companions in {finished - migrated:.1f} s "
+            f"(database setup and migrations {migrated - started:.1f} s)"
+        )
+    if wanted is not None and any(wanted):
+        begun = time.perf_counter()
+        steps = history.seed_history(bookings=wanted[0], reviews=wanted[1])
+        print(
+            f"bench: seeded {wanted[0]:,} bookings and {wanted[1]:,} reviews in {time.perf_counter() - begun:.1f} s ("
+            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items())
+            + ")"
+        )
+        print(f"bench: {history.describe_history()}")
 
 
 def ensure_customer():
@@ -317,6 +348,16 @@ def customer_session_cookie() -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--companions", type=int, default=DEFAULT_COMPANIONS, help="how many companions to seed")
     parser.add_argument("--reseed", action="store_true", help="drop the bench database and seed it again")
+    parser.add_argument(
+        "--bookings",
+        type=int,
+        default=None,
+        help="a booking history of this many bookings (tests/bench/history.py; 1,000,000 for issue 13); "
+        "default: none added, an existing one kept",
+    )
+    parser.add_argument(
+        "--reviews", type=int, default=None, help="published reviews on the history's completed bookings (300,000)"
+    )
 
 
 def main() -> None:
@@ -324,7 +365,14 @@ def main() -> None:
     add_arguments(parser)
     arguments = parser.parse_args()
     configure_django()
-    ensure_seeded(companions=arguments.companions, reseed=arguments.reseed)
+    if arguments.reviews and arguments.bookings is None:
+        parser.error("--reviews needs --bookings (a review is of a completed booking)")
+    ensure_seeded(
+        companions=arguments.companions,
+        reseed=arguments.reseed,
+        bookings=arguments.bookings,
+        reviews=arguments.reviews or 0,
+    )
 
 
 if __name__ == "__main__":
