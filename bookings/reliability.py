@@ -1,5 +1,5 @@
 """Each companion's reliability over the last WINDOW, shown on their profile; recomputed daily (the beat)
-and stored on the profile (companions.services.profile_set_reliability), so pages read it with the row.
+and stored on the profile (companions.services.profiles_set_reliability), so pages read it with the row.
 
 - Response rate: of the requests received in the window that needed an answer (not instant bookings, not
   withdrawn before an answer, not still open), the share answered before the deadline. A decline is an
@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from bookings.models import Booking, BookingStatus
 from bookings.policy import CancelledBy
 from companions import services as companion_services
-from companions.models import CompanionProfile
 
 WINDOW = timedelta(days=90)
 MIN_FOR_A_RATE = 3
@@ -61,22 +61,28 @@ def figures(now: datetime) -> dict[int, dict]:
             completed_recently=row["completed"],
             cancelled_recently=row["cancelled"],
         )
-    recent = set(
-        Booking.objects.filter(status=S.COMPLETED, closed_at__gte=since).values_list("companion_id", "customer_id")
-    )
-    completed_counts = (
-        Booking.objects.filter(status=S.COMPLETED)
-        .values("companion_id", "customer_id")
-        .annotate(count=Count("pk"))
-        .values_list("companion_id", "customer_id", "count")
-    )
-    customers: dict[int, list[bool]] = defaultdict(list)
-    for companion_id, customer_id, count in completed_counts:
-        if (companion_id, customer_id) in recent:
-            customers[companion_id].append(count > 1)
-    for companion_id, again in customers.items():
-        result[companion_id]["repeat_share"] = _rate(sum(again), len(again))
+    for companion_id, customers, again in _repeat_customers(since):
+        result[companion_id]["repeat_share"] = _rate(again, customers)
     return result
+
+
+def _repeat_customers(since: datetime) -> list[tuple[int, int, int]]:
+    """(companion, customers whose booking completed since `since`, how many of them have completed more
+    than one booking with that companion ever): one row per companion, aggregated in the database."""
+    table = connection.ops.quote_name(Booking._meta.db_table)
+    # Only the table's quoted name is formatted in; the values are parameters.
+    sql = f"""
+        SELECT companion_id, COUNT(*), SUM(CASE WHEN bookings > 1 THEN 1 ELSE 0 END)
+        FROM (
+            SELECT companion_id, customer_id, COUNT(*) AS bookings, MAX(closed_at) AS last_closed
+            FROM {table} WHERE status = %s GROUP BY companion_id, customer_id
+        ) AS pairs
+        WHERE last_closed >= %s
+        GROUP BY companion_id
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [S.COMPLETED, since])
+        return [(companion_id, customers, int(again)) for companion_id, customers, again in cursor.fetchall()]
 
 
 def _rate(part: int, whole: int) -> int | None:
@@ -86,11 +92,4 @@ def _rate(part: int, whole: int) -> int | None:
 def recompute(now: datetime | None = None) -> int:
     """Stores every companion's figures (a companion with no booking in the window gets empty ones);
     returns how many profiles changed. Run twice, the second run changes nothing."""
-    now = now or timezone.now()
-    found = figures(now)
-    empty = {"response_rate": None, "completed_recently": 0, "cancelled_recently": 0, "repeat_share": None}
-    changed = 0
-    for profile_id in CompanionProfile.objects.values_list("pk", flat=True).iterator():
-        values = found[profile_id] if profile_id in found else empty
-        changed += companion_services.profile_set_reliability(profile_id=profile_id, figures=values)
-    return changed
+    return companion_services.profiles_set_reliability(dict(figures(now or timezone.now())))

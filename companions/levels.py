@@ -35,6 +35,7 @@ from companions.models import (
     bayesian_rating,
 )
 from companions.services import profile_pages_changed
+from core.bulk import update_rows
 from core.i18n import IndonesianTimeZone
 from core.locks import LockBusy, lock_one, set_lock_timeout
 from notifications.services import notification_record
@@ -350,7 +351,8 @@ def standings_apply(figures_by_profile: dict[int, dict], *, day: date | None = N
             standing.computed_on = day
             quiet.append(standing)
     # Figures only: one UPDATE per batch, of fields an override or a level move never writes.
-    LevelStanding.objects.bulk_update(quiet, [*FIGURE_FIELDS, "computed_on"], batch_size=1000)
+    fields = (*FIGURE_FIELDS, "computed_on")
+    update_rows(LevelStanding, fields, [(row.pk, *(getattr(row, name) for name in fields)) for row in quiet])
     counts["figures_written"] = len(quiet)
     return counts
 

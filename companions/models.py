@@ -189,7 +189,7 @@ class CompanionProfile(models.Model):
     # walks an index on it instead of sorting every candidate.
     rating_score = models.PositiveIntegerField(_("rating score"), default=RATING_PRIOR_STARS * 1000)
     # Reliability over the last 90 days, recomputed daily by bookings (bookings/reliability.py) and written
-    # only by services.profile_set_reliability. A rate is None while there is too little to go on.
+    # only by services.profiles_set_reliability. A rate is None while there is too little to go on.
     response_rate = models.PositiveSmallIntegerField(_("requests answered in time (%)"), null=True, blank=True)
     completed_recently = models.PositiveIntegerField(_("bookings completed (90 days)"), default=0)
     cancelled_recently = models.PositiveIntegerField(_("cancelled after accepting (90 days)"), default=0)

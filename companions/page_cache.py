@@ -81,6 +81,19 @@ def profile_changed(slug: str) -> None:
     transaction.on_commit(bump_profile_pages, robust=True)
 
 
+def profiles_changed(slugs: list[str]) -> None:
+    """profile_changed for many companions at once (a daily job): search's version is bumped once."""
+    if not versions_tracked() or not slugs:
+        return
+
+    def bump_profiles_pages() -> None:
+        _bump(SEARCH_VERSION_KEY)
+        for slug in slugs:
+            _bump(PROFILE_VERSION_KEY.format(slug=slug))
+
+    transaction.on_commit(bump_profiles_pages, robust=True)
+
+
 def everything_changed() -> None:
     """Reference data or a profile edited in the admin: every cached page is stale (after commit)."""
     if versions_tracked():

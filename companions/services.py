@@ -31,6 +31,7 @@ from companions.models import (
     WeeklyHours,
 )
 from core import crypto
+from core.bulk import update_rows
 from notifications.services import notification_record
 
 MAX_PHOTOS = 6
@@ -134,15 +135,24 @@ def profile_rating_change(*, profile_id: int, count: int, stars: int) -> None:
 RELIABILITY_FIELDS = ("response_rate", "completed_recently", "cancelled_recently", "repeat_share")
 
 
-def profile_set_reliability(*, profile_id: int, figures: dict) -> bool:
-    """Stores the companion's reliability figures (RELIABILITY_FIELDS) when they changed; returns whether
-    they did. A second run with the same figures writes nothing and renders no page again."""
-    values = {name: figures[name] for name in RELIABILITY_FIELDS}
-    # One conditional UPDATE: only a row whose figures differ is written.
-    updated = CompanionProfile.objects.filter(pk=profile_id).exclude(**values).update(**values)
-    if updated:
-        profile_pages_changed(profile_id=profile_id)
-    return bool(updated)
+def profiles_set_reliability(figures_by_profile: dict[int, dict]) -> int:
+    """Stores every companion's reliability figures (RELIABILITY_FIELDS; a companion missing from the dict
+    gets empty ones): one read of the stored figures, then only the rows that differ are written, in one
+    statement per batch, and their pages rendered again after commit. Returns how many changed; with the
+    same figures a second call writes nothing."""
+    empty = {"response_rate": None, "completed_recently": 0, "cancelled_recently": 0, "repeat_share": None}
+    changed, slugs = [], []
+    stored = CompanionProfile.objects.values_list("pk", "slug", *RELIABILITY_FIELDS)
+    for pk, slug, *values in stored.iterator(chunk_size=5000):
+        new = figures_by_profile.get(pk, empty)
+        row = tuple(new[name] for name in RELIABILITY_FIELDS)
+        if row != tuple(values):
+            changed.append((pk, *row))
+            slugs.append(slug)
+    with transaction.atomic():
+        update_rows(CompanionProfile, RELIABILITY_FIELDS, changed)
+        page_cache.profiles_changed(slugs)
+    return len(changed)
 
 
 def profile_pages_changed(*, profile_id: int) -> None:

@@ -89,10 +89,12 @@ class Review(models.Model):
             ),
         ]
         indexes = [
+            # The profile's newest reviews (selectors.public_reviews), hidden ones included (shown as
+            # removed): in the index's order, so a companion with hundreds of reviews reads only ten.
             models.Index(
-                fields=["companion", "-published_at"],
-                condition=models.Q(direction="of_companion", published_at__isnull=False, hidden_at__isnull=True),
-                name="reviews_public_by_companion",
+                fields=["companion", "-published_at", "-id"],
+                condition=models.Q(direction="of_companion", published_at__isnull=False),
+                name="reviews_shown_by_companion",
             ),
             models.Index(
                 fields=["window_closes_at"], condition=models.Q(published_at__isnull=True), name="reviews_unpublished"
