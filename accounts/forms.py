@@ -144,6 +144,11 @@ class AccountSettingsForm(Form):
     preferred_language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=IndonesianTimeZone.choices)
     email_notifications = forms.BooleanField(label=_("Email me about my bookings and payments"), required=False)
+    message_emails = forms.BooleanField(
+        label=_("Email me about messages I have not read for 10 minutes"),
+        required=False,
+        help_text=_("With the sender's name only, never the message."),
+    )
     whatsapp_opt_in = forms.BooleanField(
         label=_("Send me booking updates on WhatsApp."),
         required=False,
@@ -177,6 +182,7 @@ class AccountSettingsForm(Form):
             "preferred_language": user.preferred_language,
             "time_zone": user.time_zone,
             "email_notifications": user.email_notifications,
+            "message_emails": user.message_emails,
             "whatsapp_opt_in": user.whatsapp_opt_in,
         }
 

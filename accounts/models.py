@@ -67,6 +67,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The number above was proven with a code sent over WhatsApp (cleared when the number changes).
     phone_verified_at = models.DateTimeField(_("number verified"), null=True, blank=True)
     email_notifications = models.BooleanField(_("Email notifications"), default=True)
+    # Emails about unread chat messages (issue 14); the in-app badge is always on.
+    message_emails = models.BooleanField(_("Emails about unread messages"), default=True)
+    # Whether a Block involves this person either way, kept by accounts/blocks.py: search reads it from
+    # the signed-in user (no query) and leaves blocked companions out only for those who have one.
+    has_blocks = models.BooleanField(default=False, editable=False)
     avatar = models.ImageField(_("avatar"), upload_to=avatar_upload_to, blank=True)
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
@@ -169,3 +174,24 @@ class PhoneVerification(models.Model):
 
     def __str__(self) -> str:
         return f"verification of user {self.user_id}"
+
+
+class Block(models.Model):
+    """One person blocked another: from then on neither can message or send a request to the other, and a
+    blocked companion no longer shows in that customer's search. Undone from settings (the row goes)."""
+
+    blocker = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_made")
+    blocked = models.ForeignKey(User, on_delete=models.CASCADE, related_name="blocks_received")
+    created_at = models.DateTimeField(_("blocked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="accounts_block_once"),
+            models.CheckConstraint(condition=~models.Q(blocker=models.F("blocked")), name="accounts_block_not_self"),
+        ]
+        indexes = [models.Index(fields=["blocked", "blocker"], name="accounts_block_by_blocked")]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"

@@ -100,6 +100,7 @@ def user_update_settings(
     whatsapp_opt_in: bool,
     meta: RequestMeta,
     email_notifications: bool | None = None,
+    message_emails: bool | None = None,
 ) -> User:
     """Saves the account settings; a change of WhatsApp consent is recorded either way.
     `email_notifications` left out (None) keeps the current choice.
@@ -117,6 +118,8 @@ def user_update_settings(
     user.whatsapp_opt_in = whatsapp_opt_in
     if email_notifications is not None:
         user.email_notifications = email_notifications
+    if message_emails is not None:
+        user.message_emails = message_emails
     user.save(
         update_fields=[
             "full_name",
@@ -125,6 +128,7 @@ def user_update_settings(
             "time_zone",
             "whatsapp_opt_in",
             "email_notifications",
+            "message_emails",
         ]
     )
     if consent_changed:

@@ -7,4 +7,5 @@ app_name = "accounts"
 urlpatterns = [
     path("settings/", views.account_settings, name="settings"),
     path("phone/", views.phone_change, name="phone_change"),
+    path("blocked/<int:user_id>/unblock/", views.unblock, name="unblock"),
 ]

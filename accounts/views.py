@@ -5,10 +5,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from accounts import hooks, services
+from accounts import blocks, hooks, services
 from accounts.errors import AccountError
 from accounts.forms import AccountSettingsForm, PhoneChangeForm
 from accounts.models import Role
@@ -39,7 +41,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
                 )
             except AccountError as error:
                 add_error_to_form(form, error)
-                return render(request, "accounts/settings.html", {"form": form})
+                return render(request, "accounts/settings.html", {"form": form, "blocked": blocks.blocked_by(user)})
             messages.success(request, _("Your settings are saved."))
             response = redirect("accounts:settings")
             # The saved language wins over an older switch made before.
@@ -54,7 +56,16 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             return response
     else:
         form = AccountSettingsForm(initial=AccountSettingsForm.initial_for(user), identity_locked=locked)
-    return render(request, "accounts/settings.html", {"form": form})
+    return render(request, "accounts/settings.html", {"form": form, "blocked": blocks.blocked_by(user)})
+
+
+@require_POST
+@login_required
+def unblock(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Undo a block this person made (someone else's block of them is not theirs to undo)."""
+    if blocks.unblock(blocker=request.user, blocked_id=user_id):
+        messages.success(request, _("Unblocked."))
+    return redirect(f"{reverse('accounts:settings')}#blocked")
 
 
 @never_cache

@@ -30,6 +30,7 @@ class Settled:
 
 @dataclass
 class _Registry:
+    requested: list[Callable[..., None]] = field(default_factory=list)
     left_unpaid: list[Callable[..., None]] = field(default_factory=list)
     settled: list[Callable[..., None]] = field(default_factory=list)
     payment_summary: Callable[..., dict[str, Any]] | None = None
@@ -42,6 +43,7 @@ _registry = _Registry()
 
 def register(
     *,
+    on_requested: Callable[..., None] | None = None,
     on_left_unpaid: Callable[..., None] | None = None,
     on_settled: Callable[..., None] | None = None,
     payment_summary: Callable[..., dict[str, Any]] | None = None,
@@ -50,6 +52,7 @@ def register(
 ) -> None:
     """Registers handlers (once each: registering the same function again changes nothing).
 
+    - on_requested(booking=...): a booking was just requested (its conversation opens with its note).
     - on_left_unpaid(booking=...): the booking left awaiting_payment for anything but confirmed.
     - on_settled(booking=..., kind=Settled.*): the booking completed, was cancelled or was resolved.
     - payment_summary(booking) -> {"refunds": [...], "receipt": Payment | None}: the customer's payment
@@ -58,6 +61,8 @@ def register(
       user (one provider, like payment_summary).
     - customer_reviews(customer_ids) -> {customer_id: summary}: what companions wrote of these customers,
       for the requests in a companion's inbox (the only place a companion reads them)."""
+    if on_requested is not None and on_requested not in _registry.requested:
+        _registry.requested.append(on_requested)
     if on_left_unpaid is not None and on_left_unpaid not in _registry.left_unpaid:
         _registry.left_unpaid.append(on_left_unpaid)
     if on_settled is not None and on_settled not in _registry.settled:
@@ -73,12 +78,19 @@ def register(
 def registered() -> dict[str, tuple]:
     """What is registered (for tests and checks)."""
     return {
+        "requested": tuple(_registry.requested),
         "left_unpaid": tuple(_registry.left_unpaid),
         "settled": tuple(_registry.settled),
         "payment_summary": (_registry.payment_summary,) if _registry.payment_summary else (),
         "review_summary": (_registry.review_summary,) if _registry.review_summary else (),
         "customer_reviews": (_registry.customer_reviews,) if _registry.customer_reviews else (),
     }
+
+
+def requested(*, booking) -> None:
+    """Call inside the transaction that created `booking`."""
+    for handler in _registry.requested:
+        handler(booking=booking)
 
 
 def left_unpaid(*, booking) -> None:

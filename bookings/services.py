@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
+from accounts import blocks
 from accounts.models import Role, User
 from bookings import hooks, locks, policy, rules
 from bookings.deadlines import booking_apply_deadline, bookings_sweep, expire_overdue
@@ -243,6 +244,9 @@ def booking_request(
     _validate_request(
         customer=customer, profile=profile, start=start, hours=hours, activity=activity, meeting_place=meeting_place
     )
+    if blocks.between(customer.pk, profile.user_id):
+        # Either blocked the other (accounts/blocks.py): the same answer both ways, saying no more.
+        raise BookingError(_("You cannot send a request to this companion."))
     if start - now < MINIMUM_LEAD_TIME:
         # The answer deadline (start - 2 h) and the payment window must still lie ahead.
         raise TimeNotBookable(_("Bookings must start at least 3 hours from now."), reason="lead_time")
@@ -328,6 +332,7 @@ def _create(*, customer, profile, start, end, hours, activity, meeting_place, no
     BookingEvent.objects.create(
         booking=booking, actor=customer, from_status="", to_status=booking.status, created_at=now
     )
+    hooks.requested(booking=booking)  # e.g. the booking's conversation opens with its note
     if instant:
         notify(booking, "booking_reserved", [customer], pay_by=booking.payment_deadline.isoformat())
         notify(booking, "booking_instant", [profile.user])

@@ -25,7 +25,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Block, User
 from companions import availability, booking_facts, page_cache
 from companions.availability import DAY_MINUTES, Schedule
 from companions.models import (
@@ -167,6 +167,8 @@ class SearchQuery:
     min_rating: int | None = None  # a shown rating (from RATING_SHOWN_FROM reviews) of at least this
     sort: str = Sort.RECOMMENDED
     viewer_time_zone: str = IndonesianTimeZone.WIB
+    # A signed-in viewer involved in a block (User.has_blocks): companions blocked either way are left out.
+    viewer_with_blocks: int | None = None
 
 
 def search_choices() -> dict:
@@ -424,6 +426,8 @@ def _search_values(query: SearchQuery, now: datetime) -> tuple[tuple, dict] | No
         values["activity"] = query.activity.pk
     if query.language:
         values["language"] = query.language.pk
+    if query.viewer_with_blocks:
+        values["viewer"] = query.viewer_with_blocks
     if query.min_rating:
         # The shown rating is bayesian_rating rounded to one decimal: "4,0" from a mean of 3.95 up, which
         # rating_score (the mean x 1000, truncated) says as 3950.
@@ -468,6 +472,12 @@ def _search_filter(shape: tuple, v: _Values) -> QuerySet[CompanionProfile]:
         profiles = profiles.filter(gender=v("gender", CharField))
     if "min_rating" in names:
         profiles = profiles.filter(rating_count__gte=RATING_SHOWN_FROM, rating_score__gte=v("min_rating"))
+    if "viewer" in names:
+        viewer = v("viewer")
+        either_way = Q(blocker_id=viewer, blocked_id=OuterRef("user_id")) | Q(
+            blocker_id=OuterRef("user_id"), blocked_id=viewer
+        )
+        profiles = profiles.filter(~Probe(Block.objects.filter(either_way)))
     if "price_min" in names:
         profiles = profiles.filter(hourly_rate__gte=v("price_min"))
     if "price_max" in names:

@@ -7,6 +7,7 @@ app_name = "companions"
 urlpatterns = [
     path("companions/", views.search, name="search"),
     path("c/<slug:slug>/", views.profile_page, name="profile"),
+    path("c/<slug:slug>/block/", views.profile_block, name="block"),
     path("companion/", views.dashboard, name="dashboard"),
     path("companion/listing/", views.listing, name="listing"),
     path("companion/level/", views.level, name="level"),

@@ -1,10 +1,11 @@
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -12,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import blocks
 from companions import forms, levels, page_cache, review_facts, search_render, selectors, services
 from companions.availability import DAY_MINUTES
 from companions.decorators import companion_required
@@ -29,7 +31,7 @@ from companions.forms import (
     WeeklyHoursFormSet,
     weekly_hours_formset,
 )
-from companions.models import CompanionPhoto, TimeOff
+from companions.models import CompanionPhoto, CompanionProfile, TimeOff
 from companions.search_render import SearchBoundField
 from core.errors import add_error_to_form
 from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
@@ -116,13 +118,19 @@ def search(request: HttpRequest) -> HttpResponse:
         template = "companions/_search_results.html" if partial else "companions/search.html#content"
         return render_to_string(template, context, request)
 
-    content = page_cache.cached(
-        "search", (partial, *_cache_parts(request, zone, known=SEARCH_PARAMETERS)), slug=None, render=render_content
-    )
+    parts = (partial, *_cache_parts(request, zone, known=SEARCH_PARAMETERS), _blocks_viewer(request))
+    content = page_cache.cached("search", parts, slug=None, render=render_content)
     if partial:
         return HttpResponse(content)
     page = {**context, "page_title": _("Find a companion"), "content_html": content}
     return render(request, "companions/cached_page.html", page)
+
+
+def _blocks_viewer(request: HttpRequest) -> int | None:
+    """The signed-in viewer's id when a block involves them (their search leaves those companions out
+    and is cached apart); None for everybody else, who share the cached pages."""
+    user = request.user
+    return user.pk if user.is_authenticated and user.has_blocks else None
 
 
 def _search_context(request: HttpRequest, zone: str) -> dict:
@@ -143,7 +151,7 @@ def _search_context(request: HttpRequest, zone: str) -> dict:
 
 def _search_context_with(request: HttpRequest, zone: str, *, reference: dict | None, seen: dict | None) -> dict:
     form = SearchForm(request.GET, bound_field_class=SearchBoundField, reference=reference)
-    query = form.to_query(viewer_time_zone=zone)
+    query = replace(form.to_query(viewer_time_zone=zone), viewer_with_blocks=_blocks_viewer(request))
     now = timezone.now()
     page = Pager.of(
         lambda offset, limit: selectors.search_page(query, offset=offset, limit=limit, now=now),
@@ -215,7 +223,7 @@ def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 # Bump when the parts' templates change: parts rendered by the old ones would otherwise be served after a
 # deploy until they expire (COMPANION_FRAGMENT_CACHE_SECONDS), as with the search cards.
-PROFILE_PARTS_FORMAT = 5
+PROFILE_PARTS_FORMAT = 6
 # The newest published reviews on the profile page.
 PROFILE_REVIEWS_SHOWN = 10
 
@@ -292,6 +300,21 @@ def dashboard(request: HttpRequest, profile) -> HttpResponse:
         "step_urls": {key: reverse(name) for key, name in STEP_URLS.items()},
     }
     return render(request, "companions/dashboard.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile_block(request: HttpRequest, slug: str) -> HttpResponse:
+    """Block a companion from their profile (asks first): they leave this person's search, and neither can
+    message or send a request to the other. Undone from the account settings."""
+    profile = get_object_or_404(CompanionProfile.objects.select_related("user"), slug=slug)
+    if profile.user_id == request.user.pk:
+        raise Http404
+    if request.method == "POST":
+        blocks.block(blocker=request.user, blocked=profile.user)
+        messages.success(request, _("Blocked. You can undo it in your account settings."))
+        return redirect("companions:search")
+    return render(request, "companions/block.html", {"profile": profile})
 
 
 @require_GET

@@ -41,6 +41,12 @@ app.conf.beat_schedule = {
         "task": "reviews.tasks.publish_due_reviews_task",
         "schedule": 300.0,
     },
+    # Chat: a message still unread after 10 minutes is told by email / WhatsApp (at most every 30 minutes
+    # per conversation, the sender's name only); the in-app bell was told at once.
+    "chat-unread-notices": {
+        "task": "chat.tasks.unread_notices_task",
+        "schedule": 60.0,
+    },
     # Companions' reliability over the last 90 days, shown on their profiles (bookings/reliability.py),
     # then their levels from it and the last year's bookings (bookings/levels.py, companions/levels.py).
     "bookings-recompute-standing": {

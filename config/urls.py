@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("notifications.urls")),
     path("", include("reviews.urls")),
+    path("", include("chat.urls")),
     path("", include("bookings.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

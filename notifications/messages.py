@@ -176,6 +176,19 @@ CATALOGUE: dict[str, Message] = {
         ("level",),
         link="level",
     ),
+    "message_new": Message(
+        # In-app only, once until read: never the message's text (lock screens, shared phones).
+        _("New message"),
+        _("%(sender)s sent you a message about %(reference)s."),
+        ("sender", "reference"),
+        link="chat",
+    ),
+    "message_unread": Message(
+        _("You have an unread message"),
+        _("%(sender)s wrote to you about %(reference)s on Kompanion. Open the conversation to read it."),
+        ("sender", "reference"),
+        link="chat",
+    ),
     "reminder_24h": Message(
         _("Your booking is tomorrow"),
         _("Reminder: %(reference)s at %(start)s, %(place)s."),
@@ -283,6 +296,8 @@ def _path(kind: str, reference: str) -> str:
         return reverse("companions:verification")
     if kind == "level":
         return reverse("companions:level")
+    if kind == "chat" and reference:
+        return reverse("chat:conversation", args=[reference])
     return reverse("notifications:list") if kind else ""
 
 
@@ -297,7 +312,7 @@ def render(event: str, context: dict, *, language: str, zone: str, bookings: dic
     for name in ("amount", "refund"):
         if isinstance(context.get(name), int):
             values[name] = formatting.format_rupiah(context[name], language=language)
-    for name in ("reason", "code", "level"):
+    for name in ("reason", "code", "level", "sender"):
         if context.get(name):
             values[name] = str(context[name])
     if context.get("date"):

@@ -33,26 +33,39 @@ def _language(user: User) -> str:
 
 
 def notification_record(
-    *, recipient: User, event: str, context: dict | None = None, dedupe_key: str | None = None
+    *,
+    recipient: User,
+    event: str,
+    context: dict | None = None,
+    dedupe_key: str | None = None,
+    in_app: bool = True,
+    deliver: bool = True,
+    email: bool = True,
 ) -> Notification | None:
     """Call inside the transaction of the change it reports: it commits or rolls back with it.
-    With a `dedupe_key`, a second call with the same key records nothing and returns None."""
+    With a `dedupe_key`, a second call with the same key records nothing and returns None.
+    in_app=False: no bell entry, only the outside deliveries; deliver=False: the bell only; email=False:
+    no email even if the recipient takes them (a kind of message they turned off)."""
     context = context or {}
     language = _language(recipient)
-    try:
-        with transaction.atomic():  # a savepoint: a duplicate once-only key leaves the caller's work intact
-            notification = Notification.objects.create(
-                recipient=recipient, event=event, context=context, language=language, dedupe_key=dedupe_key
-            )
-    except IntegrityError:
-        if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        raise
-    if event != "phone_code":  # the one event the bell does not count
-        selectors.unread_changed(recipient.pk)
+    notification = None
+    if in_app:
+        try:
+            with transaction.atomic():  # a savepoint: a duplicate once-only key leaves the caller's work intact
+                notification = Notification.objects.create(
+                    recipient=recipient, event=event, context=context, language=language, dedupe_key=dedupe_key
+                )
+        except IntegrityError:
+            if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
+                return None
+            raise
+        if event != "phone_code":  # the one event the bell does not count
+            selectors.unread_changed(recipient.pk)
+    if not deliver:
+        return notification
     rendered = messages.render(event, context, language=language, zone=recipient.time_zone)
     deliveries = []
-    if recipient.email_notifications and recipient.email and recipient.is_active:
+    if email and recipient.email_notifications and recipient.email and recipient.is_active:
         deliveries.append(
             Delivery(
                 notification=notification,
@@ -120,6 +133,18 @@ def notifications_mark_read(*, user: User, notification_ids: list[int] | None = 
         unread = unread.filter(pk__in=notification_ids)
     read = unread.update(read_at=timezone.now())
     selectors.unread_changed(user.pk)  # after the update: outside a transaction it moves the version at once
+    return read
+
+
+def notifications_mark_read_about(*, user: User, event: str, reference: str) -> int:
+    """Marks read the person's unread notifications of `event` about `reference` (e.g. "new message"
+    once the conversation is read); no write when there are none."""
+    unread = Notification.objects.filter(
+        recipient=user, read_at__isnull=True, event=event, context__reference=reference
+    )
+    read = unread.update(read_at=timezone.now())
+    if read:
+        selectors.unread_changed(user.pk)
     return read
 
 

@@ -57,6 +57,7 @@ MATRIX: dict[str, Row] = {
     # accounts (ours)
     "accounts:settings": signed_in("200"),
     "accounts:phone_change": signed_in("redirect:account_reauthenticate"),
+    "accounts:unblock": same("405", kwargs={"user_id": 1}),
     "notifications:phone_verify": signed_in("200"),
     # allauth: entrance pages send signed-in users home
     "account_signup": Row("200", "redirect:home", "redirect:home", "redirect:home"),
@@ -88,6 +89,7 @@ MATRIX: dict[str, Row] = {
     # companions: public pages
     "companions:search": same("200"),
     "companions:profile": same("200", kwargs=lambda objects: {"slug": objects["listed"].slug}),
+    "companions:block": signed_in("200", kwargs=lambda objects: {"slug": objects["listed"].slug}),
     # companions: the companion's own pages (staff here have the customer role)
     "companions:dashboard": Row("login", "403", "200", "403"),
     "companions:profile_edit": Row("login", "403", "200", "403"),
@@ -128,6 +130,20 @@ MATRIX: dict[str, Row] = {
     ),
     "reviews:reply": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "reviews:safety_report": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    # chat: only the two parties of the booking (someone else's booking here); staff read in the admin.
+    "chat:inbox": signed_in("200"),
+    "chat:conversation": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
+    ),
+    "chat:poll": Row("login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "chat:older": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
+    ),
+    "chat:report": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
+    ),
+    "chat:check": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "chat:block": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:accept": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:decline": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:withdraw": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
@@ -360,7 +376,8 @@ def test_booking_pages_and_actions_of_someone_elses_booking_are_404(clients, obj
         reverse("payments:checkout", args=[reference]),
         reverse("payments:refund_details", args=[paid.reference, refund.pk]),
         reverse("payments:simulator", args=[objects["payment"].order_id]),
-    ]
+    ] + [reverse(f"chat:{name}", args=[reference]) for name in ("conversation", "check", "report", "block")]
+    pages += [reverse(f"chat:{name}", args=[reference]) for name in ("conversation", "poll", "older", "report")]
     problems = []
     for role in ("customer", "companion"):
         client = clients[role]

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "bookings",
     "payments",
     "reviews",
+    "chat",
     "notifications",
     "web",
 ]

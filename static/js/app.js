@@ -17,6 +17,9 @@
  *   a[data-load-more]           "Load more": focus the first new item after the append
  *   [data-result-summary]       its text is announced in #results-status after a swap
  *   [data-char-count="N"]       live "n / N characters" under the textarea inside
+ *   textarea[data-enter-sends]  Enter submits its form (Shift+Enter: a new line)
+ *   [data-poll]                 HTMX polling is skipped while the tab is hidden
+ *   #messages                   a chat: kept scrolled to the newest message; a message id shown twice is dropped
  *   .section-nav                its [aria-current=page] item is scrolled into view when the nav scrolls sideways
  *   [data-print]                button that opens the browser's print dialog (rendered `hidden`; shown here,
  *                               since it does nothing without JavaScript)
@@ -255,6 +258,17 @@
     });
   });
 
+  function scrollChatToEnd() {
+    var list = document.getElementById("messages");
+    if (!list) return;
+    var seen = {};
+    $all("[data-message-id]", list).forEach(function (item) {
+      var id = item.getAttribute("data-message-id");
+      if (seen[id]) item.remove(); else seen[id] = true;
+    });
+    list.scrollTop = list.scrollHeight;
+  }
+
   // A section nav that scrolls sideways (phones): the current page's item is brought into view.
   function showCurrentNavItem(nav) {
     var current = nav.querySelector("[aria-current=page]");
@@ -281,11 +295,28 @@
   document.addEventListener("DOMContentLoaded", function () {
     enhance(document);
     focusFirstError(document);
+    scrollChatToEnd();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || !box.matches || !box.matches("textarea[data-enter-sends]")) return;
+    event.preventDefault();
+    if (box.form && box.value.trim()) box.form.requestSubmit();
   });
 
   if (htmx) {
     document.addEventListener("htmx:load", function (event) {
       enhance(event.target);
+    });
+    document.addEventListener("htmx:beforeRequest", function (event) {
+      var element = event.detail.elt;
+      if (element && element.hasAttribute && element.hasAttribute("data-poll") && document.visibilityState === "hidden") {
+        event.preventDefault();
+      }
+    });
+    document.addEventListener("htmx:oobAfterSwap", function (event) {
+      if (event.detail && event.detail.target && event.detail.target.id === "messages") scrollChatToEnd();
     });
     document.addEventListener("htmx:afterSettle", function (event) {
       if (pendingFocus) {
