@@ -46,11 +46,20 @@ def _opened_for_older_booking(reference: str, user) -> Conversation | None:
     return services.conversation_open(booking=booking)
 
 
-def _after(request: HttpRequest) -> int:
+MAX_ID = 2**63 - 1  # a message id is a bigint: anything beyond is no message
+
+
+def _message_id(value) -> int:
+    """A message id from the query or form (0 when missing or not a number; clamped to the bigint range,
+    so no number typed into a URL reaches the database as an out-of-range parameter)."""
     try:
-        return max(0, int(request.GET.get("after") or request.POST.get("after") or 0))
+        return min(max(0, int(str(value or 0)[:30])), MAX_ID)
     except (TypeError, ValueError):
         return 0
+
+
+def _after(request: HttpRequest) -> int:
+    return _message_id(request.GET.get("after") or request.POST.get("after"))
 
 
 @login_required
@@ -61,7 +70,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def _page_context(request, conversation, *, form=None) -> dict:
     booking, now = conversation.booking, timezone.now()
-    shown, more = selectors.messages_page(conversation, request.user.pk)
+    before = _message_id(request.GET.get("before")) or None  # "Show older messages" without JavaScript
+    shown, more = selectors.messages_page(conversation, request.user.pk, before=before)
     last_id = shown[-1].pk if shown else 0
     if last_id:
         services.conversation_read(conversation=conversation, reader=request.user, upto=last_id)
@@ -141,11 +151,8 @@ def poll(request: HttpRequest, reference: str) -> HttpResponse:
 @require_GET
 def older(request: HttpRequest, reference: str) -> HttpResponse:
     found = _conversation(request, reference)
-    try:
-        before = int(request.GET.get("before") or 0)
-    except ValueError:
-        before = 0
-    if before <= 0:
+    before = _message_id(request.GET.get("before"))
+    if not before:
         return HttpResponse(status=400)
     shown, more = selectors.messages_page(found, request.user.pk, before=before)
     return render(request, "chat/_older.html", {"conversation": found, "messages": shown, "more": more})
