@@ -71,6 +71,8 @@ def test_staff_see_what_waits_with_counts_and_the_oldest_age(client, staff):
         "Payouts requested or approved": (0, ""),
         "Messages not delivered (last 7 days)": (0, ""),
         "Safety reports from reviews": (0, ""),
+        "Chat reports": (0, ""),
+        "Flagged conversations": (0, ""),
     }
     assert queues(response)["Open disputes"][1] != ""
     content = response.content.decode()
