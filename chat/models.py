@@ -38,6 +38,8 @@ class Conversation(models.Model):
             models.Index(fields=["customer", "-last_message_at"], name="chat_of_customer"),
             models.Index(fields=["companion", "-last_message_at"], name="chat_of_companion"),
             models.Index(fields=["flagged_at"], condition=models.Q(flagged_at__isnull=False), name="chat_flagged"),
+            # The unread-notice sweep (every minute) looks only at conversations active in the last days.
+            models.Index(fields=["last_message_at"], name="chat_recent"),
         ]
 
     def __str__(self) -> str:
