@@ -19,7 +19,8 @@
  *   [data-char-count="N"]       live "n / N characters" under the textarea inside
  *   textarea[data-enter-sends]  Enter submits its form (Shift+Enter: a new line)
  *   [data-poll]                 HTMX polling is skipped while the tab is hidden
- *   #messages                   a chat: kept scrolled to the newest message; a message id shown twice is dropped
+ *   #messages                   a chat: kept scrolled to the newest message; a message id shown twice is dropped;
+ *                               its empty-state line ([data-chat-empty]) goes once a message is shown
  *   .section-nav                its [aria-current=page] item is scrolled into view when the nav scrolls sideways
  *   [data-print]                button that opens the browser's print dialog (rendered `hidden`; shown here,
  *                               since it does nothing without JavaScript)
@@ -266,6 +267,7 @@
       var id = item.getAttribute("data-message-id");
       if (seen[id]) item.remove(); else seen[id] = true;
     });
+    if (list.querySelector("[data-message-id]")) $all("[data-chat-empty]").forEach(function (line) { line.remove(); });
     list.scrollTop = list.scrollHeight;
   }
 
