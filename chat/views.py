@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from chat import masking, rules, selectors, services
 from chat.errors import ChatError
 from chat.forms import MessageForm, ReportForm
-from chat.models import Conversation
+from chat.models import Conversation, Message
 from core.errors import add_error_to_form
 
 
@@ -80,7 +80,7 @@ def _page_context(request, conversation, *, form=None) -> dict:
         "conversation": conversation,
         "booking": booking,
         "other_name": other.get_short_name(),
-        "messages": shown,
+        "chat_messages": shown,
         "more": more,
         "after": last_id,
         "form": form or MessageForm(initial={"after": last_id}),
@@ -155,7 +155,7 @@ def older(request: HttpRequest, reference: str) -> HttpResponse:
     if not before:
         return HttpResponse(status=400)
     shown, more = selectors.messages_page(found, request.user.pk, before=before)
-    return render(request, "chat/_older.html", {"conversation": found, "messages": shown, "more": more})
+    return render(request, "chat/_older.html", {"conversation": found, "chat_messages": shown, "more": more})
 
 
 @require_POST
@@ -192,7 +192,14 @@ def report(request: HttpRequest, reference: str) -> HttpResponse:
                 flash.success(request, _("Thank you. Our safety team will look at it; what was written is kept."))
                 return redirect("chat:conversation", reference=reference)
         status = 422
-    return render(request, "chat/report.html", {"conversation": found, "form": form}, status=status)
+    reported_id = _message_id(request.POST.get("message") or request.GET.get("message"))
+    reported = Message.objects.filter(conversation=found, pk=reported_id).first() if reported_id else None
+    context = {
+        "conversation": found,
+        "form": form,
+        "reported": selectors.shown(reported, request.user.pk) if reported else None,
+    }
+    return render(request, "chat/report.html", context, status=status)
 
 
 @require_POST
