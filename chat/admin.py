@@ -50,9 +50,13 @@ class ConversationAdmin(RecordAdminMixin, admin.ModelAdmin):
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET" and object_id and str(object_id).isdigit():
-            StaffRead.objects.create(conversation_id=int(object_id), staff=request.user)
-        return super().change_view(request, object_id, form_url, extra_context)
+        response = super().change_view(request, object_id, form_url, extra_context)
+        # Logged once the admin has found the conversation and let this staff member see it.
+        if request.method == "GET" and response.status_code == 200:
+            conversation = self.get_object(request, object_id)
+            if conversation is not None:
+                StaffRead.objects.create(conversation=conversation, staff=request.user)
+        return response
 
 
 class ReportActionForm(ModelForm):

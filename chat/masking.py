@@ -130,7 +130,9 @@ def _windows(text: str, anchors: Iterable[int], before: int, after: int) -> list
     for anchor in sorted(anchors):
         start = max(0, anchor - before)
         end = min(len(text), anchor + after)
-        while end < len(text) and not text[end].isspace():
+        if merged and start <= merged[-1][1] and end <= merged[-1][1]:
+            continue  # inside the previous window, which already ends at a word's end: nothing to add
+        while end < len(text) and not text[end].isspace():  # each character is scanned once in all
             end += 1
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)

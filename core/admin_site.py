@@ -103,9 +103,10 @@ def work_queue_status(request: HttpRequest) -> list[WorkQueueStatus]:
 
 class RecordAdminMixin:
     """An append-only record (consents, level history): staff list and read it; nobody adds, edits or
-    deletes it in the admin. Put it before admin.ModelAdmin."""
+    deletes it in the admin. Put it before admin.ModelAdmin or an inline (whose has_add_permission also
+    takes the parent object)."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:

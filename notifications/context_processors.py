@@ -15,10 +15,11 @@ def notifications(request):
     context = {}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        count = getattr(request, "_unread_notifications", None)
-        if count is None:
-            count = request._unread_notifications = SimpleLazyObject(lambda: selectors.bell_count(user))
-        context["unread_notifications"] = count
+        counts = getattr(request, "_unread_counts", None)
+        if counts is None:
+            counts = request._unread_counts = SimpleLazyObject(lambda: list(selectors.bell_counts(user)))
+        context["unread_notifications"] = SimpleLazyObject(lambda: counts[0])
+        context["unread_messages"] = SimpleLazyObject(lambda: counts[1])
     if settings.DEBUG and settings.WHATSAPP_BACKEND == "outbox":
         context["dev_outbox"] = True
     return context

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import get_language
 
 from core import cache as core_cache
@@ -27,16 +27,33 @@ def notifications_for(user) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).exclude(event="phone_code").order_by("-created_at", "-pk")
 
 
+# Unread notifications of these events are also counted apart, for a badge of their own in the header (a
+# "new message" is recorded once per conversation until read: its count is the conversations to read).
+BADGE_EVENTS = ("message_new",)
+
+
 def unread_count(user) -> int:
     """What the bell shows: exactly the unread rows the list shows."""
     return notifications_for(user).filter(read_at__isnull=True).count()
 
 
+def unread_counts(user) -> tuple[int, int]:
+    """(the bell's count, the unread BADGE_EVENTS among them): one query."""
+    found = notifications_for(user).filter(read_at__isnull=True).aggregate(
+        total=Count("pk"), badge=Count("pk", filter=Q(event__in=BADGE_EVENTS))
+    )
+    return found["total"], found["badge"]
+
+
 def bell_count(user) -> int:
-    """`unread_count`, from the cache when it has the count at the user's current unread version (one
-    round trip); counted in the database while the fragment cache is off or down."""
+    return bell_counts(user)[0]
+
+
+def bell_counts(user) -> tuple[int, int]:
+    """`unread_counts`, from the cache when it has them at the user's current unread version (one round
+    trip); counted in the database while the fragment cache is off or down."""
     if not _bell_cached():
-        return unread_count(user)
+        return unread_counts(user)
     version_key = UNREAD_VERSION_KEY.format(user_id=user.pk)
     count_key = UNREAD_COUNT_KEY.format(user_id=user.pk)
     try:
@@ -47,13 +64,13 @@ def bell_count(user) -> int:
                 cache.add(version_key, time.time_ns() // 1000, timeout=None)
                 version = cache.get(version_key)
     except core_cache.CacheUnavailable:
-        return unread_count(user)
+        return unread_counts(user)
     entry = found.get(count_key)
-    if entry is not None and entry[0] == version:
-        return entry[1]
-    count = unread_count(user)
-    cache.set(count_key, (version, count), timeout=settings.COMPANION_FRAGMENT_CACHE_SECONDS)
-    return count
+    if entry is not None and len(entry) == 3 and entry[0] == version:
+        return entry[1], entry[2]
+    counts = unread_counts(user)
+    cache.set(count_key, (version, *counts), timeout=settings.COMPANION_FRAGMENT_CACHE_SECONDS)
+    return counts
 
 
 def unread_changed(user_id: int) -> None:

@@ -82,8 +82,9 @@ def frame(context, name: str, **options):
     else:
         user_key = (False, "", "", False)
         values = {}
-    if "unread_notifications" in options:  # the bell's count: notifications' lazy count, read here once
-        options["unread_notifications"] = (options["unread_notifications"] or 0) + 0
+    for count in ("unread_notifications", "unread_messages"):  # the header's lazy counts, read here once
+        if count in options:
+            options[count] = (options[count] or 0) + 0
     token = context.get("csrf_token")
     csrf = bool(token) and token != "NOTPROVIDED"  # noqa: S105 (what {% csrf_token %} skips)
     if csrf:

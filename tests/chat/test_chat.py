@@ -233,3 +233,17 @@ def test_unblock_undoes_only_the_persons_own_blocks(client, booking):
     assert blocks.between(customer.pk, companion.pk)
     settings_page = client.get(reverse("accounts:settings")).content.decode()
     assert companion.get_short_name() not in settings_page.split('id="blocked"')[1]
+
+
+def test_the_header_shows_the_conversations_to_read_until_they_are_read(client, booking):
+    companion = companion_of(booking)
+    client.force_login(companion)
+    home = reverse("home")
+    badge = "data-messages-badge>1 "
+    assert "data-messages-badge" not in client.get(home).content.decode()  # the note came with the request
+    send(booking, booking.customer, "Halo, jadi ya?")
+    assert badge in client.get(home).content.decode()
+    send(booking, booking.customer, "Satu lagi")
+    assert badge in client.get(home).content.decode()  # still one conversation
+    client.get(reverse("chat:conversation", args=[booking.reference]))
+    assert "data-messages-badge" not in client.get(home).content.decode()
