@@ -6,6 +6,9 @@
 - Issue 13: published reviews (Ayu has a rating from three); companions at different levels, earned by
   their figures (past bookings by several customers and reviews, through the real services, then the
   daily job), never set by hand; Budi's completed booking with Bima can still be reviewed.
+- Issue 14: the demo bookings have conversations, written through the real services at moments that fit
+  each booking's timeline: Sinta's phone number, sent before paying, hidden from Ayu; an off-platform
+  payment ask in another conversation, flagged for staff; one open report for the admin's queue.
 - A second seed adds nothing."""
 
 import importlib
@@ -23,6 +26,8 @@ from accounts.demo import HISTORY_CUSTOMERS
 from accounts.models import User
 from bookings.models import Booking, BookingStatus
 from bookings.policy import CancelledBy
+from chat import selectors
+from chat.models import Conversation, Message, Report
 from companions.levels import Figures, earned_level, policy_in_effect, rules_by_rank
 from companions.models import CompanionProfile, Level, LevelChange, LevelStanding, bayesian_rating
 from notifications.models import Channel, Delivery, Notification
@@ -55,6 +60,7 @@ def test_the_demo_of_make_run(settings, capsys, caplog, tmp_path, monkeypatch):
     assert_quiet_console_ending_with_the_logins(capsys.readouterr().out + out.getvalue(), caplog)
     assert_reviews_published_and_one_booking_left_to_review()
     assert_levels_earned_by_the_figures()
+    assert_demo_conversations()
 
     before = counts()
     # As in a second `make run`: no email was sent in the process, so there is no mail.outbox (the
@@ -77,7 +83,7 @@ def assert_quiet_console_ending_with_the_logins(printed: str, caplog):
     assert len(lines) == 7  # the summary, the note on emails, then the logins
     # The customers of the companions' past bookings are not demo logins: the summary says they exist.
     assert not [email for email, _name, _city in HISTORY_CUSTOMERS if email in printed]
-    assert "history customers" in lines[0]
+    assert "history customers" in lines[0] and "conversations" in lines[0]
 
 
 def assert_reviews_published_and_one_booking_left_to_review():
@@ -127,6 +133,52 @@ def assert_levels_earned_by_the_figures():
         assert change.figures["rating"] == str(profile.rating)
 
 
+def assert_demo_conversations():
+    now = timezone.now()
+    assert Conversation.objects.count() == Booking.objects.count()  # one per booking, opened by the request
+    demo = {
+        (customer, companion, status): Booking.objects.get(
+            customer__email=f"{customer}@kompanion.test", companion__slug__startswith=companion, status=status
+        )
+        for customer, companion, status in (
+            ("sinta", "ayu", BookingStatus.REQUESTED),
+            ("budi", "bima", BookingStatus.CONFIRMED),
+            ("budi", "bima", BookingStatus.COMPLETED),
+            ("pelanggan", "ayu", BookingStatus.COMPLETED),
+        )
+    }
+    for booking in demo.values():
+        messages = list(Message.objects.filter(conversation__booking=booking).order_by("pk"))
+        assert len(messages) >= 3, booking
+        assert {message.sender_id for message in messages} == {booking.customer_id, booking.companion.user_id}
+    written = Message.objects.select_related("conversation__booking").order_by("pk")
+    for message in written:  # each at a moment of its booking's timeline, in order, none in the future
+        assert message.conversation.booking.created_at <= message.created_at <= now
+    for conversation in Conversation.objects.all():
+        times = list(conversation.messages.order_by("pk").values_list("created_at", flat=True))
+        assert times == sorted(times)
+
+    # Sinta's number, sent before paying: Ayu sees it hidden, Sinta as she wrote it; the only masked one.
+    masked = Message.objects.get(masked=True)
+    request = demo["sinta", "ayu", BookingStatus.REQUESTED]
+    assert masked.conversation.booking == request and request.paid_at is None
+    assert masked.sender == request.customer and "0812 3456 7890" in masked.text
+    assert "0812" not in selectors.shown(masked, request.companion.user_id).text
+    assert selectors.shown(masked, request.customer_id).text == masked.text
+    # Budi's number, sent after paying, is shown as written.
+    paid = demo["budi", "bima", BookingStatus.CONFIRMED]
+    number = Message.objects.get(conversation__booking=paid, text__contains="0813")
+    assert not number.masked and number.created_at >= paid.paid_at
+
+    # An off-platform payment ask flags another conversation, and its recipient reported it.
+    flagged = Conversation.objects.get(flagged_at__isnull=False)
+    assert flagged.flag_reasons == ["off_platform_payment"] and flagged != masked.conversation
+    report = Report.objects.get()
+    assert report.status == Report.Status.OPEN and report.conversation == flagged
+    assert report.message.concerns == ["off_platform_payment"] and report.evidence[-1]["text"] == report.message.text
+    assert report.reporter_id == flagged.companion_id and report.reported_id == flagged.customer_id
+
+
 def published_reviews(profile):
     return Review.objects.filter(
         companion=profile, direction=Direction.OF_COMPANION, published_at__isnull=False, hidden_at__isnull=True
@@ -159,5 +211,5 @@ def figures_from_bookings(profile, now) -> tuple:
 
 
 def counts() -> dict[str, int]:
-    models = (User, Booking, Payment, Review, Notification, LevelChange, LevelStanding)
+    models = (User, Booking, Payment, Review, Notification, LevelChange, LevelStanding, Conversation, Message, Report)
     return {model.__name__: model.objects.count() for model in models}

@@ -16,6 +16,7 @@ from django.test.utils import override_settings
 from accounts import demo as accounts_demo
 from bookings import demo as bookings_demo
 from bookings import levels, reliability
+from chat import demo as chat_demo
 from companions import demo as companions_demo
 from payments import demo as payments_demo
 from reviews import demo as reviews_demo
@@ -54,6 +55,7 @@ class Command(BaseCommand):
             bookings = bookings_demo.seed_bookings(pay=payments_demo.demo_pay)
             reviews = reviews_demo.seed_reviews(pay=payments_demo.demo_pay)
             past_bookings, past_reviews = reviews_demo.seed_history(pay=payments_demo.demo_pay)
+            conversations, chat_messages, reports = chat_demo.seed_conversations()
             # What the daily job would show on the demo profiles: the history's levels.
             reliability.recompute()
             levels.recompute()
@@ -66,6 +68,7 @@ class Command(BaseCommand):
                 f"{listed} companion profiles completed and listed; {bookings} demo bookings; {reviews} reviews; "
                 f"{past_bookings} past bookings and {past_reviews} reviews earning levels, by "
                 f"{len(accounts_demo.HISTORY_CUSTOMERS)} history customers (<first>.<last>@kompanion.test); "
+                f"{chat_messages} chat messages in {conversations} conversations, {reports} reported; "
                 f"{kept_back} notification emails of the seed not printed)"
             )
         )
