@@ -39,8 +39,10 @@ def unread_count(user) -> int:
 
 def unread_counts(user) -> tuple[int, int]:
     """(the bell's count, the unread BADGE_EVENTS among them): one query."""
-    found = notifications_for(user).filter(read_at__isnull=True).aggregate(
-        total=Count("pk"), badge=Count("pk", filter=Q(event__in=BADGE_EVENTS))
+    found = (
+        notifications_for(user)
+        .filter(read_at__isnull=True)
+        .aggregate(total=Count("pk"), badge=Count("pk", filter=Q(event__in=BADGE_EVENTS)))
     )
     return found["total"], found["badge"]
 

@@ -136,9 +136,7 @@ MATRIX: dict[str, Row] = {
         "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
     ),
     "chat:poll": Row("login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}),
-    "chat:older": Row(
-        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
-    ),
+    "chat:older": Row("login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "chat:report": Row(
         "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
     ),
@@ -370,13 +368,18 @@ def test_booking_pages_and_actions_of_someone_elses_booking_are_404(clients, obj
     pages = [reverse(f"bookings:{name}", args=[reference]) for name in ("detail", "cancel", "dispute")] + [
         reverse(f"payments:{name}", args=[paid.reference]) for name in ("status", "receipt")
     ]
-    actions = [
-        reverse(f"bookings:{name}", args=[reference]) for name in ("accept", "decline", "withdraw", "cancel", "dispute")
-    ] + [
-        reverse("payments:checkout", args=[reference]),
-        reverse("payments:refund_details", args=[paid.reference, refund.pk]),
-        reverse("payments:simulator", args=[objects["payment"].order_id]),
-    ] + [reverse(f"chat:{name}", args=[reference]) for name in ("conversation", "check", "report", "block")]
+    actions = (
+        [
+            reverse(f"bookings:{name}", args=[reference])
+            for name in ("accept", "decline", "withdraw", "cancel", "dispute")
+        ]
+        + [
+            reverse("payments:checkout", args=[reference]),
+            reverse("payments:refund_details", args=[paid.reference, refund.pk]),
+            reverse("payments:simulator", args=[objects["payment"].order_id]),
+        ]
+        + [reverse(f"chat:{name}", args=[reference]) for name in ("conversation", "check", "report", "block")]
+    )
     pages += [reverse(f"chat:{name}", args=[reference]) for name in ("conversation", "poll", "older", "report")]
     problems = []
     for role in ("customer", "companion"):

@@ -95,7 +95,18 @@ def test_every_marked_string_is_in_both_catalogues(tmp_path):
     """
     if shutil.which("xgettext") is None:
         pytest.skip("GNU gettext (xgettext) is not installed; CI installs it")
-    apps = ("accounts", "config", "core", "companions", "bookings", "reviews", "chat", "payments", "notifications", "web")
+    apps = (
+        "accounts",
+        "config",
+        "core",
+        "companions",
+        "bookings",
+        "reviews",
+        "chat",
+        "payments",
+        "notifications",
+        "web",
+    )
     for name in (*apps, "templates"):
         source = Path(settings.BASE_DIR) / name
         if source.exists():
