@@ -8,6 +8,8 @@ Twilio (tests/bench/notifications.py). Issue 13: search sorted best rated (`rate
 searches; `rated_city`: a city's list alone), the profile of a companion with hundreds of reviews
 (`reviewed`), and the daily level job over 1,000,000 bookings (`levels`, tests/bench/levels.py); these seed
 the booking history with 300,000 reviews (tests/bench/history.py) unless --bookings/--reviews say otherwise.
+Issue 14: `chat` (tests/bench/chat.py), 500 conversations polled by both parties every 4 s plus 50 messages
+a second, open loop, on the page scenarios' gunicorn; then how many polls a second one worker serves.
 
 Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server
 did not start, a request failed, an existing route answered something other than 200 (for the webhook:
@@ -27,6 +29,7 @@ measured page).
     python -m tests.bench.run --scenarios contention [--hold-seconds 10] [--lock-timeout-ms 300] [--threads 4]
     python -m tests.bench.run --scenarios trivial,search,rated,rated_city,profile,reviewed,levels --runs 3 \
         [--bookings 1000000 --reviews 300000] [--levels-tracemalloc] [--levels-explain]
+    python -m tests.bench.run --scenarios chat [--runs 3] [--chat-seconds 25] [--chat-connections 64] [--chat-explain]
 
 Every page figure is also given as a ratio to the trivial page measured in the same run and mode (the
 machine's load and speed cancel out): after each run, and in one summary table printed at the very end
@@ -218,7 +221,7 @@ SCENARIOS = [
     Scenario("reviewed", "/c/<slug>/", _reviewed_profile_paths, inspect=_reviewed_profile),
 ]  # fmt: skip
 # Measured by their own modules (tests/bench/<name>.py).
-OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention", "levels"]
+OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention", "levels", "chat"]
 
 
 def route_exists(path: str) -> bool:
@@ -616,7 +619,8 @@ def parse_arguments() -> argparse.Namespace:
         "--runs",
         type=int,
         default=1,
-        help="page scenarios: measure each this many times per cache mode; the summary gives medians",
+        help="page scenarios: measure each this many times per cache mode; chat: runs per server; the summaries "
+        "give medians",
     )
     parser.add_argument(
         "--scenarios",
@@ -628,7 +632,8 @@ def parse_arguments() -> argparse.Namespace:
         "contention: 10 booking POSTs while one companion's row is held, and unrelated pages meanwhile; "
         "rated, rated_city, reviewed: search sorted best rated, a city's best rated, a profile with hundreds of "
         "reviews; levels: the daily level job over the booking history, timed and its memory measured; these "
-        "four seed the history of issue 13 unless --bookings says otherwise)",
+        "four seed the history of issue 13 unless --bookings says otherwise; chat: 500 conversations polled by "
+        "both parties every 4 s and 50 messages a second, open loop, then polls a second on one worker)",
     )
     parser.add_argument(
         "--notifications", type=int, default=10_000, help="payments: notifications to post (30%% duplicates)"
@@ -666,6 +671,22 @@ def parse_arguments() -> argparse.Namespace:
         "--levels-explain",
         action="store_true",
         help="levels: EXPLAIN (ANALYZE, BUFFERS) of the job's aggregate queries after its first run",
+    )
+    parser.add_argument("--chat-seconds", type=float, default=25, help="chat: length of each open-loop run")
+    parser.add_argument(
+        "--chat-poll-every", type=float, default=4.0, help="chat: seconds between a party's polls (the page's)"
+    )
+    parser.add_argument("--chat-sends", type=float, default=50, help="chat: messages sent a second (Poisson)")
+    parser.add_argument(
+        "--chat-connections", type=int, default=64, help="chat: the open loop's client connections (keep-alive)"
+    )
+    parser.add_argument(
+        "--chat-conversations", type=int, default=500, help="chat: conversations (two parties each; seeded once)"
+    )
+    parser.add_argument(
+        "--chat-explain",
+        action="store_true",
+        help="chat: EXPLAIN (ANALYZE, BUFFERS) of the SELECTs of a poll and a send in the longest conversation",
     )
     parser.add_argument(
         "--page-cache",
@@ -788,9 +809,9 @@ def measure_pages(
     return all_rows
 
 
-def run_others(arguments: argparse.Namespace, wanted: set[str], log_path: Path, warmup: int) -> int:
-    """Bookings, payments, notifications, levels and contention, in that order; the first broken one ends the run
-    (its exit status is returned)."""
+def run_others(arguments: argparse.Namespace, wanted: set[str], log_path: Path, warmup: int, chat_figures: dict) -> int:
+    """Bookings, payments, notifications, levels, contention and chat, in that order; the first broken one ends
+    the run (its exit status is returned). The chat's rows for the summary go into `chat_figures`."""
     from django.conf import settings
 
     if "bookings" in wanted:
@@ -835,6 +856,27 @@ def run_others(arguments: argparse.Namespace, wanted: set[str], log_path: Path, 
         )
         if not measured:
             print("\nbench: BROKEN: the contention benchmark failed (see above)", file=sys.stderr)
+            return 1
+    if "chat" in wanted:
+        from tests.bench import chat as chat_bench
+
+        measured, chat_figures["rows"], chat_figures["world"] = chat_bench.run(
+            workers=arguments.workers,
+            threads=arguments.threads,
+            concurrency=arguments.concurrency,
+            log_path=log_path,
+            runs=arguments.runs,
+            seconds=arguments.chat_seconds,
+            poll_every=arguments.chat_poll_every,
+            sends_per_second=arguments.chat_sends,
+            connections=arguments.chat_connections,
+            conversations=arguments.chat_conversations,
+            closed_requests=requests_for("trivial", arguments),
+            explain=arguments.chat_explain,
+            seed_value=arguments.seed,
+        )
+        if not measured:
+            print("\nbench: BROKEN: the chat benchmark failed (see above)", file=sys.stderr)
             return 1
     return 0
 
@@ -883,17 +925,22 @@ def main() -> int:
     log_path.write_text("")  # this run's lines only
     warmup = arguments.warmup  # the warm mode raises it for the page scenarios
     rows: list[dict] = []
+    chat_figures: dict = {}
     status = 0
     try:
         if available:  # e.g. --scenarios payments: no page to measure, no server to start for it
             rows = measure_pages(arguments, available, missing, log_path)
-        status = run_others(arguments, wanted, log_path, warmup)
+        status = run_others(arguments, wanted, log_path, warmup, chat_figures)
     except BenchBroken as error:
         print(f"bench: BROKEN: {error}", file=sys.stderr)
         print_log_tail(log_path)
         status = 2
     # At the very end, whatever came after the pages, so that the table is the last thing on screen.
     print_summary(rows, context)
+    if chat_figures.get("rows"):
+        from tests.bench import chat as chat_bench
+
+        chat_bench.print_summary(chat_figures["rows"], chat_figures["world"], context)
     broken = sorted({row["scenario"] for row in rows if row["non_200"] or not row["requests"]})
     if broken and not status:
         print(f"\nbench: BROKEN: failed requests in {', '.join(broken)} (see above and {log_path})", file=sys.stderr)
