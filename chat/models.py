@@ -47,8 +47,9 @@ class Conversation(models.Model):
 
 
 class Message(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Both foreign keys are served by the composite indexes below (no single-column index of their own).
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     text = models.TextField(_("text as written"), max_length=MESSAGE_MAX_LENGTH)
     # Contact details found in the text, [start, end, kind], hidden from the recipient when `masked`.
     contacts = models.JSONField(default=list, blank=True)
@@ -66,7 +67,11 @@ class Message(models.Model):
             models.UniqueConstraint(fields=["conversation", "sender", "client_key"], name="chat_message_once"),
             models.CheckConstraint(condition=models.Q(text__regex=r"\S"), name="chat_message_not_blank"),
         ]
-        indexes = [models.Index(fields=["conversation", "id"], name="chat_messages_in_order")]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="chat_messages_in_order"),
+            # The send limit counts the sender's last minute, however long their history.
+            models.Index(fields=["sender", "created_at"], name="chat_messages_by_sender"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.conversation_id}#{self.pk}"

@@ -118,14 +118,15 @@ def _tell_in_app(conversation: Conversation, message: Message, sender: User) -> 
     )
 
 
-def conversation_read(*, conversation: Conversation, reader: User, upto: int) -> None:
+def conversation_read(*, conversation: Conversation, reader: User, upto: int, reference: str = "") -> None:
     """The reader has seen every message up to `upto` (only ever moves forward); the bell's "new message"
-    about this conversation is read with it."""
+    about this conversation (its booking `reference`) is read with it."""
     field = "customer_read_upto" if reader.pk == conversation.customer_id else "companion_read_upto"
     moved = Conversation.objects.filter(pk=conversation.pk, **{f"{field}__lt": upto}).update(**{field: upto})
     if moved:
         setattr(conversation, field, upto)
-        notifications_mark_read_about(user=reader, event="message_new", reference=conversation.booking.reference)
+        reference = reference or conversation.booking.reference
+        notifications_mark_read_about(user=reader, event="message_new", reference=reference)
 
 
 def report_send(*, booking, reporter: User, category: str, details: str = "", message_id: int | None = None,
