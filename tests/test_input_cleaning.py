@@ -111,6 +111,7 @@ def candidates() -> list[str]:
         "123 456",
         "1234 567 890",
         "Kopi Tuku di Grand Indonesia",
+        "5f0c6a3e-8a1b-4c6e-9d2f-0a1b2c3d4e5f",  # a form's idempotency key (chat's MessageForm)
         "Suka ngopi dan jalan-jalan keliling kota, senang menemani acara dan ngobrol santai.",
         start,
     ]
