@@ -5,14 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from companions import levels
+from core.money import BASIS_POINTS, percent_of
 
 SERVICE_FEE_BASIS_POINTS = 1000  # 10% of the subtotal, paid by the customer on top
-BASIS_POINTS = 10_000
-
-
-def percent_of(amount: int, basis_points: int) -> int:
-    """amount × basis_points / 10,000, rounded half up, in whole Rupiah (no floats)."""
-    return (amount * basis_points + BASIS_POINTS // 2) // BASIS_POINTS
 
 
 @dataclass(frozen=True)

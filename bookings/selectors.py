@@ -45,11 +45,17 @@ def bookable_profile(slug: str) -> CompanionProfile | None:
     )
 
 
+def plausible_reference(reference: str) -> bool:
+    """Whether `reference` could be a booking's, worth a query (PostgreSQL refuses NUL in text: a query
+    would fail, not miss)."""
+    return bool(reference) and len(reference) <= 16 and "\x00" not in reference
+
+
 def booking_for_user(reference: str, user: User) -> Booking | None:
     """The booking if `user` is one of its two parties or staff; None otherwise (the page says 404,
     so a stranger cannot even learn that the reference exists). Events come prefetched, oldest first."""
-    if not user.is_authenticated or not reference or len(reference) > 16 or "\x00" in reference:
-        return None  # not a reference (PostgreSQL refuses NUL in text: a query would fail, not miss)
+    if not user.is_authenticated or not plausible_reference(reference):
+        return None
     bookings = _base().prefetch_related(
         Prefetch("events", queryset=BookingEvent.objects.select_related("actor").order_by("created_at", "id"))
     )

@@ -45,6 +45,20 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return str(self.booking_id)
 
+    # Which side a party is on, said once: the read mark and the other party of `user_id`.
+    def read_field(self, user_id: int) -> str:
+        return "customer_read_upto" if user_id == self.customer_id else "companion_read_upto"
+
+    def read_upto(self, user_id: int) -> int:
+        return getattr(self, self.read_field(user_id))
+
+    def other_id(self, user_id: int) -> int:
+        return self.companion_id if user_id == self.customer_id else self.customer_id
+
+    def other(self, user_id: int):
+        """The other party (the user row; select_related("customer", "companion") to save the query)."""
+        return self.companion if user_id == self.customer_id else self.customer
+
 
 class Message(models.Model):
     # Both foreign keys are served by the composite indexes below (no single-column index of their own).

@@ -57,13 +57,6 @@ def messages_after(conversation_id: int, viewer_id: int, after: int) -> list[Sho
     return [shown(message, viewer_id) for message in rows]
 
 
-def side_fields(conversation: Conversation, user_id: int) -> tuple[str, str]:
-    """(the user's read field, the other party's id field)."""
-    if user_id == conversation.customer_id:
-        return "customer_read_upto", "companion_id"
-    return "companion_read_upto", "customer_id"
-
-
 def conversations_of(user) -> list[Conversation]:
     """The person's conversations, newest first (up to 100), each with `unread` (the other's messages after
     what this person read), `other` (the other party) and `last` (the newest message as this person sees
@@ -89,7 +82,7 @@ def conversations_of(user) -> list[Conversation]:
     for conversation in rows:
         is_customer = conversation.customer_id == user.pk
         conversation.unread = conversation.unread_as_customer if is_customer else conversation.unread_as_companion
-        conversation.other = conversation.companion if is_customer else conversation.customer
+        conversation.other_party = conversation.other(user.pk)
         message = last.get(conversation.pk)
         conversation.last = shown(message, user.pk) if message else None
     return rows

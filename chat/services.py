@@ -53,8 +53,10 @@ def _store(conversation, *, sender_id: int, text: str, booking, client_key, now:
         client_key=client_key,
         created_at=now,
     )
-    read_field = "customer_read_upto" if sender_id == conversation.customer_id else "companion_read_upto"
-    changes = {"last_message_at": now, read_field: message.pk}  # the sender has read their own message
+    changes = {
+        "last_message_at": now,
+        conversation.read_field(sender_id): message.pk,
+    }  # the sender has read their own message
     if concerns:
         reasons = sorted(set(conversation.flag_reasons) | set(concerns))
         changes.update(flag_reasons=reasons, flagged_at=conversation.flagged_at or now)
@@ -102,12 +104,8 @@ def message_send(*, booking, sender: User, text: str, client_key, now: datetime 
 
 def _tell_in_app(conversation: Conversation, message: Message, sender: User) -> None:
     """One in-app notification per conversation until the recipient has read it (no text in it)."""
-    recipient_id = conversation.companion_id if sender.pk == conversation.customer_id else conversation.customer_id
-    read_upto = (
-        conversation.companion_read_upto
-        if recipient_id == conversation.companion_id
-        else conversation.customer_read_upto
-    )
+    recipient_id = conversation.other_id(sender.pk)
+    read_upto = conversation.read_upto(recipient_id)
     recipient = User.objects.get(pk=recipient_id)
     notification_record(
         recipient=recipient,
@@ -121,7 +119,7 @@ def _tell_in_app(conversation: Conversation, message: Message, sender: User) -> 
 def conversation_read(*, conversation: Conversation, reader: User, upto: int, reference: str = "") -> None:
     """The reader has seen every message up to `upto` (only ever moves forward); the bell's "new message"
     about this conversation (its booking `reference`) is read with it."""
-    field = "customer_read_upto" if reader.pk == conversation.customer_id else "companion_read_upto"
+    field = conversation.read_field(reader.pk)
     moved = Conversation.objects.filter(pk=conversation.pk, **{f"{field}__lt": upto}).update(**{field: upto})
     if moved:
         setattr(conversation, field, upto)

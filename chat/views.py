@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bookings import selectors as booking_selectors
+from bookings.models import Booking
 from chat import masking, rules, selectors, services
 from chat.errors import ChatError
 from chat.forms import MessageForm, ReportForm
@@ -19,18 +21,24 @@ from chat.models import Conversation, Message
 from core.errors import add_error_to_form
 
 
-def _conversation(request: HttpRequest, reference: str) -> Conversation:
-    """The conversation of a booking of which the user is one of the two parties (one query), or 404."""
-    if not reference or len(reference) > 16 or "\x00" in reference:
+def _parties_conversation(request: HttpRequest, reference: str):
+    """The booking's conversation as a queryset, if the user is one of its two parties; 404 for a reference
+    that cannot be one."""
+    if not booking_selectors.plausible_reference(reference):
         raise Http404
     user = request.user
+    return Conversation.objects.filter(Q(customer_id=user.pk) | Q(companion_id=user.pk), booking__reference=reference)
+
+
+def _conversation(request: HttpRequest, reference: str) -> Conversation:
+    """The conversation of a booking of which the user is one of the two parties (one query), or 404."""
     conversation = (
-        Conversation.objects.select_related("booking", "booking__companion", "customer", "companion")
-        .filter(Q(customer_id=user.pk) | Q(companion_id=user.pk), booking__reference=reference)
+        _parties_conversation(request, reference)
+        .select_related("booking", "booking__companion", "customer", "companion")
         .first()
     )
     if conversation is None:
-        conversation = _opened_for_older_booking(reference, user)
+        conversation = _opened_for_older_booking(reference, request.user)
     if conversation is None:
         raise Http404
     return conversation
@@ -39,12 +47,9 @@ def _conversation(request: HttpRequest, reference: str) -> Conversation:
 def _conversation_only(request: HttpRequest, reference: str) -> Conversation:
     """The poll's lookup: the conversation row alone (no booking, no people), for a party, or 404. Most
     polls find nothing new and need no more (the full lookup's five-table join was most of their cost)."""
-    if not reference or len(reference) > 16 or "\x00" in reference:
-        raise Http404
-    user = request.user
     conversation = (
-        Conversation.objects.only("pk", "customer_id", "companion_id", "customer_read_upto", "companion_read_upto")
-        .filter(Q(customer_id=user.pk) | Q(companion_id=user.pk), booking__reference=reference)
+        _parties_conversation(request, reference)
+        .only("pk", "customer_id", "companion_id", "customer_read_upto", "companion_read_upto")
         .first()
     )
     return conversation if conversation is not None else _conversation(request, reference)
@@ -52,8 +57,6 @@ def _conversation_only(request: HttpRequest, reference: str) -> Conversation:
 
 def _opened_for_older_booking(reference: str, user) -> Conversation | None:
     """A booking requested before conversations existed gets its conversation on first visit."""
-    from bookings.models import Booking
-
     booking = Booking.objects.select_related("companion").filter(reference=reference).first()
     if booking is None or rules.party_of(booking, user) is None:
         return None
@@ -89,7 +92,7 @@ def _page_context(request, conversation, *, form=None) -> dict:
     last_id = shown[-1].pk if shown else 0
     if last_id:
         services.conversation_read(conversation=conversation, reader=request.user, upto=last_id)
-    other = conversation.companion if request.user.pk == conversation.customer_id else conversation.customer
+    other = conversation.other(request.user.pk)
     return {
         "conversation": conversation,
         "booking": booking,
@@ -110,7 +113,7 @@ def conversation(request: HttpRequest, reference: str) -> HttpResponse:
     """The conversation; POST sends a message (HTMX: the composer comes back fresh with the new messages;
     without JavaScript: back to the page)."""
     found = _conversation(request, reference)
-    other = found.companion if request.user.pk == found.customer_id else found.customer
+    other = found.other(request.user.pk)
     if request.method == "GET":
         return render(request, "chat/conversation.html", _page_context(request, found))
     form = MessageForm(request.POST)

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +37,7 @@ from companions.services import profile_pages_changed
 from core.bulk import update_rows
 from core.i18n import IndonesianTimeZone
 from core.locks import LockBusy, lock_one, set_lock_timeout
+from core.money import percent_of
 from notifications.services import notification_record
 
 DEMOTION_NOTICE = timedelta(days=30)
@@ -56,13 +56,12 @@ def today_wib(now: datetime | None = None) -> date:
 def policy_in_effect(day: date | None = None) -> LevelPolicy | None:
     """The policy whose date is the latest on or before `day` (today, WIB), with its rules in rank order."""
     day = day or today_wib()
-    policy = (
+    return (
         LevelPolicy.objects.filter(effective_from__lte=day)
-        .prefetch_related(Prefetch("rules", queryset=LevelRule.objects.all()))
+        .prefetch_related("rules")
         .order_by("-effective_from")
         .first()
     )
-    return policy
 
 
 def policy_editable(policy: LevelPolicy, day: date | None = None) -> bool:
@@ -433,7 +432,7 @@ def level_page(profile: CompanionProfile, *, history: int = 10) -> LevelPage:
     worth = 0
     if next_rule is not None and next_rule.commission_basis_points < commission:
         monthly = figures.recent_subtotal // MONTHS_IN_RECENT
-        worth = (monthly * (commission - next_rule.commission_basis_points) + 5_000) // 10_000
+        worth = percent_of(monthly, commission - next_rule.commission_basis_points)
     return LevelPage(
         level=profile.level,
         commission_basis_points=commission,
