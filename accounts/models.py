@@ -76,6 +76,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Set by the purge (privacy app): the row stays for the books, every personal detail is gone, and the
+    # person is shown as "former user" wherever their bookings or reviews are still read.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -96,12 +99,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
-        return self.full_name or self.email
+        return self.get_full_name()
 
     def get_full_name(self) -> str:
+        if self.erased_at is not None:
+            return str(_("Former user"))
         return self.full_name or self.email
 
     def get_short_name(self) -> str:
+        if self.erased_at is not None:
+            return str(_("Former user"))
         return (self.full_name.split() or [self.email])[0]
 
     @property

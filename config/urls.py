@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("reviews.urls")),
     path("", include("chat.urls")),
+    path("", include("safety.urls")),
+    path("", include("privacy.urls")),
     path("", include("bookings.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "payments",
     "reviews",
     "chat",
+    "safety",
+    "privacy",
     "notifications",
     "web",
 ]

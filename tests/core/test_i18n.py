@@ -103,6 +103,8 @@ def test_every_marked_string_is_in_both_catalogues(tmp_path):
         "bookings",
         "reviews",
         "chat",
+        "safety",
+        "privacy",
         "payments",
         "notifications",
         "web",
