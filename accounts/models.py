@@ -64,6 +64,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("time zone"), max_length=32, choices=IndonesianTimeZone.choices, default=IndonesianTimeZone.WIB
     )
     whatsapp_opt_in = models.BooleanField(_("WhatsApp messages"), default=False)
+    # News and offers by email (issue 15: a consent of its own, given and withdrawn with one click).
+    marketing_opt_in = models.BooleanField(_("News and offers"), default=False)
     # The number above was proven with a code sent over WhatsApp (cleared when the number changes).
     phone_verified_at = models.DateTimeField(_("number verified"), null=True, blank=True)
     email_notifications = models.BooleanField(_("Email notifications"), default=True)
@@ -139,6 +141,12 @@ class ConsentDocument(models.TextChoices):
     TERMS = "terms", _("Terms of Service")
     PRIVACY = "privacy", _("Privacy Policy")
     WHATSAPP = "whatsapp", _("WhatsApp messages")
+    MARKETING = "marketing", _("News and offers")
+
+
+# The consents a person may withdraw (and give again) at any time, each with the User field that holds
+# it. Terms and privacy are the contract itself: withdrawn only by deleting the account.
+WITHDRAWABLE_CONSENTS = {ConsentDocument.WHATSAPP: "whatsapp_opt_in", ConsentDocument.MARKETING: "marketing_opt_in"}
 
 
 class ConsentRecord(models.Model):

@@ -3,17 +3,18 @@ from allauth.account.views import SignupView as AllauthSignupView
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts import blocks, hooks, services
+from accounts import blocks, consents, hooks, services
 from accounts.errors import AccountError
 from accounts.forms import AccountSettingsForm, PhoneChangeForm
-from accounts.models import Role
+from accounts.models import WITHDRAWABLE_CONSENTS, ConsentDocument, Role
 from core.errors import add_error_to_form
 
 
@@ -41,7 +42,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
                 )
             except AccountError as error:
                 add_error_to_form(form, error)
-                return render(request, "accounts/settings.html", {"form": form, "blocked": blocks.blocked_by(user)})
+                return render(request, "accounts/settings.html", _settings_context(user, form))
             messages.success(request, _("Your settings are saved."))
             response = redirect("accounts:settings")
             # The saved language wins over an older switch made before.
@@ -56,7 +57,43 @@ def account_settings(request: HttpRequest) -> HttpResponse:
             return response
     else:
         form = AccountSettingsForm(initial=AccountSettingsForm.initial_for(user), identity_locked=locked)
-    return render(request, "accounts/settings.html", {"form": form, "blocked": blocks.blocked_by(user)})
+    return render(request, "accounts/settings.html", _settings_context(user, form))
+
+
+def _settings_context(user, form) -> dict:
+    return {"form": form, "blocked": blocks.blocked_by(user), "consents": consents.consent_states(user)}
+
+
+@require_POST
+@login_required
+def consent_change(request: HttpRequest, document: str) -> HttpResponse:
+    """One click gives or withdraws a consent (WhatsApp, news and offers); it takes effect at once and is
+    recorded with where it came from. `granted` is "1" or "0"; anything else changes nothing."""
+    if document not in WITHDRAWABLE_CONSENTS:
+        raise Http404
+    granted = request.POST.get("granted")
+    if granted not in ("0", "1"):
+        messages.error(request, _("Nothing changed. Please try again."))
+    else:
+        meta = services.RequestMeta.from_request(request)
+        consents.consent_set(
+            user=request.user,
+            document=document,
+            granted=granted == "1",
+            ip_address=meta.ip_address,
+            user_agent=meta.user_agent,
+        )
+        label = ConsentDocument(document).label
+        if granted == "1":
+            messages.success(request, _("Consent given: %(consent)s.") % {"consent": label})
+        else:
+            messages.success(request, _("Consent withdrawn: %(consent)s. It takes effect now.") % {"consent": label})
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = f"{reverse('accounts:settings')}#consents"
+    return redirect(target)
 
 
 @require_POST

@@ -58,6 +58,7 @@ MATRIX: dict[str, Row] = {
     "accounts:settings": signed_in("200"),
     "accounts:phone_change": signed_in("redirect:account_reauthenticate"),
     "accounts:unblock": same("405", kwargs={"user_id": 1}),
+    "accounts:consent_change": same("405", kwargs={"document": "marketing"}),  # POST only
     "notifications:phone_verify": signed_in("200"),
     # allauth: entrance pages send signed-in users home
     "account_signup": Row("200", "redirect:home", "redirect:home", "redirect:home"),
