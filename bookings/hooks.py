@@ -36,6 +36,8 @@ class _Registry:
     payment_summary: Callable[..., dict[str, Any]] | None = None
     review_summary: Callable[..., dict[str, Any] | None] | None = None
     customer_reviews: Callable[..., dict[int, Any]] | None = None
+    safety_card: Callable[..., dict[str, Any] | None] | None = None
+    timeline_steps: Callable[..., list[Any]] | None = None
 
 
 _registry = _Registry()
@@ -49,6 +51,8 @@ def register(
     payment_summary: Callable[..., dict[str, Any]] | None = None,
     review_summary: Callable[..., dict[str, Any] | None] | None = None,
     customer_reviews: Callable[..., dict[int, Any]] | None = None,
+    safety_card: Callable[..., dict[str, Any] | None] | None = None,
+    timeline_steps: Callable[..., list[Any]] | None = None,
 ) -> None:
     """Registers handlers (once each: registering the same function again changes nothing).
 
@@ -60,7 +64,11 @@ def register(
     - review_summary(booking, user, now) -> dict | None: the reviews card on the booking page for that
       user (one provider, like payment_summary).
     - customer_reviews(customer_ids) -> {customer_id: summary}: what companions wrote of these customers,
-      for the requests in a companion's inbox (the only place a companion reads them)."""
+      for the requests in a companion's inbox (the only place a companion reads them).
+    - safety_card(booking, user, now) -> dict | None: the safety card on the booking page for that user (the
+      check-in code, sharing, "I'm fine", SOS; safety registers it; one provider).
+    - timeline_steps(booking) -> [TimelineStep]: more steps of the booking's timeline (the safety steps),
+      merged by time among the steps reached (one provider)."""
     if on_requested is not None and on_requested not in _registry.requested:
         _registry.requested.append(on_requested)
     if on_left_unpaid is not None and on_left_unpaid not in _registry.left_unpaid:
@@ -73,6 +81,10 @@ def register(
         _registry.review_summary = review_summary
     if customer_reviews is not None:
         _registry.customer_reviews = customer_reviews
+    if safety_card is not None:
+        _registry.safety_card = safety_card
+    if timeline_steps is not None:
+        _registry.timeline_steps = timeline_steps
 
 
 def registered() -> dict[str, tuple]:
@@ -84,6 +96,8 @@ def registered() -> dict[str, tuple]:
         "payment_summary": (_registry.payment_summary,) if _registry.payment_summary else (),
         "review_summary": (_registry.review_summary,) if _registry.review_summary else (),
         "customer_reviews": (_registry.customer_reviews,) if _registry.customer_reviews else (),
+        "safety_card": (_registry.safety_card,) if _registry.safety_card else (),
+        "timeline_steps": (_registry.timeline_steps,) if _registry.timeline_steps else (),
     }
 
 
@@ -124,3 +138,17 @@ def customer_reviews(customer_ids: list[int]) -> dict[int, Any]:
     if _registry.customer_reviews is None or not customer_ids:
         return {}
     return _registry.customer_reviews(customer_ids)
+
+
+def safety_card(*, booking, user, now) -> dict[str, Any] | None:
+    """The safety card of the booking page for `user`, or None (nothing registered, nothing to show)."""
+    if _registry.safety_card is None:
+        return None
+    return _registry.safety_card(booking, user, now)
+
+
+def timeline_steps(booking) -> list[Any]:
+    """More timeline steps (the safety steps); [] when nothing is registered."""
+    if _registry.timeline_steps is None:
+        return []
+    return _registry.timeline_steps(booking)

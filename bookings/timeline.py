@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext as _
 
+from bookings import hooks
 from bookings.models import Booking, BookingStatus
 
 
@@ -79,6 +80,9 @@ def timeline(booking: Booking) -> list[TimelineStep]:
         else:
             label, note = _branch_label(event)
             steps.append(TimelineStep(to, label, event.created_at, "stopped" if last else "done", note))
+    extra = hooks.timeline_steps(booking)  # the safety steps (safety registers them), merged by time
+    if extra:
+        steps = sorted(steps + list(extra), key=lambda step: step.at)
     if booking.status in (BookingStatus.REQUESTED, BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED):
         steps += [TimelineStep(key, labels[key], None, "upcoming") for key in MAIN_PATH if key not in reached]
     return steps

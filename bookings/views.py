@@ -298,6 +298,8 @@ def _detail_context(request: HttpRequest, booking: Booking) -> dict:
         "receipt": payment["receipt"],
         # The reviews card, for the two parties of a completed booking (reviews registers it).
         "review": hooks.review_summary(booking=booking, user=request.user, now=now),
+        # The safety card (safety/, through bookings/hooks.py): check-in code, share, "I'm fine", SOS.
+        "safety": hooks.safety_card(booking=booking, user=request.user, now=now),
     }
 
 

@@ -47,6 +47,12 @@ app.conf.beat_schedule = {
         "task": "chat.tasks.unread_notices_task",
         "schedule": 60.0,
     },
+    # Safety at meetings: "are you OK?" at a meeting's end + 15 min, the trusted contacts and the staff safety
+    # queue at + 30 min, unless it was marked ended (safety/welfare.py; each step once).
+    "safety-welfare-check": {
+        "task": "safety.tasks.welfare_sweep_task",
+        "schedule": 60.0,
+    },
     # Companions' reliability over the last 90 days, shown on their profiles (bookings/reliability.py),
     # then their levels from it and the last year's bookings (bookings/levels.py, companions/levels.py).
     "bookings-recompute-standing": {
@@ -58,6 +64,25 @@ app.conf.beat_schedule = {
     "accounts-purge-unverified": {
         "task": "accounts.tasks.purge_unverified_accounts_task",
         "schedule": crontab(hour=19, minute=15),  # 02.15 WIB, a quiet hour
+    },
+    # Privacy (issue 15): accounts whose deletion's grace period is over are purged (privacy/deletion.py),
+    # files a purge could not delete are retried, and the retention periods are applied daily.
+    "privacy-purge-due": {
+        "task": "privacy.tasks.purge_due_task",
+        "schedule": crontab(minute=20),  # hourly
+    },
+    "privacy-shred-sweep": {
+        "task": "privacy.tasks.shred_sweep_task",
+        "schedule": crontab(minute=50),  # hourly
+    },
+    "privacy-retention": {
+        "task": "privacy.tasks.retention_task",
+        "schedule": crontab(hour=20, minute=5),  # 03.05 WIB, a quiet hour
+    },
+    # Data exports: requests no worker picked up are queued again, expired export files deleted (48 h).
+    "privacy-export-sweep": {
+        "task": "privacy.tasks.export_sweep_task",
+        "schedule": crontab(minute="*/15"),
     },
     # Expired sessions pile up in the database otherwise.
     "accounts-clear-expired-sessions": {

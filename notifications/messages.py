@@ -25,7 +25,7 @@ class Message:
     title: object
     body: object
     fields: tuple[str, ...]
-    link: str = "booking"  # "booking", "payment", "earnings", "profile", "level", "settings", or "" for none
+    link: str = "booking"  # "booking", "payment", "earnings", "profile", "level", "chat", "privacy", or "" for none
 
 
 CATALOGUE: dict[str, Message] = {
@@ -209,11 +209,100 @@ CATALOGUE: dict[str, Message] = {
         _("Pay %(total)s for %(reference)s by %(pay_by)s, or it expires."),
         ("total", "reference", "pay_by"),
     ),
+    # Safety at meetings (issue 15). Never the check-in code. The welfare question goes to the parties (in-app
+    # and WhatsApp where opted in) and links to the booking page, where "I'm fine" is one tap.
+    "meeting_welfare_check": Message(
+        _("Are you OK?"),
+        _(
+            'Your meeting %(reference)s should have ended by now. Tap "I\'m fine" on the booking page, or '
+            "press SOS there if you need help."
+        ),
+        ("reference",),
+    ),
+    # To a trusted contact, who is not a user (notifications.services.whatsapp_send_on_behalf): the link
+    # that follows the text is the meeting's share link.
+    "contact_shared": Message(
+        _("A Kompanion meeting shared with you"),
+        _(
+            "%(sender)s shared a meeting booked on Kompanion with you as their trusted contact: when and where "
+            "it is, and who they meet. The link works until 12 hours after the meeting:"
+        ),
+        ("sender",),
+        link="",
+    ),
+    "contact_welfare": Message(
+        _("Please check on your friend"),
+        _(
+            "%(sender)s has not told us they are fine after their meeting booked on Kompanion. Please try to "
+            "reach them; if you are worried, call 112. Our safety team is looking into it. The meeting:"
+        ),
+        ("sender",),
+        link="",
+    ),
+    "contact_sos": Message(
+        _("SOS from a Kompanion meeting"),
+        _(
+            "%(sender)s pressed SOS during their meeting booked on Kompanion. Call them now; if you cannot "
+            "reach them, call 112. Our safety team is alerted. The meeting:"
+        ),
+        ("sender",),
+        link="",
+    ),
+    # Reports about a person and staff decisions (safety/reports.py, safety/moderation.py): the reporter hears
+    # the outcome in general terms only; the person warned hears no detail of who reported what.
+    "report_received": Message(
+        _("We received your report"),
+        _("Thank you. Our safety team will look into it and tell you when they have."),
+        (),
+        link="",
+    ),
+    "report_actioned": Message(
+        _("Your report was looked into"),
+        _("We looked into your report and took action. Thank you for helping keep Kompanion safe."),
+        (),
+        link="",
+    ),
+    "report_closed": Message(
+        _("Your report was looked into"),
+        _("We looked into your report and closed it. Thank you for telling us."),
+        (),
+        link="",
+    ),
+    "moderation_warning": Message(
+        _("A warning from Kompanion's safety team"),
+        _(
+            "We received a report about your conduct. Please follow Kompanion's rules: platonic meetings only, "
+            "respectful messages, payment only through Kompanion. Another report may suspend your account."
+        ),
+        (),
+        link="",
+    ),
+    "booking_stopped_customer": Message(
+        _("Booking cancelled by Kompanion"),
+        _(
+            "%(reference)s on %(start)s was cancelled by Kompanion's safety team. Anything you paid comes "
+            "back: %(refund)s."
+        ),
+        ("reference", "start", "refund"),
+    ),
+    "booking_stopped_companion": Message(
+        _("Booking cancelled by Kompanion"),
+        _("%(reference)s on %(start)s was cancelled by Kompanion's safety team. The time is free again."),
+        ("reference", "start"),
+    ),
     "phone_code": Message(
         _("Your Kompanion code"),
         _("%(code)s is your Kompanion code. It is valid for 10 minutes. Never share it."),
         ("code",),
         link="",
+    ),
+    # "Export my data" (privacy/export.py): the link goes to the privacy centre, where the signed-in person
+    # downloads it; never the download token itself.
+    "export_ready": Message(
+        _("Your data export is ready"),
+        _("The copy of your data you asked for is ready. Download it from your privacy centre within 48 hours."),
+        (),
+        link="privacy",
     ),
 }
 
@@ -298,6 +387,8 @@ def _path(kind: str, reference: str) -> str:
         return reverse("companions:level")
     if kind == "chat" and reference:
         return reverse("chat:conversation", args=[reference])
+    if kind == "privacy":
+        return reverse("privacy:centre")
     return reverse("notifications:list") if kind else ""
 
 

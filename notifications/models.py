@@ -65,6 +65,10 @@ class Delivery(models.Model):
     body = models.TextField(_("text"), blank=True)
     # One-time codes: the text is blanked once sent, so no code stays readable in the database.
     sensitive = models.BooleanField(_("contains a code"), default=False)
+    # To someone who is not a user (a trusted contact, issue 15) on the recipient's behalf: the recipient's
+    # own WhatsApp consent is about their number, not this one; the text holds a share link, so it is also
+    # `sensitive` (blanked once sent).
+    on_behalf = models.BooleanField(_("to the user's trusted contact"), default=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     provider_id = models.CharField(_("provider message id"), max_length=64, unique=True, null=True, blank=True)
@@ -91,6 +95,9 @@ class Delivery(models.Model):
 class OutboxMessage(models.Model):
     """The dev WhatsApp backend's "phone": every message that would have gone to Twilio (make run)."""
 
+    # The number and text of a person (core/personal_data.py; purged by notifications/personal_data.py).
+    PERSONAL_FIELDS = ("to", "body")
+
     to = models.CharField(max_length=32)
     template_key = models.CharField(max_length=64)
     content_sid = models.CharField(max_length=64, blank=True)
@@ -110,6 +117,8 @@ class OutboxMessage(models.Model):
 class InboundMessage(models.Model):
     """What users write to our WhatsApp number (signature-checked): opens the 24 h free-text window
     and carries STOP/BERHENTI and START/MULAI."""
+
+    PERSONAL_FIELDS = ("sender", "body")
 
     sender = models.CharField(max_length=32, db_index=True)
     body = models.TextField(blank=True)

@@ -237,6 +237,8 @@ def _still_wanted(delivery: Delivery) -> bool:
         return False
     if delivery.channel == Channel.EMAIL:
         return recipient.email_notifications and recipient.email == delivery.to
+    if delivery.on_behalf:
+        return True  # the person (or their welfare check) asked for it; the contact's number is not theirs
     if delivery.sensitive:
         return recipient.phone == delivery.to
     return wants_whatsapp(recipient) and recipient.phone == delivery.to

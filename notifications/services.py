@@ -111,6 +111,30 @@ def whatsapp_send_code(*, user: User, phone: str, code: str) -> Delivery:
     return delivery
 
 
+def whatsapp_send_on_behalf(*, user: User, phone: str, event: str, context: dict, url: str) -> Delivery:
+    """A WhatsApp text to someone who is not a user (a trusted contact, issue 15), on `user`'s behalf, in
+    their language: no in-app notification, the text and `url` (a share link: a secret) blanked once sent,
+    sent at most once through the same outbox, retries and sweep as every delivery. Call inside the
+    transaction of the change that causes it."""
+    language = _language(user)
+    rendered = messages.render(event, context, language=language, zone=user.time_zone)
+    variables = dict(rendered.variables)
+    variables[str(len(variables) + 1)] = url
+    delivery = Delivery.objects.create(
+        recipient=user,
+        channel=Channel.WHATSAPP,
+        to=phone,
+        language=language,
+        template_key=event,
+        body=f"*{rendered.title}*\n{rendered.body}\n{url}".strip(),
+        variables=variables,
+        sensitive=True,
+        on_behalf=True,
+    )
+    _enqueue([delivery])
+    return delivery
+
+
 def _enqueue(deliveries: list[Delivery]) -> None:
     """Each delivery's task is sent once the caller's transaction commits (never for a rolled-back
     change). Celery's delay_on_commit() would do the same without `robust`: a broker outage would then

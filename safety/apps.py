@@ -7,4 +7,12 @@ class SafetyConfig(AppConfig):
     verbose_name = _("Safety")
 
     def ready(self) -> None:
-        pass
+        from bookings import hooks
+        from safety.card import safety_card, safety_steps
+
+        # The booking page's safety card and the safety steps of its timeline (bookings cannot import safety).
+        hooks.register(safety_card=safety_card, timeline_steps=safety_steps)
+
+        from safety import personal_data
+
+        personal_data.register()

@@ -165,7 +165,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_t
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's backend, which also lets a person whose deletion is scheduled log in to cancel it (issue 15).
+    "privacy.backends.DeletionGraceBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -176,7 +177,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
-ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_ADAPTER = "privacy.adapters.AccountAdapter"  # accounts' adapter + login cancels a deletion
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -210,6 +211,17 @@ TERMS_VERSION = "2026-11-01"
 PRIVACY_VERSION = "2026-11-01"
 # Accounts that never confirmed their email are erased after this many days (data minimisation).
 UNVERIFIED_ACCOUNT_RETENTION_DAYS = env.int("UNVERIFIED_ACCOUNT_RETENTION_DAYS", default=7)
+# Privacy (issue 15): a deleted account is purged after this many days, unless the person logs in meanwhile.
+PRIVACY_DELETION_GRACE_DAYS = env.int("PRIVACY_DELETION_GRACE_DAYS", default=14)
+# Retention periods in days (the daily job, privacy/retention.py; shown on the privacy pages): KTP and selfie
+# images after the verification decision; chat message texts after the booking ends; notification and
+# delivery texts; the personal fields of raw payment notifications (after the refund and chargeback window).
+RETENTION_KTP_DAYS = env.int("RETENTION_KTP_DAYS", default=30)
+RETENTION_MESSAGES_DAYS = env.int("RETENTION_MESSAGES_DAYS", default=365)
+RETENTION_NOTIFICATIONS_DAYS = env.int("RETENTION_NOTIFICATIONS_DAYS", default=90)
+RETENTION_PAYMENT_NOTIFICATIONS_DAYS = env.int("RETENTION_PAYMENT_NOTIFICATIONS_DAYS", default=180)
+# "Export my data": the download link works, and the file is kept, this many days after it is ready (48 h).
+PRIVACY_EXPORT_DAYS = env.int("PRIVACY_EXPORT_DAYS", default=2)
 
 # --- Sessions & cookies -------------------------------------------------------------------------------
 # Plain database sessions. cached_db saved one primary-key read per request (the user row is read from
@@ -403,6 +415,9 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Kompanion <halo@kompanion.id>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who is emailed at once about an SOS (issue 15; the alert also tops the admin's safety queue). Comma-separated;
+# empty falls back to ADMINS, then to the support address.
+SAFETY_TEAM_EMAILS = env.list("SAFETY_TEAM_EMAILS", default=[])
 
 # --- Security -------------------------------------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
