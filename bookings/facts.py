@@ -17,5 +17,7 @@ def held_spans(now: datetime) -> QuerySet:
 def reliability(profile_id: int) -> Reliability:
     """Cancellations by the companion count against them (shown to customers and admins)."""
     paid = Booking.objects.filter(companion_id=profile_id, paid_at__isnull=False)
-    cancelled = paid.filter(status=BookingStatus.CANCELLED, cancelled_by=CancelledBy.COMPANION)
+    cancelled = paid.filter(
+        status=BookingStatus.CANCELLED, cancelled_by=CancelledBy.COMPANION, cancelled_for_safety=False
+    )
     return Reliability(paid_bookings=paid.count(), companion_cancellations=cancelled.count())

@@ -30,7 +30,11 @@ def figures(now: datetime) -> dict[int, dict]:
     since, recent = now - YEAR, now - RECENT
     completed = Q(status=S.COMPLETED, closed_at__gte=since)
     cancelled = Q(
-        status=S.CANCELLED, cancelled_by=CancelledBy.COMPANION, accepted_at__isnull=False, closed_at__gte=since
+        status=S.CANCELLED,
+        cancelled_by=CancelledBy.COMPANION,
+        cancelled_for_safety=False,  # cancelled through a report: never against the reporter
+        accepted_at__isnull=False,
+        closed_at__gte=since,
     )
     rows = (
         Booking.objects.filter(closed_at__gte=since, status__in=(S.COMPLETED, S.CANCELLED))

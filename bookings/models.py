@@ -125,6 +125,9 @@ class Booking(models.Model):
     refund_amount = models.BigIntegerField(_("refund"), null=True, blank=True)
     settled_companion_earnings = models.BigIntegerField(_("companion earnings after settlement"), null=True, blank=True)
     cancelled_by = models.CharField(_("cancelled by"), max_length=16, blank=True)
+    # Cancelled by a party through a report about the other ("for my safety", safety/reports.py), or by staff
+    # suspending the other party: never counted against anyone's reliability or level.
+    cancelled_for_safety = models.BooleanField(_("cancelled for safety"), default=False)
     reason = models.TextField(_("reason"), max_length=1000, blank=True)
 
     objects = BookingQuerySet.as_manager()

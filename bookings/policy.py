@@ -16,6 +16,7 @@ PARTIAL_REFUND_NOTICE = timedelta(hours=2)
 class CancelledBy:
     CUSTOMER = "customer"
     COMPANION = "companion"
+    STAFF = "staff"  # staff suspended or banned a party (safety/moderation.py): everything back
 
 
 def cancelled_by(booking, user) -> str:
@@ -28,6 +29,7 @@ class Rule:
     PARTIAL = "partial"
     NONE = "none"
     COMPANION = "companion"
+    SAFETY = "safety"  # cancelled for safety (a report, or staff): everything back
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,16 @@ def settle_cancellation(
     start: datetime,
     cancelled_at: datetime,
     cancelled_by: str,
+    for_safety: bool = False,
 ) -> Settlement:
     """Customer ≥ 24 h before the start: everything back. Between 24 h and 2 h: the service fee and
     half the subtotal back; the companion earns the other half (less the platform's commission).
-    Under 2 h (or a no-show): nothing back. A companion who cancels: everything back."""
+    Under 2 h (or a no-show): nothing back. A companion who cancels: everything back. Cancelled for
+    safety (the customer reporting the companion, or staff suspending either party): everything back."""
     if cancelled_by == CancelledBy.COMPANION:
         return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule=Rule.COMPANION)
+    if for_safety or cancelled_by == CancelledBy.STAFF:
+        return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule=Rule.SAFETY)
     rule = cancellation_tiers(start=start, now=cancelled_at)[0].rule
     if rule == Rule.FULL:
         return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule=Rule.FULL)
@@ -94,9 +100,10 @@ def settle_cancellation(
     return Settlement(refund=0, companion_earnings=earnings, platform_revenue=total - earnings, rule=Rule.NONE)
 
 
-def cancellation_preview(booking, *, by: str, now: datetime) -> Settlement:
+def cancellation_preview(booking, *, by: str, now: datetime, for_safety: bool = False) -> Settlement:
     """What cancelling `booking` at `now` would settle (the same function the cancellation uses)."""
     return settle_cancellation(
+        for_safety=for_safety,
         total=booking.total,
         subtotal=booking.subtotal,
         service_fee=booking.service_fee,

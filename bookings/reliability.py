@@ -47,6 +47,7 @@ def figures(now: datetime) -> dict[int, dict]:
             filter=Q(
                 status=S.CANCELLED,
                 cancelled_by=CancelledBy.COMPANION,
+                cancelled_for_safety=False,  # cancelled through a report: never against the reporter
                 accepted_at__isnull=False,
                 closed_at__gte=since,
             ),

@@ -69,6 +69,7 @@ __all__ = [
     "booking_rehold",
     "booking_request",
     "booking_resolve",
+    "booking_stop_for_moderation",
     "booking_time_refusal",
     "booking_withdraw",
     "bookings_sweep",
@@ -460,10 +461,15 @@ def booking_rehold(*, booking_id: int, now: datetime | None = None) -> bool:
 # --- Either party ------------------------------------------------------------------------------------
 
 
-def booking_cancel(*, booking_id: int, actor: User, reason: str = "", now: datetime | None = None) -> Booking:
+def booking_cancel(
+    *, booking_id: int, actor: User, reason: str = "", now: datetime | None = None, for_safety: bool = False
+) -> Booking:
     """Customer (once paid) or companion cancels before the start. The money follows bookings/policy.py;
     an unpaid (accepted) booking is simply cancelled by the companion (the customer withdraws it). A
-    companion must give a reason: it counts against their reliability."""
+    companion must give a reason: it counts against their reliability.
+
+    `for_safety`: cancelled through a report about the other party (safety/reports.py): everything back to
+    the customer, no reason asked, and never counted against the canceller's reliability or level."""
     now = now or timezone.now()
     reason = reason.strip()
     with transaction.atomic():
@@ -471,7 +477,7 @@ def booking_cancel(*, booking_id: int, actor: User, reason: str = "", now: datet
         if booking.status == S.CANCELLED:
             return booking
         rules.require(booking, actor, Action.CANCEL, now)
-        if len(reason) < rules.cancel_reason_min_length(booking, actor):
+        if not for_safety and len(reason) < rules.cancel_reason_min_length(booking, actor):
             raise TransitionNotAllowed(
                 _("Tell the customer why you cancel (at least %(count)d characters).")
                 % {"count": rules.COMPANION_CANCEL_REASON_MIN_LENGTH},
@@ -480,7 +486,7 @@ def booking_cancel(*, booking_id: int, actor: User, reason: str = "", now: datet
         by = policy.cancelled_by(booking, actor)
         refund = earnings = 0
         if booking.status == S.CONFIRMED:  # money moved: settle it by the policy
-            settlement = cancellation_preview(booking, by=by, now=now)
+            settlement = cancellation_preview(booking, by=by, now=now, for_safety=for_safety)
             refund, earnings = settlement.refund, settlement.companion_earnings
         change_status(
             booking,
@@ -492,6 +498,7 @@ def booking_cancel(*, booking_id: int, actor: User, reason: str = "", now: datet
                 "refund_amount": refund,
                 "settled_companion_earnings": earnings,
                 "cancelled_by": by,
+                "cancelled_for_safety": for_safety,
                 "reason": reason,
                 "closed_at": now,
             },
@@ -559,6 +566,48 @@ def booking_resolve(
         )
         hooks.settled(booking=booking, kind=hooks.Settled.RESOLVED)
         notify(booking, "booking_resolved", [booking.customer, booking.companion.user], decision=decision)
+    return booking
+
+
+def booking_stop_for_moderation(
+    *, booking_id: int, actor: User, suspended_id: int, now: datetime | None = None
+) -> Booking | None:
+    """Staff suspended or banned `suspended_id`, a party of this future booking (safety/moderation.py).
+    Nothing was paid for a request (a suspended companion's is declined, a suspended customer's withdrawn)
+    or an accepted booking (cancelled); a confirmed booking is cancelled with everything back to the
+    customer, whichever side was suspended. Never counted against anyone's reliability or level. Returns the
+    booking, or None when there was nothing to stop (already closed, or started: staff decide those)."""
+    now = now or timezone.now()
+    if not (actor.is_staff and actor.is_active):
+        raise TransitionNotAllowed(_("Only staff can do this."))
+    with transaction.atomic():
+        booking = locks.lock_booking(booking_id=booking_id)
+        if booking.start <= now or booking.status not in (S.REQUESTED, S.AWAITING_PAYMENT, S.CONFIRMED):
+            return None
+        companion_suspended = booking.companion.user_id == suspended_id
+        other = booking.customer if companion_suspended else booking.companion.user
+        if booking.status == S.REQUESTED:
+            to = S.DECLINED if companion_suspended else S.WITHDRAWN
+            change_status(booking, to=to, actor=actor, now=now, reason="suspended", fields={"closed_at": now})
+        else:
+            refund = booking.total if booking.status == S.CONFIRMED else 0
+            change_status(
+                booking,
+                to=S.CANCELLED,
+                actor=actor,
+                now=now,
+                reason="suspended",
+                fields={
+                    "refund_amount": refund,
+                    "settled_companion_earnings": 0,
+                    "cancelled_by": policy.CancelledBy.STAFF,
+                    "cancelled_for_safety": True,
+                    "closed_at": now,
+                },
+            )
+            hooks.settled(booking=booking, kind=hooks.Settled.CANCELLED)
+        event = "booking_stopped_customer" if other.pk == booking.customer_id else "booking_stopped_companion"
+        notify(booking, event, [other], refund=booking.refund_amount or 0)
     return booking
 
 

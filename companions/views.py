@@ -223,7 +223,7 @@ def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
 
 # Bump when the parts' templates change: parts rendered by the old ones would otherwise be served after a
 # deploy until they expire (COMPANION_FRAGMENT_CACHE_SECONDS), as with the search cards.
-PROFILE_PARTS_FORMAT = 6
+PROFILE_PARTS_FORMAT = 7
 # The newest published reviews on the profile page.
 PROFILE_REVIEWS_SHOWN = 10
 
