@@ -16,3 +16,7 @@ class BookingsConfig(AppConfig):
         from notifications import messages
 
         messages.register_booking_lookup(message_booking_facts)
+
+        from bookings import personal_data
+
+        personal_data.register()

@@ -12,3 +12,7 @@ class ChatConfig(AppConfig):
         from chat import services
 
         hooks.register(on_requested=services.conversation_open)
+
+        from chat import personal_data
+
+        personal_data.register()

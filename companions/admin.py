@@ -20,6 +20,7 @@ from companions.models import (
     City,
     CompanionPhoto,
     CompanionProfile,
+    IdentityFileView,
     IdentityVerification,
     Level,
     LevelChange,
@@ -521,3 +522,14 @@ class LevelStandingAdmin(admin.ModelAdmin):
                 request,
                 _("The daily level job is updating this companion right now: nothing changed. Try again in a moment."),
             )
+
+
+@admin.register(IdentityFileView)
+class IdentityFileViewAdmin(RecordAdminMixin, admin.ModelAdmin):
+    """Who opened which KTP or selfie image and when: written by the file view, never edited."""
+
+    list_display = ("viewed_at", "kind", "verification", "viewer")
+    list_filter = ("kind",)
+    list_select_related = ("viewer", "verification")
+    date_hierarchy = "viewed_at"
+    raw_id_fields = ("verification", "viewer")

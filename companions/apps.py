@@ -9,3 +9,7 @@ class CompanionsConfig(AppConfig):
         from companions import account_hooks
 
         account_hooks.register()
+
+        from companions import personal_data
+
+        personal_data.register()

@@ -557,3 +557,35 @@ class LevelChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile}: {self.from_level} → {self.to_level}"
+
+
+class IdentityFileView(models.Model):
+    """Someone other than its owner (staff) was served a KTP or selfie image: who, which and when, one row
+    per view (append-only). The owner's export lists them (issue 15)."""
+
+    class Kind(models.TextChoices):
+        KTP = "ktp", _("KTP photo")
+        SELFIE = "selfie", _("selfie holding the KTP")
+
+    verification = models.ForeignKey(
+        IdentityVerification, on_delete=models.CASCADE, related_name="file_views", verbose_name=_("ID verification")
+    )
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("viewed by"),
+    )
+    kind = models.CharField(_("file"), max_length=8, choices=Kind.choices)
+    viewed_at = models.DateTimeField(_("viewed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ID file view")
+        verbose_name_plural = _("ID file views")
+        ordering = ["-viewed_at", "-id"]
+        indexes = [models.Index(fields=["verification", "viewed_at"], name="companions_idview_by_verif")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of verification {self.verification_id} viewed by {self.viewer_id}"

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_safe
 
-from companions.models import IdentityVerification
+from companions.models import IdentityFileView, IdentityVerification
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,9 @@ def identity_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     storage = IdentityVerification._meta.get_field(field_name).storage
     # Who looked at which ID document; never the NIK or a signed URL.
     logger.info("identity file served: verification=%s kind=%s user=%s", pk, kind, request.user.pk)
+    if request.user.pk != owner_id:
+        # Each time staff open the file, for the owner's data export (issue 15): one row per view.
+        IdentityFileView.objects.create(verification_id=pk, viewer=request.user, kind=kind)
 
     if getattr(storage, "querystring_auth", False):
         # S3: the browser fetches the object with a short-lived signature; S3 answers with these headers.

@@ -22,3 +22,7 @@ class PaymentsConfig(AppConfig):
             on_settled=settlement.booking_settle,
             payment_summary=booking_payment_summary,
         )
+
+        from payments import personal_data
+
+        personal_data.register()

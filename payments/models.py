@@ -129,6 +129,9 @@ class Payment(models.Model):
 class PaymentNotification(models.Model):
     """Every notification as received (raw body) with what we made of it; nothing is ever dropped."""
 
+    # The raw body may describe the payer (core/personal_data.py; purged by payments/personal_data.py).
+    PERSONAL_FIELDS = ("raw_body",)
+
     class Verdict(models.TextChoices):
         APPLIED = "applied", _("Applied")
         DUPLICATE = "duplicate", _("Duplicate")

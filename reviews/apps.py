@@ -17,3 +17,7 @@ class ReviewsConfig(AppConfig):
         from companions import review_facts
 
         review_facts.register(selectors.public_reviews)
+
+        from reviews import personal_data
+
+        personal_data.register()
