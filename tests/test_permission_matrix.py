@@ -57,6 +57,11 @@ MATRIX: dict[str, Row] = {
     # accounts (ours)
     "accounts:settings": signed_in("200"),
     "accounts:phone_change": signed_in("redirect:account_reauthenticate"),
+    # privacy (issue 15): the centre; deleting needs a fresh password; the page after a deletion reads only
+    # this browser's session (anyone else goes home, a signed-in person to the centre).
+    "privacy:centre": signed_in("200"),
+    "privacy:delete": signed_in("redirect:account_reauthenticate"),
+    "privacy:deleted": Row("redirect:home", "redirect:privacy:centre", "redirect:privacy:centre", "redirect:privacy:centre"),
     "accounts:unblock": same("405", kwargs={"user_id": 1}),
     "accounts:consent_change": same("405", kwargs={"document": "marketing"}),  # POST only
     "notifications:phone_verify": signed_in("200"),
@@ -143,6 +148,15 @@ MATRIX: dict[str, Row] = {
     ),
     "chat:check": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "chat:block": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    # safety at meetings: the booking's two parties only (someone else's booking here); staff use the admin.
+    "safety:check_in": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "safety:end_meeting": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "safety:fine": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "safety:share": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "safety:sos": Row("login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}),
+    "safety:contact": signed_in("200"),
+    # A trusted contact's link: no login, the token is the permission; an unknown one is 404 for everyone.
+    "safety:shared": same("404", kwargs={"token": "not-a-real-token"}),
     "bookings:accept": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:decline": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:withdraw": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
@@ -380,8 +394,10 @@ def test_booking_pages_and_actions_of_someone_elses_booking_are_404(clients, obj
             reverse("payments:simulator", args=[objects["payment"].order_id]),
         ]
         + [reverse(f"chat:{name}", args=[reference]) for name in ("conversation", "check", "report", "block")]
+        + [reverse(f"safety:{name}", args=[reference]) for name in ("check_in", "end_meeting", "fine", "share", "sos")]
     )
     pages += [reverse(f"chat:{name}", args=[reference]) for name in ("conversation", "poll", "older", "report")]
+    pages += [reverse("safety:sos", args=[reference])]
     problems = []
     for role in ("customer", "companion"):
         client = clients[role]
