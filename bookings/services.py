@@ -260,6 +260,9 @@ def booking_request(
                 locked = profile
             if not (locked.is_listed and not locked.is_paused and locked.user.is_active):
                 raise BookingError(_("This companion is not taking bookings right now."))
+            if settings.BOOKING_LOCKS and not User.objects.filter(pk=customer.pk, is_active=True).exists():
+                # Read again under the customer's lock: an account deleted (or suspended) meanwhile books nothing.
+                raise BookingError(_("Only customer accounts can book companions."))
             # The exclusion constraint cannot look at the clock: overdue holds leave first.
             expire_overdue(now=now, companion=locked)
             expire_overdue(now=now, customer=customer)

@@ -58,10 +58,14 @@ MATRIX: dict[str, Row] = {
     "accounts:settings": signed_in("200"),
     "accounts:phone_change": signed_in("redirect:account_reauthenticate"),
     # privacy (issue 15): the centre; deleting needs a fresh password; the page after a deletion reads only
-    # this browser's session (anyone else goes home, a signed-in person to the centre).
+    # this browser's session (anyone else, signed in or not, goes home).
     "privacy:centre": signed_in("200"),
     "privacy:delete": signed_in("redirect:account_reauthenticate"),
-    "privacy:deleted": Row("redirect:home", "redirect:privacy:centre", "redirect:privacy:centre", "redirect:privacy:centre"),
+    "privacy:deleted": same("redirect:home"),
+    # Export my data: asked by POST only; the download is the asker's own (an unknown token, another person's
+    # or an expired one: 404 alike; tests/privacy/test_export.py tries each with a real export).
+    "privacy:export_request": signed_in("405"),
+    "privacy:export_download": signed_in("404", kwargs={"token": "0" * 64}),
     "accounts:unblock": same("405", kwargs={"user_id": 1}),
     "accounts:consent_change": same("405", kwargs={"document": "marketing"}),  # POST only
     "notifications:phone_verify": signed_in("200"),
@@ -157,6 +161,12 @@ MATRIX: dict[str, Row] = {
     "safety:contact": signed_in("200"),
     # A trusted contact's link: no login, the token is the permission; an unknown one is 404 for everyone.
     "safety:shared": same("404", kwargs={"token": "not-a-real-token"}),
+    # Report a person: any signed-in person about a listed companion (never themselves); from a booking, only its
+    # two parties (someone else's booking here: 404, tests/safety/test_reports.py tries the parties).
+    "safety:report_profile": signed_in("200", kwargs=lambda objects: {"slug": objects["listed"].slug}),
+    "safety:report_booking": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["booking"].reference}
+    ),
     "bookings:accept": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:decline": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
     "bookings:withdraw": same("405", kwargs=lambda objects: {"reference": objects["booking"].reference}),
@@ -395,9 +405,10 @@ def test_booking_pages_and_actions_of_someone_elses_booking_are_404(clients, obj
         ]
         + [reverse(f"chat:{name}", args=[reference]) for name in ("conversation", "check", "report", "block")]
         + [reverse(f"safety:{name}", args=[reference]) for name in ("check_in", "end_meeting", "fine", "share", "sos")]
+        + [reverse("safety:report_booking", args=[reference])]
     )
     pages += [reverse(f"chat:{name}", args=[reference]) for name in ("conversation", "poll", "older", "report")]
-    pages += [reverse("safety:sos", args=[reference])]
+    pages += [reverse("safety:sos", args=[reference]), reverse("safety:report_booking", args=[reference])]
     problems = []
     for role in ("customer", "companion"):
         client = clients[role]

@@ -8,6 +8,8 @@ from django.views.i18n import set_language as django_set_language
 from accounts import services as account_services
 from companions import selectors as companion_selectors
 from core.i18n import SUPPORTED_LANGUAGES
+from privacy import deletion as privacy_deletion
+from privacy import retention as privacy_retention
 
 
 @require_GET
@@ -15,11 +17,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "core/home.html", companion_selectors.search_choices())
 
 
-def _legal_page(request: HttpRequest, *, document: str, version: str) -> HttpResponse:
+def _legal_page(request: HttpRequest, *, document: str, version: str, extra: dict | None = None) -> HttpResponse:
     language = translation.get_language()
     if language not in SUPPORTED_LANGUAGES:
         language = settings.LANGUAGE_CODE
-    context = {"legal_template": f"core/legal/{document}_{language}.html", "version": version}
+    context = {"legal_template": f"core/legal/{document}_{language}.html", "version": version, **(extra or {})}
     return render(request, f"core/{document}.html", context)
 
 
@@ -30,7 +32,9 @@ def terms(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def privacy(request: HttpRequest) -> HttpResponse:
-    return _legal_page(request, document="privacy", version=settings.PRIVACY_VERSION)
+    # The retention periods as configured (each a setting), beside the policy's text (issue 15).
+    extra = {"periods": privacy_retention.periods(), "grace_days": privacy_deletion.grace_days()}
+    return _legal_page(request, document="privacy", version=settings.PRIVACY_VERSION, extra=extra)
 
 
 @require_POST

@@ -1,0 +1,30 @@
+import logging
+
+from celery import shared_task
+
+from privacy import deletion, retention, shredding
+from privacy.deletion import end_sessions_task  # noqa: F401 - defined beside its caller, registered here too
+
+logger = logging.getLogger(__name__)
+
+
+# --- Account deletion, purge and retention -------------------------------------------------------------
+
+
+@shared_task
+def purge_due_task() -> dict:
+    """Hourly: accounts whose grace period is over are purged, one transaction each."""
+    outcome = deletion.purge_due()
+    return {"purged": outcome.purged, "skipped": outcome.skipped, "failed": outcome.failed}
+
+
+@shared_task
+def shred_sweep_task() -> int:
+    """Hourly: files a committed purge could not delete (storage down) are deleted now."""
+    return shredding.sweep()
+
+
+@shared_task
+def retention_task() -> dict:
+    """Daily: every registered retention rule (privacy/retention.py)."""
+    return retention.run_all()
