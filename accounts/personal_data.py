@@ -85,7 +85,8 @@ def purge_profile(user: User, ctx: personal_data.PurgeContext) -> None:
     user.email_notifications = False
     user.message_emails = False
     user.is_active = False
-    user.set_unusable_password()
+    if user.has_usable_password():  # a second purge leaves the (random) unusable one as it is
+        user.set_unusable_password()
     user.erased_at = user.erased_at or ctx.now
     user.save()
     user.groups.clear()

@@ -22,3 +22,7 @@ class PrivacyConfig(AppConfig):
 
         for module in (companions_retention, chat_retention, notifications_retention, payments_retention):
             module.register()
+
+        from privacy import personal_data
+
+        personal_data.register()
