@@ -170,3 +170,40 @@ def test_many_wrong_codes_at_once_never_pass_the_limit():
     assert at_once(*[attempt for _ in range(8)]) == []
     assert Meeting.objects.get(booking=booking).code_attempts == MAX_CODE_ATTEMPTS
     assert SafetyEvent.objects.filter(booking=booking, kind=SafetyEventKind.WRONG_CODE).count() == MAX_CODE_ATTEMPTS
+
+
+def test_safety_registers_the_booking_pages_card_and_timeline_steps():
+    from bookings import hooks
+    from safety.card import safety_card, safety_steps
+
+    assert hooks.registered()["safety_card"] == (safety_card,)
+    assert hooks.registered()["timeline_steps"] == (safety_steps,)
+
+
+def test_the_booking_page_costs_the_same_queries_with_more_safety_steps(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from safety.contacts import share_with_contact
+    from tests.safety.meeting_helpers import with_contact
+
+    booking = confirmed_booking()
+    url = reverse("bookings:detail", args=[booking.reference])
+    client.force_login(booking.customer)
+    client.get(url)  # the meeting row is made on the first view
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    before = count()
+    companion = booking.companion.user
+    code = meeting.meeting_for(booking).code
+    with pytest.raises(SafetyError):
+        meeting.check_in(booking=booking, user=companion, code=wrong(code))
+    meeting.check_in(booking=booking, user=companion, code=code)
+    with_contact(booking.customer)
+    share_with_contact(booking=booking, user=booking.customer)
+    share_with_contact(booking=booking, user=booking.customer)
+    assert count() == before
