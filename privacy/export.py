@@ -232,11 +232,11 @@ class _HtmlWriter:
         generated = formatting.format_datetime(now, zone=user.time_zone, language=language)
         made = _("Made on %(when)s. The same data, for computers, is in data.json.") % {"when": generated}
         not_here = _("Your KTP and selfie images are not in this file: they are shown only on the site, to you.")
+        title = escape(_("Your Kompanion data"))
         self.out.write(
             f'<!DOCTYPE html><html lang="{escape(language)}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(_('Your Kompanion data'))}</title><style>{_STYLE}</style></head><body>"
-            f"<h1>{escape(_('Your Kompanion data'))}</h1>"
+            f"<title>{title}</title><style>{_STYLE}</style></head><body><h1>{title}</h1>"
             f"<p>{escape(made)}</p><p>{escape(not_here)}</p>"
         )
 
@@ -262,9 +262,11 @@ class _HtmlWriter:
         if self.open_table:
             self.out.write("</tbody></table>")
         else:
-            self.out.write(f"<p>{escape(_('Nothing of this kind.'))}</p>")
+            nothing = _("Nothing of this kind.")
+            self.out.write(f"<p>{escape(nothing)}</p>")
         if kept:
-            self.out.write(f"<p><small>{escape(_('If you delete your account:'))} {escape(kept)}</small></p>")
+            lead = _("If you delete your account:")
+            self.out.write(f"<p><small>{escape(lead)} {escape(kept)}</small></p>")
         self.out.write("</section>")
 
     def close(self) -> None:
