@@ -34,6 +34,7 @@ from notifications.models import Channel, Delivery, Notification
 from payments.models import Payment
 from reviews import rules
 from reviews.models import Direction, Review
+from safety.models import PersonReport
 
 # Committed for real, as in `make run` (the notifications' sends run at each commit).
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,6 +62,9 @@ def test_the_demo_of_make_run(settings, capsys, caplog, tmp_path, monkeypatch):
     assert_reviews_published_and_one_booking_left_to_review()
     assert_levels_earned_by_the_figures()
     assert_demo_conversations()
+    # One open report about a person in the staff safety queue (safety/demo.py).
+    person_report = PersonReport.objects.get()
+    assert person_report.status == "open" and person_report.alert.handled_at is None
 
     before = counts()
     # As in a second `make run`: no email was sent in the process, so there is no mail.outbox (the
@@ -211,5 +215,6 @@ def figures_from_bookings(profile, now) -> tuple:
 
 
 def counts() -> dict[str, int]:
-    models = (User, Booking, Payment, Review, Notification, LevelChange, LevelStanding, Conversation, Message, Report)
+    models = (User, Booking, Payment, Review, Notification, LevelChange, LevelStanding, Conversation, Message, Report,
+              PersonReport)  # fmt: skip
     return {model.__name__: model.objects.count() for model in models}

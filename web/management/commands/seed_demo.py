@@ -20,6 +20,7 @@ from chat import demo as chat_demo
 from companions import demo as companions_demo
 from payments import demo as payments_demo
 from reviews import demo as reviews_demo
+from safety import demo as safety_demo
 
 QUIET_EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # One "Task ... succeeded" line per delivery (about a hundred) when tasks run in-process (make run).
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             reviews = reviews_demo.seed_reviews(pay=payments_demo.demo_pay)
             past_bookings, past_reviews = reviews_demo.seed_history(pay=payments_demo.demo_pay)
             conversations, chat_messages, reports = chat_demo.seed_conversations()
+            person_reports = safety_demo.seed_reports()  # one open report about a person for staff to decide
             # What the daily job would show on the demo profiles: the history's levels.
             reliability.recompute()
             levels.recompute()
@@ -69,6 +71,7 @@ class Command(BaseCommand):
                 f"{past_bookings} past bookings and {past_reviews} reviews earning levels, by "
                 f"{len(accounts_demo.HISTORY_CUSTOMERS)} history customers (<first>.<last>@kompanion.test); "
                 f"{chat_messages} chat messages in {conversations} conversations, {reports} reported; "
+                f"{person_reports} reports about people; "
                 f"{kept_back} notification emails of the seed not printed)"
             )
         )
