@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from core.admin_site import RecordAdminMixin, WorkQueue, register_work_queue
 from core.errors import add_error_to_form
 from safety import moderation
+from safety.alert_admin import AlertHandlingMixin
 from safety.models import (
     AlertKind,
     ModerationAction,
@@ -151,7 +152,7 @@ class ModerationActionAdmin(RecordAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SafetyAlert)
-class SafetyAlertAdmin(admin.ModelAdmin):
+class SafetyAlertAdmin(AlertHandlingMixin, admin.ModelAdmin):
     """The safety queue: SOS first, then welfare escalations, then reports (the report's decision marks its
     alert handled; SOS and welfare alerts are marked handled here)."""
 
