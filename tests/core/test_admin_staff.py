@@ -73,6 +73,8 @@ def test_staff_see_what_waits_with_counts_and_the_oldest_age(client, staff):
         "Safety reports from reviews": (0, ""),
         "Chat reports": (0, ""),
         "Flagged conversations": (0, ""),
+        "Safety queue (SOS, welfare, reports)": (0, ""),
+        "Reports about people": (0, ""),
         "Data exports older than 24 hours, not ready": (0, ""),
     }
     assert queues(response)["Open disputes"][1] != ""
