@@ -303,3 +303,17 @@ def test_staff_without_the_safety_permission_cannot_decide(client):
     assert client.post(decide, {"reason": "x"}).status_code == 403
     assert ModerationAction.objects.count() == 0
     assert CompanionProfile.objects.get(user=report.reported).is_listed
+
+
+def test_every_message_of_reports_and_decisions_renders_in_both_languages():
+    from notifications.messages import render
+
+    booking, _payment = paid()
+    context = {"reference": booking.reference}
+    for event in ("report_received", "report_actioned", "report_closed", "moderation_warning"):
+        for language in ("id", "en"):
+            assert render(event, {}, language=language, zone="Asia/Jakarta").body
+    for event in ("booking_stopped_customer", "booking_stopped_companion"):
+        for language in ("id", "en"):
+            rendered = render(event, context, language=language, zone="Asia/Jakarta")
+            assert booking.reference in rendered.body and rendered.path.endswith(f"/bookings/{booking.reference}/")
