@@ -270,7 +270,10 @@ def _detail_context(request: HttpRequest, booking: Booking) -> dict:
         "booking": booking,
         "role": role,
         "now": now,
-        "companion_name": booking.companion.display_name,
+        # An erased companion's profile has no display name left: "former user", as for a customer.
+        "companion_name": booking.companion.user.get_short_name()
+        if booking.companion.user.erased_at
+        else booking.companion.display_name,
         "customer_name": booking.customer.get_short_name(),
         "zone": zone,
         "zone_abbr": _zone_abbr(zone),

@@ -37,6 +37,7 @@ from accounts.tasks import email_as_dict, send_email_task
 from bookings.models import HOLDING_STATUSES, Booking, BookingStatus
 from chat.models import Report as ChatReport
 from chat.models import ReportAction as ChatReportAction
+from companions import page_cache
 from companions.models import CompanionProfile
 from core import after_commit, formatting, locks, mail, personal_data
 from core.errors import UserFacingError
@@ -404,7 +405,17 @@ def purge_due(now: datetime | None = None) -> PurgeOutcome:
             outcome.purged += 1
         else:
             outcome.skipped += 1
+    if outcome.purged:
+        # Pages cached before naming the purged people (their reviews on others' profiles): once per run.
+        page_cache.everything_changed()
     return outcome
+
+
+def journal_add(user_ids: list[int]) -> int:
+    """Adds journal entries kept outside the database (a restore lost them); returns how many were new."""
+    before = PurgeRecord.objects.count()
+    PurgeRecord.objects.bulk_create([PurgeRecord(user_id=user_id) for user_id in user_ids], ignore_conflicts=True)
+    return PurgeRecord.objects.count() - before
 
 
 def replay_journal(now: datetime | None = None) -> int:

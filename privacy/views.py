@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from core import formatting, personal_data
 from core.errors import add_error_to_form
 from privacy import deletion, retention
+from privacy.export import export_state
 from privacy.forms import DeletionConfirmForm
 
 # --- The privacy centre, account deletion ---------------------------------------------------------------
@@ -39,12 +40,7 @@ def centre(request: HttpRequest) -> HttpResponse:
         "kept": kept_items(),
         "grace_days": deletion.grace_days(),
     }
-    try:  # until the export (privacy/export.py) lands
-        from privacy.export import export_state
-
-        context["export"] = export_state(request.user)
-    except ImportError:
-        pass
+    context["export"] = export_state(request.user)
     return render(request, "privacy/centre.html", context)
 
 

@@ -60,7 +60,10 @@ def public_reviews(profile_id: int, limit: int) -> list[PublicReview]:
     )
     return [
         PublicReview(
-            author_name=(review.author.full_name.split() or [""])[0],  # a first name, never an email
+            # A first name, never an email; "former user" once the author's data is erased (issue 15).
+            author_name=review.author.get_short_name()
+            if review.author.erased_at
+            else (review.author.full_name.split() or [""])[0],
             published_at=review.published_at,
             overall=0 if review.hidden_at else review.overall,
             text="" if review.hidden_at else review.text,
