@@ -16,6 +16,8 @@ from payments.models import Refund
 from safety import reports
 from safety.models import AlertKind, PersonReport, ReportCategory, SafetyAlert
 from tests.bookings.helpers import NOW, START, make_companion, new_customer, request
+from tests.concurrency import at_once
+from tests.conftest import requires_postgresql
 from tests.factories import CompanionFactory, CustomerFactory
 from tests.payments.helpers import paid
 from tests.safety.helpers import booking_on_the_real_clock
@@ -290,3 +292,20 @@ def test_a_booking_that_can_no_longer_be_stopped_refuses_and_records_nothing():
     assert PersonReport.objects.count() == 0
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED
+
+
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_reports_sent_at_once_cannot_both_be_the_tenth(reference_data):
+    customer = new_customer()
+    people = [CompanionFactory() for _ in range(11)]
+    for person in people[:9]:
+        reports.report_send(reporter=customer, reported=person, category="other", description="Laporan.")
+
+    def send(person):
+        return lambda: reports.report_send(reporter=customer, reported=person, category="other", description="Lagi.")
+
+    errors = at_once(send(people[9]), send(people[10]))
+    assert len(errors) == 1 and isinstance(errors[0], reports.ReportError)
+    assert "10" in str(errors[0])  # refused by the limit (the second waited for the first's lock), not busy
+    assert PersonReport.objects.filter(reporter=customer).count() == 10
