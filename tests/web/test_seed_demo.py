@@ -65,6 +65,7 @@ def test_the_demo_of_make_run(settings, capsys, caplog, tmp_path, monkeypatch):
     # One open report about a person in the staff safety queue (safety/demo.py).
     person_report = PersonReport.objects.get()
     assert person_report.status == "open" and person_report.alert.handled_at is None
+    assert_demo_meeting()
 
     before = counts()
     # As in a second `make run`: no email was sent in the process, so there is no mail.outbox (the
@@ -212,6 +213,20 @@ def figures_from_bookings(profile, now) -> tuple:
         round(100 * len(cancelled) / ended) if ended >= 3 else None,
         sum(booking.subtotal for booking in completed if booking.closed_at >= now - timedelta(days=90)),
     )
+
+
+def assert_demo_meeting():
+    """Rina's confirmed booking happening now (or at a demo companion's next free time) with its check-in code,
+    and her trusted contact (safety/demo.py)."""
+    from safety.demo import MEETING_PLACE
+    from safety.models import Meeting, TrustedContact
+
+    rina = User.objects.get(email="pelanggan@kompanion.test")
+    booking = Booking.objects.get(customer=rina, meeting_place=MEETING_PLACE)
+    assert booking.status == BookingStatus.CONFIRMED and booking.end > timezone.now()
+    assert booking.start < timezone.now() + timedelta(days=1)
+    assert len(Meeting.objects.get(booking=booking).code) == 4
+    assert TrustedContact.objects.get(user=rina).phone.startswith("+628")
 
 
 def counts() -> dict[str, int]:

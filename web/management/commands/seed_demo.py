@@ -58,6 +58,8 @@ class Command(BaseCommand):
             past_bookings, past_reviews = reviews_demo.seed_history(pay=payments_demo.demo_pay)
             conversations, chat_messages, reports = chat_demo.seed_conversations()
             person_reports = safety_demo.seed_reports()  # one open report about a person for staff to decide
+            # A meeting happening now (check-in code, SOS, the welfare check) and Rina's trusted contact.
+            meetings = safety_demo.seed_meeting(pay=payments_demo.demo_pay)
             # What the daily job would show on the demo profiles: the history's levels.
             reliability.recompute()
             levels.recompute()
@@ -71,7 +73,7 @@ class Command(BaseCommand):
                 f"{past_bookings} past bookings and {past_reviews} reviews earning levels, by "
                 f"{len(accounts_demo.HISTORY_CUSTOMERS)} history customers (<first>.<last>@kompanion.test); "
                 f"{chat_messages} chat messages in {conversations} conversations, {reports} reported; "
-                f"{person_reports} reports about people; "
+                f"{person_reports} reports about people; {meetings} meeting happening now; "
                 f"{kept_back} notification emails of the seed not printed)"
             )
         )
