@@ -28,9 +28,11 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core.files import File
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
@@ -136,8 +138,6 @@ def export_request(user: User, now: datetime | None = None) -> ExportRequest:
         row = ExportRequest.objects.create(user=user, requested_at=now, token_hash=f"new:{user.pk}:{now.timestamp()}")
         row.token_hash = crypto.fingerprint(token_for(row))
         row.save(update_fields=["token_hash"])
-        from privacy.tasks import build_export_task
-
         after_commit.enqueue(build_export_task, row.pk)
     return row
 
@@ -420,3 +420,36 @@ def expire(now: datetime) -> int:
 
 def register_retention() -> None:
     personal_data.register_retention("exports", setting=RETENTION_SETTING, describe=describe_retention, run=expire)
+
+
+# --- The tasks (named in privacy.tasks, where Celery finds them) ---------------------------------------------
+
+
+@shared_task(name="privacy.tasks.build_export_task", bind=True, max_retries=MAX_ATTEMPTS, soft_time_limit=600,
+             time_limit=660, acks_late=True)  # fmt: skip
+def build_export_task(self, request_id: int) -> str:
+    """Builds one export. Retry-safe: a request already ready is not rebuilt, one being built elsewhere is
+    skipped, a failed run rolls back whole (its file is replaced by the next try); after the last retry the
+    request is marked failed."""
+    ExportRequest.objects.filter(pk=request_id, status=ExportStatus.PENDING).update(attempts=F("attempts") + 1)
+    try:
+        return build(request_id)
+    except Exception as error:
+        if self.request.called_directly or self.request.is_eager or self.request.retries >= self.max_retries:
+            logger.exception("export %s failed", request_id)
+            build_failed(request_id)
+            if self.request.is_eager or self.request.called_directly:
+                raise
+            return "failed"
+        raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from error
+
+
+@shared_task(name="privacy.tasks.export_sweep_task")
+def export_sweep_task() -> dict:
+    """Every 15 minutes: pending exports no worker picked up (the broker was down) are queued again, and
+    expired export files are deleted (their link has stopped working already)."""
+    now = timezone.now()
+    requeued = stale_pending(now)
+    for request_id in requeued:
+        build_export_task.delay(request_id)
+    return {"requeued": len(requeued), "expired": expire(now)}
