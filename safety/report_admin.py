@@ -59,7 +59,11 @@ class PersonReportAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("account"))
     def reported_account(self, report: PersonReport) -> str:
         person = report.reported
-        state = moderation.standing(person.pk) or ("active" if person.is_active else "inactive")
+        standing = moderation.standing(person.pk)
+        if standing:
+            state = ModerationKind(standing).label
+        else:
+            state = _("active") if person.is_active else _("inactive")
         return format_html("{} · {}", person.email, state)
 
     @admin.display(description=gettext_lazy("decide"))
