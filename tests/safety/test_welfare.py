@@ -180,3 +180,18 @@ def test_two_sweeps_at_the_same_moment_do_each_step_once():
     assert Delivery.objects.filter(on_behalf=True).count() == 1
     assert kinds(booking).count(SafetyEventKind.ASKED) == 1
     assert kinds(booking).count(SafetyEventKind.ESCALATED) == 1
+
+
+def test_im_fine_is_one_tap_on_the_booking_page_the_question_links_there(booking, client):
+    from django.urls import reverse
+
+    welfare_sweep(now=booking.end + 15 * MINUTE)
+    question = Notification.objects.get(recipient=booking.customer, event="meeting_welfare_check")
+    page_url = reverse("bookings:detail", args=[booking.reference])
+    client.force_login(booking.customer)
+    assert client.get(reverse("notifications:open", args=[question.pk]))["Location"].startswith(page_url)
+    page = client.get(page_url).content.decode()
+    assert "data-im-fine" in page and reverse("safety:fine", args=[booking.reference]) in page
+    assert client.post(reverse("safety:fine", args=[booking.reference])).status_code == 302
+    assert Meeting.objects.get(booking=booking).customer_fine_at is not None
+    assert "data-im-fine" not in client.get(page_url).content.decode()
