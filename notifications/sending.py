@@ -178,7 +178,8 @@ REFUSALS = {"63014": "blocked our number", "21610": "opted out"}
 
 
 def _respect_refusal(delivery: Delivery, code: str) -> None:
-    if delivery.channel == Channel.WHATSAPP and code in REFUSALS:
+    # A trusted contact who blocked us refused the contact's messages, not the user's own.
+    if delivery.channel == Channel.WHATSAPP and code in REFUSALS and not delivery.on_behalf:
         account_services.user_set_whatsapp_opt_in(
             user=delivery.recipient, granted=False, source=f"twilio error {code} ({REFUSALS[code]})"
         )

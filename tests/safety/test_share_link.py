@@ -181,3 +181,19 @@ def test_the_contact_settings_page_normalises_validates_and_removes(client):
     assert not TrustedContact.objects.filter(user=user).exists()
     settings_page = client.get(reverse("accounts:settings")).content.decode()
     assert url in settings_page
+
+
+def test_a_contact_who_blocked_us_never_turns_off_the_users_own_whatsapp(client, django_capture_on_commit_callbacks):
+    from notifications.sending import delivery_status_update
+
+    booking = confirmed_booking()
+    customer = booking.customer
+    customer.phone, customer.phone_verified_at, customer.whatsapp_opt_in = "+6281255556666", timezone.now(), True
+    customer.save()
+    with_contact(customer)
+    with django_capture_on_commit_callbacks(execute=True):
+        share(client, booking, customer)
+    delivery = Delivery.objects.get(on_behalf=True)
+    delivery_status_update(provider_id=delivery.provider_id, status="undelivered", error_code="63014")
+    customer.refresh_from_db()
+    assert customer.whatsapp_opt_in is True
