@@ -12,6 +12,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Block, ConsentRecord, PhoneVerification, User
@@ -147,9 +148,10 @@ def purge_blocks(user: User, ctx: personal_data.PurgeContext) -> None:
 # --- Login records (allauth, sessions) and the admin log ----------------------------------------------------
 
 
-def _sessions_of(user: User):
+def _sessions_of(user: User, *, unexpired: bool = False):
     """The person's sessions (the database session backend: decoded, as Session rows keep no user id)."""
-    for session in Session.objects.iterator():
+    rows = Session.objects.filter(expire_date__gt=timezone.now()) if unexpired else Session.objects.all()
+    for session in rows.iterator():
         data = session.get_decoded()
         if str(data.get(SESSION_KEY, "")) == str(user.pk) and data.get(BACKEND_SESSION_KEY):
             yield session
@@ -169,7 +171,9 @@ def export_login(user: User, ctx: personal_data.ExportContext) -> list[dict]:
         }
         for row in Authenticator.objects.filter(user=user)
     ]
-    rows += [{"record": "session", "expires_at": iso(session.expire_date)} for session in _sessions_of(user)]
+    rows += [
+        {"record": "session", "expires_at": iso(session.expire_date)} for session in _sessions_of(user, unexpired=True)
+    ]
     return rows
 
 

@@ -15,6 +15,7 @@ _FIELDS = (
     "companion__display_name",
     "customer__full_name",
     "customer__email",
+    "customer__erased_at",  # get_short_name() reads it ("former user"): deferred, it cost a query per row
 )
 
 

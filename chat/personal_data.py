@@ -39,8 +39,10 @@ def iter_messages(user: User) -> Iterator[dict]:
         }
 
 
-def export_messages(user: User, ctx: personal_data.ExportContext) -> list[dict]:
-    return list(iter_messages(user))
+def export_messages(user: User, ctx: personal_data.ExportContext) -> Iterator[dict]:
+    """An iterator, not a list (the one kind that runs to thousands of rows): the export writes each row as
+    it comes, so memory stays flat however long the person's conversations are."""
+    return iter_messages(user)
 
 
 def purge_messages(user: User, ctx: personal_data.PurgeContext) -> None:
