@@ -32,6 +32,8 @@ from companions.levels import Figures, earned_level, policy_in_effect, rules_by_
 from companions.models import CompanionProfile, Level, LevelChange, LevelStanding, bayesian_rating
 from notifications.models import Channel, Delivery, Notification
 from payments.models import Payment
+from privacy import demo as privacy_demo
+from privacy.models import DeletionRequest
 from reviews import rules
 from reviews.models import Direction, Review
 from safety.models import PersonReport
@@ -66,6 +68,10 @@ def test_the_demo_of_make_run(settings, capsys, caplog, tmp_path, monkeypatch):
     person_report = PersonReport.objects.get()
     assert person_report.status == "open" and person_report.alert.handled_at is None
     assert_demo_meeting()
+    # A history customer's account deletion, scheduled (privacy/demo.py): they are inactive until they log in.
+    scheduled = DeletionRequest.objects.get()
+    assert scheduled.status == "scheduled" and scheduled.user.email == privacy_demo.DELETING_EMAIL
+    assert not scheduled.user.is_active
 
     before = counts()
     # As in a second `make run`: no email was sent in the process, so there is no mail.outbox (the
@@ -231,5 +237,5 @@ def assert_demo_meeting():
 
 def counts() -> dict[str, int]:
     models = (User, Booking, Payment, Review, Notification, LevelChange, LevelStanding, Conversation, Message, Report,
-              PersonReport)  # fmt: skip
+              PersonReport, DeletionRequest)  # fmt: skip
     return {model.__name__: model.objects.count() for model in models}

@@ -19,6 +19,7 @@ from bookings import levels, reliability
 from chat import demo as chat_demo
 from companions import demo as companions_demo
 from payments import demo as payments_demo
+from privacy import demo as privacy_demo
 from reviews import demo as reviews_demo
 from safety import demo as safety_demo
 
@@ -60,6 +61,8 @@ class Command(BaseCommand):
             person_reports = safety_demo.seed_reports()  # one open report about a person for staff to decide
             # A meeting happening now (check-in code, SOS, the welfare check) and Rina's trusted contact.
             meetings = safety_demo.seed_meeting(pay=payments_demo.demo_pay)
+            # A history customer who asked to delete their account: logging in as them cancels it.
+            deletions = privacy_demo.seed_deletion()
             # What the daily job would show on the demo profiles: the history's levels.
             reliability.recompute()
             levels.recompute()
@@ -73,7 +76,8 @@ class Command(BaseCommand):
                 f"{past_bookings} past bookings and {past_reviews} reviews earning levels, by "
                 f"{len(accounts_demo.HISTORY_CUSTOMERS)} history customers (<first>.<last>@kompanion.test); "
                 f"{chat_messages} chat messages in {conversations} conversations, {reports} reported; "
-                f"{person_reports} reports about people; {meetings} meeting happening now; "
+                f"{person_reports} reports about people; {meetings} meeting happening now; {deletions} account "
+                f"deletion scheduled (a history customer, Gilang: logging in as him cancels it); "
                 f"{kept_back} notification emails of the seed not printed)"
             )
         )
