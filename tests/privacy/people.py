@@ -39,8 +39,8 @@ from tests.factories import CustomerFactory, StaffFactory
 from tests.reviews.helpers import completed_booking, make_companion
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-NAME = "Sulastri Wibisono"
-DISPLAY_NAME = "Lastri"
+NAME = "Sulastrinda Wibisonova"  # names no Faker name contains
+DISPLAY_NAME = "Lastrinda"
 EMAIL = "sulastri.wibisono@example.id"
 PHONE = "+6281377712345"
 NIK = "3171015705980001"
@@ -198,7 +198,7 @@ def seed_person() -> Seeded:
     mine = Message.objects.create(conversation=conversation, sender=person, text=f"Nomorku {PHONE} ya, {HOSTILE}")
     Message.objects.create(conversation=conversation, sender=other.user, text=f"Siap, {NAME}!")
     their = Conversation.objects.get(booking=as_companion)
-    Message.objects.create(conversation=their, sender=customer, text="Halo Lastri, sampai ketemu")
+    Message.objects.create(conversation=their, sender=customer, text=f"Halo {DISPLAY_NAME}, sampai ketemu")
     Report.objects.create(
         conversation=conversation,
         reporter=person,

@@ -17,7 +17,7 @@ from privacy import export
 from privacy.models import ExportRequest, ExportStatus, PendingShred
 from privacy.tasks import build_export_task, export_sweep_task
 from tests.factories import CustomerFactory
-from tests.privacy.people import HOSTILE, NAME, NIK, seed_person
+from tests.privacy.people import DISPLAY_NAME, HOSTILE, NAME, NIK, seed_person
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,7 @@ def test_a_review_about_the_person_shows_only_as_the_rules_let_them_read_it():
     rows = json.loads(json.dumps(export.rows_of(seeded.person, "reviews")))
     about_them = [row for row in rows if not row["written_by_you"]]
     # The customer's published review of them is there; nothing the rules hide from them.
-    assert [row["text"] for row in about_them] == ["Lastri ramah sekali"]
+    assert [row["text"] for row in about_them] == [f"{DISPLAY_NAME} ramah sekali"]
 
 
 def test_the_messages_are_as_shown_to_the_person():
