@@ -9,7 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from companions.models import CompanionProfile, IdentityVerification
+from companions.models import CompanionProfile, IdentityFileView, IdentityVerification
 from tests.factories import CompanionFactory, StaffFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.companions.urls_private")]
@@ -73,6 +73,29 @@ def test_staff_get_the_file(client, staff, photo_verification):
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == stored_bytes(photo_verification.ktp_image)
     assert_private_headers(response)
+
+
+def test_each_staff_view_is_recorded_for_the_owner_s_export(client, staff, companion, photo_verification):
+    client.force_login(staff)
+    client.get(file_url(photo_verification, "ktp"))
+    client.get(file_url(photo_verification, "selfie"))
+    client.get(file_url(photo_verification, "ktp"))
+    client.force_login(companion)
+    client.get(file_url(photo_verification, "ktp"))  # the owner's own look is not "staff opened it"
+
+    views = IdentityFileView.objects.filter(verification=photo_verification).order_by("pk")
+    assert [(view.viewer_id, view.kind) for view in views] == [
+        (staff.pk, "ktp"),
+        (staff.pk, "selfie"),
+        (staff.pk, "ktp"),
+    ]
+
+
+def test_a_refused_view_records_nothing(client, customer, photo_verification):
+    client.force_login(customer)
+
+    assert client.get(file_url(photo_verification)).status_code == 404
+    assert not IdentityFileView.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["another_companion", "customer", "staff_without_two_factor", "inactive_staff"])

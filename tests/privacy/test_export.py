@@ -188,3 +188,19 @@ def test_the_centre_shows_the_state():
     export.build(row.pk)
     state = export.export_state(person)
     assert state.status == "ready" and state.download_url == export.download_path(row)
+
+
+def test_the_centre_page_says_where_the_export_stands(client):
+    person = CustomerFactory()
+    client.force_login(person)
+    page = client.get(reverse("privacy:centre")).content.decode()
+    assert 'data-export-status="none"' in page and reverse("privacy:export_request") in page
+
+    row = export.export_request(person)
+    page = client.get(reverse("privacy:centre")).content.decode()
+    assert 'data-export-status="pending"' in page and reverse("privacy:export_request") not in page
+
+    ExportRequest.objects.filter(pk=row.pk).update(status=ExportStatus.FAILED)
+    page = client.get(reverse("privacy:centre")).content.decode()
+    assert 'data-export-status="failed"' in page
+    assert "satu ekspor sehari" in page  # asked today: when they can ask again
