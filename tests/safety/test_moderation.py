@@ -317,3 +317,23 @@ def test_every_message_of_reports_and_decisions_renders_in_both_languages():
         for language in ("id", "en"):
             rendered = render(event, context, language=language, zone="Asia/Jakarta")
             assert booking.reference in rendered.body and rendered.path.endswith(f"/bookings/{booking.reference}/")
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 2001, "\x00\u200b"])
+def test_a_hostile_or_empty_reason_is_refused_on_the_decision_page(client, staff, reason):
+    report = reported(make_companion().user)
+    client.force_login(staff)
+    answer = client.post(reverse("admin:safety_personreport_decide", args=[report.pk, "ban"]), {"reason": reason})
+    assert answer.status_code == 422
+    assert ModerationAction.objects.count() == 0
+    report.reported.refresh_from_db()
+    assert report.reported.is_active
+
+
+def test_a_reason_written_as_html_is_shown_as_text(client, staff):
+    report = reported(make_companion().user)
+    client.force_login(staff)
+    decide = reverse("admin:safety_personreport_decide", args=[report.pk, "warn"])
+    client.post(decide, {"reason": "<img src=x onerror=alert(1)> kasar"})
+    page = client.get(reverse("admin:safety_personreport_change", args=[report.pk])).content.decode()
+    assert "<img src=x onerror=alert(1)>" not in page and "&lt;img src=x onerror=alert(1)&gt; kasar" in page
