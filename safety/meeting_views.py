@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings.models import Booking
@@ -40,6 +41,7 @@ def _private(response: HttpResponse) -> HttpResponse:
     return response
 
 
+@sensitive_post_parameters("code")  # never in an error report
 @require_POST
 @login_required
 def check_in(request: HttpRequest, reference: str) -> HttpResponse:
@@ -165,6 +167,7 @@ def _not_found() -> HttpResponse:
     return _private(response)
 
 
+@sensitive_variables("token")
 @require_GET
 def shared(request: HttpRequest, token: str) -> HttpResponse:
     """What a trusted contact sees: the time window, the public meeting place, the other party's first name
