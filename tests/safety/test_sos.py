@@ -12,6 +12,8 @@ from notifications.models import Delivery
 from safety import meeting
 from safety.models import AlertKind, Meeting, SafetyAlert, SafetyEvent, SafetyEventKind
 from safety.sos import sos_raise
+from tests.concurrency import at_once
+from tests.conftest import is_postgresql
 from tests.factories import CustomerFactory
 from tests.safety.meeting_helpers import confirmed_booking, with_contact
 
@@ -115,3 +117,32 @@ def test_someone_else_gets_404(client):
     assert client.get(sos_url(booking)).status_code == 404
     assert client.post(sos_url(booking)).status_code == 404
     assert not SafetyAlert.objects.exists()
+
+
+def test_the_other_partys_sos_tells_their_own_contact_under_the_same_alert(django_capture_on_commit_callbacks):
+    booking = confirmed_booking()
+    customer, companion = booking.customer, booking.companion.user
+    with_contact(customer, phone="+6281211112222")
+    with_contact(companion, phone="+6281233334444")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sos_raise(booking=booking, user=customer) is True
+        assert sos_raise(booking=booking, user=companion) is True
+        assert sos_raise(booking=booking, user=companion) is False
+        assert sos_raise(booking=booking, user=customer) is False
+    assert SafetyAlert.objects.count() == 1 and len(mail.outbox) == 1
+    assert sorted(Delivery.objects.filter(on_behalf=True).values_list("to", flat=True)) == [
+        "+6281211112222",
+        "+6281233334444",
+    ]
+    assert SafetyEvent.objects.filter(booking=booking, kind=SafetyEventKind.SOS).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not is_postgresql(), reason="row races need PostgreSQL")
+def test_three_taps_at_the_same_moment_raise_one_alert_and_tell_the_contact_once():
+    booking = confirmed_booking()
+    with_contact(booking.customer)
+    assert at_once(*[lambda: sos_raise(booking=booking, user=booking.customer) for _ in range(3)]) == []
+    assert SafetyAlert.objects.filter(booking=booking).count() == 1
+    assert Delivery.objects.filter(on_behalf=True).count() == 1
+    assert SafetyEvent.objects.filter(booking=booking, kind=SafetyEventKind.SOS).count() == 1
