@@ -2,17 +2,35 @@
 open alerts first, SOS (priority 0) above welfare (1) above reports (2), oldest first; each alert's page shows
 the booking, its two parties (with their phone numbers, for staff to call) and its safety timeline; an SOS or
 welfare alert is marked handled on its page with a note, recording who and when (once: the note is read-only
-afterwards, and a second staff member saving the same alert at the same time does not overwrite the first)."""
+afterwards, and a second staff member saving the same alert at the same time does not overwrite the first).
+The queue's page also runs the welfare check on demand (the demo clock, as `manage.py welfare_check_now`)."""
+
+from datetime import timedelta
 
 from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.urls import reverse
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import ModelForm
+from core.forms import Form, ModelForm
 from safety.models import AlertKind, SafetyAlert, SafetyEvent
+from safety.welfare import welfare_sweep
+
+
+class WelfareNowForm(Form):
+    minutes_ahead = forms.IntegerField(
+        label=_("As if it were this many minutes from now"),
+        min_value=0,
+        max_value=24 * 60,
+        initial=0,
+        help_text=_("0 runs it now. For the demo: a meeting ending now is asked at 15 and escalated at 30."),
+    )
 
 
 class SafetyAlertForm(ModelForm):
@@ -39,6 +57,34 @@ class AlertHandlingMixin:
 
     form = SafetyAlertForm
     alert_fields = ("parties", "safety_timeline")
+    change_list_template = "admin/safety/safetyalert_change_list.html"
+
+    def get_urls(self):
+        run = self.admin_site.admin_view(self.welfare_now_view)
+        return [path("welfare-check-now/", run, name="safety_safetyalert_welfare_now"), *super().get_urls()]
+
+    def welfare_now_view(self, request):
+        """The demo clock in the admin (as `manage.py welfare_check_now`): runs the welfare sweep now, or as if
+        it were some minutes later."""
+        if not request.user.has_perm("safety.change_safetyalert"):
+            raise PermissionDenied
+        form = WelfareNowForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            at = timezone.now() + timedelta(minutes=form.cleaned_data["minutes_ahead"])
+            result = welfare_sweep(now=at)
+            self.message_user(
+                request,
+                _("Welfare check run: %(asked)d asked, %(escalated)d escalated.") % result,
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:safety_safetyalert_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Run the welfare check now"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/safety/welfare_now.html", context, status=422 if form.errors else 200)
 
     def get_ordering(self, request):
         return (F("handled_at").asc(nulls_first=True), "priority", "created_at")

@@ -86,3 +86,31 @@ def test_handled_needs_a_note_and_records_who_and_when_once(client, staff, alert
     alert.refresh_from_db()
     assert (alert.handled_by, alert.handled_at) == (staff, first)
     assert alert.note == "Called the customer: safe, went home."
+
+
+def test_staff_run_the_welfare_check_from_the_queue(client, staff):
+    booking = confirmed_booking()  # began 30 minutes ago, ends in 90
+    client.force_login(staff)
+    listing = client.get(reverse("admin:safety_safetyalert_changelist")).content.decode()
+    url = reverse("admin:safety_safetyalert_welfare_now")
+    assert url in listing
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"minutes_ahead": "-5"}).status_code == 422
+    ends_in = int((booking.end - timezone.now()).total_seconds() // 60) + 1
+    assert client.post(url, {"minutes_ahead": str(ends_in + 15)}).status_code == 302
+    assert client.post(url, {"minutes_ahead": str(ends_in + 30)}).status_code == 302
+    assert SafetyAlert.objects.filter(kind=AlertKind.WELFARE, booking=booking).count() == 1
+
+
+def test_only_staff_who_may_change_alerts_run_it(client):
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.contrib.auth.models import Permission
+
+    from tests.conftest import STAFF_TOTP_SECRET
+    from tests.factories import StaffFactory
+
+    viewer = StaffFactory(is_superuser=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_safetyalert"))
+    TOTP.activate(viewer, STAFF_TOTP_SECRET)
+    client.force_login(viewer)
+    assert client.post(reverse("admin:safety_safetyalert_welfare_now"), {"minutes_ahead": "0"}).status_code == 403
