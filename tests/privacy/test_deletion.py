@@ -356,3 +356,17 @@ def test_a_deletion_raced_with_a_booking_request_has_one_winner(side):
         booked = Booking.objects.filter(customer=customer, companion=profile).exists()
         assert outcomes == {"deleted": deleted, "booked": booked}
         assert deleted != booked, (side, outcomes)
+
+
+@requires_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_deletions_at_the_same_moment_make_one_request():
+    customer = new_customer()
+    results = []
+
+    def delete():
+        results.append(deletion.deletion_request(User.objects.get(pk=customer.pk), NOW).pk)
+
+    assert at_once(delete, delete) == []
+    assert len(results) == 2 and results[0] == results[1]
+    assert DeletionRequest.objects.filter(user=customer).count() == 1
