@@ -23,11 +23,14 @@ DELETED_SESSION_KEY = "privacy_deletion_purge_after"
 
 
 def kept_items() -> list[dict]:
-    return [
-        {"kind": declaration.kind, "kept": str(declaration.kept)}
-        for declaration in personal_data.declarations()
-        if declaration.kept
-    ]
+    """Each declaration's "what stays and why", once per sentence (several kinds share one, e.g. the books)."""
+    items, seen = [], set()
+    for declaration in personal_data.declarations():
+        text = str(declaration.kept)
+        if text and text not in seen:
+            seen.add(text)
+            items.append({"kind": declaration.kind, "kept": text})
+    return items
 
 
 @never_cache

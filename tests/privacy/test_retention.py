@@ -9,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from chat.models import Conversation, Message
 from companions.models import CompanionProfile, IdentityVerification
@@ -208,3 +209,15 @@ def test_the_periods_are_shown_on_the_privacy_pages(settings, customer):
     page = client.get(reverse("privacy:centre")).content.decode()
     assert "31 hari" in page and "400 hari" in page
     assert reverse("privacy:delete") in page
+
+
+def test_the_centre_says_what_stays_once_per_reason(customer):
+    from core import personal_data
+
+    client = Client()
+    client.force_login(customer)
+    page = client.get(reverse("privacy:centre")).content.decode()
+    kept = {str(declaration.kept) for declaration in personal_data.declarations() if declaration.kept}
+    assert kept
+    for text in kept:
+        assert page.count(str(escape(text))) == 1, text
