@@ -16,11 +16,12 @@ _FIELDS = (
     "customer__full_name",
     "customer__email",
     "customer__erased_at",  # get_short_name() reads it ("former user"): deferred, it cost a query per row
+    "companion__user__erased_at",  # an erased companion's profile has no display name left: "former user"
 )
 
 
 def booking_facts(references: set[str]) -> dict[str, BookingFacts]:
-    rows = Booking.objects.select_related("companion", "customer").only(*_FIELDS).filter(reference__in=references)
+    rows = Booking.objects.select_related("companion__user", "customer").only(*_FIELDS).filter(reference__in=references)
     return {
         booking.reference: BookingFacts(
             reference=booking.reference,
@@ -30,7 +31,9 @@ def booking_facts(references: set[str]) -> dict[str, BookingFacts]:
             total=booking.total,
             refund_amount=booking.refund_amount,
             meeting_place=booking.meeting_place,
-            companion_name=booking.companion.display_name,
+            companion_name=booking.companion.user.get_short_name()
+            if booking.companion.user.erased_at
+            else booking.companion.display_name,
             customer_name=booking.customer.get_short_name(),
         )
         for booking in rows

@@ -105,6 +105,12 @@ def test_after_the_purge_nothing_in_the_database_or_the_storages_holds_the_perso
     assert page.status_code == 200
     assert "Mantan pengguna" in page.content.decode()
 
+    # The customer's notifications about the booking with them name a former user too.
+    from notifications import messages as notification_messages
+
+    facts = notification_messages.bookings_by_reference([seeded.as_companion.reference])
+    assert facts[seeded.as_companion.reference].companion_name == "Mantan pengguna"
+
     # Their review of Ayu stays on Ayu's profile, by a former user.
     page = Client().get(reverse("companions:profile", args=[seeded.other_companion.slug]))
     assert page.status_code == 200
