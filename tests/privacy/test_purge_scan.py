@@ -105,6 +105,9 @@ def test_after_the_purge_nothing_in_the_database_or_the_storages_holds_the_perso
     assert page.status_code == 200
     assert "Mantan pengguna" in page.content.decode()
 
+    page = customer.get(reverse("bookings:list") + "?tab=past")
+    assert page.status_code == 200 and "Mantan pengguna" in page.content.decode()
+
     # The customer's notifications about the booking with them name a former user too.
     from notifications import messages as notification_messages
 
