@@ -1,10 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 from accounts.models import ConsentRecord, User
 from core.admin_site import RecordAdminMixin
+from core.errors import UserFacingError
 
 
 class ConsentRecordInline(admin.TabularInline):
@@ -39,9 +40,20 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
 
     def save_model(self, request, obj, form, change):
+        switched_off = change and "is_active" in form.changed_data and not obj.is_active
+        if switched_off:
+            # The switch itself is the moderation decision below (recorded, bookings stopped, sessions ended).
+            obj.is_active = True
         super().save_model(request, obj, form, change)
-        if change and "is_active" in form.changed_data:
-            services.user_active_changed(user=obj)  # e.g. a banned companion leaves search at once
+        if switched_off:
+            try:
+                services.user_deactivate_by_staff(
+                    user=obj, staff=request.user, kind="suspend", reason=str(_("Deactivated in the user admin."))
+                )
+            except UserFacingError as error:
+                messages.error(request, _("Not deactivated: %(reason)s") % {"reason": error.message})
+        elif change and "is_active" in form.changed_data:
+            services.user_active_changed(user=obj)  # e.g. a reinstated companion is listed again
 
 
 @admin.register(ConsentRecord)

@@ -14,6 +14,9 @@ ActiveChangedListener = Callable[[User], None]
 
 _identity_lock_checks: list[IdentityLockCheck] = []
 _active_changed_listeners: list[ActiveChangedListener] = []
+# Staff switching a person off from outside the safety queue (the user admin, a chat report): the app that
+# owns moderation does it whole (recorded, future bookings stopped with refunds, sessions ended).
+_staff_deactivation: list[Callable[..., None]] = []
 
 
 def register_identity_lock(check: IdentityLockCheck) -> None:
@@ -26,6 +29,20 @@ def register_active_changed(listener: ActiveChangedListener) -> None:
     """`listener(user)` runs after staff activate or deactivate the user."""
     if listener not in _active_changed_listeners:
         _active_changed_listeners.append(listener)
+
+
+def register_staff_deactivation(handler: Callable[..., None]) -> None:
+    """`handler(user=, staff=, kind="suspend"|"ban", reason=)` switches the person off as a recorded
+    moderation decision (one handler: a second registration replaces the first)."""
+    _staff_deactivation[:] = [handler]
+
+
+def staff_deactivation(*, user: User, staff: User, kind: str, reason: str) -> bool:
+    """Runs the registered handler; False when none is registered (accounts alone)."""
+    if not _staff_deactivation:
+        return False
+    _staff_deactivation[0](user=user, staff=staff, kind=kind, reason=reason)
+    return True
 
 
 def identity_locked(user: User) -> bool:

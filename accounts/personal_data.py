@@ -8,13 +8,11 @@ from __future__ import annotations
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services as account_services
 from accounts.models import Block, ConsentRecord, PhoneVerification, User
 from core import personal_data
 from core.formatting import format_phone_national
@@ -148,14 +146,6 @@ def purge_blocks(user: User, ctx: personal_data.PurgeContext) -> None:
 # --- Login records (allauth, sessions) and the admin log ----------------------------------------------------
 
 
-def _sessions_of(user: User):
-    """The person's live sessions (the database session backend: decoded, as Session rows keep no user id)."""
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=2000):
-        data = session.get_decoded()
-        if str(data.get(SESSION_KEY, "")) == str(user.pk) and data.get(BACKEND_SESSION_KEY):
-            yield session
-
-
 def export_login(user: User, ctx: personal_data.ExportContext) -> list[dict]:
     rows: list[dict] = [
         {"record": "email_address", "email": row.email, "verified": row.verified, "primary": row.primary}
@@ -170,18 +160,20 @@ def export_login(user: User, ctx: personal_data.ExportContext) -> list[dict]:
         }
         for row in Authenticator.objects.filter(user=user)
     ]
-    rows += [{"record": "session", "expires_at": iso(session.expire_date)} for session in _sessions_of(user)]
+    rows += [
+        {"record": "session", "expires_at": iso(session.expire_date)}
+        for session in account_services.user_sessions(user.pk)
+    ]
     return rows
 
 
 def purge_login(user: User, ctx: personal_data.PurgeContext) -> None:
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
-    # Unexpired ones only (ended already when the deletion was asked for; this catches a missed task): the
-    # expired rest logs no one in and goes with the daily clear-sessions job. Sessions keep no user column,
-    # so this decodes every live session: O(live sessions) per purge.
-    keys = [session.session_key for session in _sessions_of(user)]
-    Session.objects.filter(session_key__in=keys).delete()
+    # Sessions are not read here: they were ended when the deletion was asked for (accounts.tasks.
+    # end_sessions_task), an inactive person's session logs no one in, and they hold only the user id (kept,
+    # pseudonymous); the daily clear-sessions job removes them once expired. Scanning every live session per
+    # purged person would make the purge job O(people × sessions).
 
 
 def _log_about(user: User):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Exists, OuterRef, ProtectedError
@@ -187,6 +188,29 @@ def sessions_clear_expired() -> int:
     return count
 
 
+def user_sessions(user_id: int):
+    """The person's live sessions. The database session backend keeps no user column, so this decodes every
+    live session in batches: O(live sessions), fine for a deletion or a suspension (rare, in a task or a
+    staff action), never for a page. A session that does not decode is no one's."""
+    key = str(user_id)
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=2000):
+        try:
+            data = session.get_decoded()
+        except Exception:  # noqa: BLE001, S112 - a corrupt session is no one's
+            continue
+        if str(data.get(SESSION_KEY, "")) == key:
+            yield session
+
+
+def user_sessions_end(user_id: int) -> int:
+    """Deletes every session of the person (Django already refuses an inactive user on each request; this
+    removes the rows too, so a reactivated account does not revive an old session)."""
+    keys = [session.session_key for session in user_sessions(user_id)]
+    if keys:
+        Session.objects.filter(session_key__in=keys).delete()
+    return len(keys)
+
+
 def user_set_whatsapp_opt_in(*, user: User, granted: bool, source: str = "reply on WhatsApp") -> None:
     """A reply STOP/BERHENTI (or START/MULAI) on WhatsApp, or Twilio saying the person blocked us or
     opted out: the consent follows, recorded with where it came from."""
@@ -198,6 +222,18 @@ def user_set_whatsapp_opt_in(*, user: User, granted: bool, source: str = "reply 
         ConsentRecord.objects.create(
             user=user, document=ConsentDocument.WHATSAPP, granted=granted, user_agent=source[:255]
         )
+
+
+def user_deactivate_by_staff(*, user: User, staff: User, kind: str, reason: str) -> None:
+    """Staff switch a person off from the user admin or a chat report. With moderation registered (safety),
+    it is the same decision as from the safety queue: recorded with who and why, future bookings stopped
+    with full refunds, sessions ended. Alone, accounts only deactivates. Raises the handler's user-facing
+    error (e.g. staff without the safety permission) with nothing changed."""
+    if hooks.staff_deactivation(user=user, staff=staff, kind=kind, reason=reason):
+        return
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    user_active_changed(user=user)
 
 
 def user_active_changed(*, user: User) -> None:

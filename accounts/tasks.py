@@ -20,6 +20,12 @@ def clear_expired_sessions_task() -> int:
     return services.sessions_clear_expired()
 
 
+@shared_task
+def end_sessions_task(user_id: int) -> int:
+    """After a deletion request or a suspension: the person's sessions go (they already log no one in)."""
+    return services.user_sessions_end(user_id)
+
+
 def email_as_dict(message: EmailMessage) -> dict:
     """A rendered email as JSON for the task (Celery serialises JSON only), with its Message-ID fixed
     here, once: every attempt of the task sends it under the same one."""

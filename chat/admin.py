@@ -4,9 +4,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from chat import selectors, services
-from chat.errors import ChatError
 from chat.models import Conversation, Message, Report, ReportAction, StaffRead
 from core.admin_site import RecordAdminMixin, WorkQueue, register_work_queue
+from core.errors import UserFacingError
 from core.forms import ModelForm
 
 
@@ -118,7 +118,7 @@ class ReportAdmin(admin.ModelAdmin):
             return
         try:
             services.report_act(report=obj, kind=kind, note=form.cleaned_data.get("note", ""), staff=request.user)
-        except ChatError as problem:
+        except UserFacingError as problem:  # ChatError, or the safety decision refused (e.g. its permission)
             messages.error(request, problem.message)
 
 

@@ -171,8 +171,10 @@ def report_act(*, report: Report, kind: str, note: str, staff: User) -> ReportAc
         if kind in (ReportAction.Kind.SUSPEND, ReportAction.Kind.BAN):
             from accounts import services as account_services
 
-            User.objects.filter(pk=report.reported_id).update(is_active=False)
-            account_services.user_active_changed(user=User.objects.get(pk=report.reported_id))
+            # The same recorded decision as from the safety queue (future bookings stopped with refunds).
+            account_services.user_deactivate_by_staff(
+                user=User.objects.get(pk=report.reported_id), staff=staff, kind=kind, reason=note
+            )
     return action
 
 

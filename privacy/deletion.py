@@ -20,9 +20,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from celery import shared_task
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
@@ -32,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import services as account_services
+from accounts import tasks as account_tasks
 from accounts.models import User
 from accounts.tasks import email_as_dict, send_email_task
 from bookings.models import HOLDING_STATUSES, Booking, BookingStatus
@@ -217,27 +216,6 @@ def _busy() -> DeletionError:
     return DeletionError(_("Your account is busy right now (a booking or payment is being processed). Try again."))
 
 
-def end_sessions(user_id: int) -> int:
-    """Deletes the person's sessions. Sessions are not indexed by user, so this reads them all: run by a task
-    after the commit (an inactive person's session no longer logs anyone in meanwhile, ModelBackend)."""
-    ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=2000):
-        try:
-            data = session.get_decoded()
-        except Exception:  # noqa: BLE001, S112 - a corrupt session is no one's
-            continue
-        if str(data.get("_auth_user_id")) == str(user_id):
-            session.delete()
-            ended += 1
-    return ended
-
-
-@shared_task
-def end_sessions_task(user_id: int) -> int:
-    """After a deletion request: the person's sessions are deleted (they already log no one in)."""
-    return end_sessions(user_id)
-
-
 def _receipt(user: User, deletion: DeletionRequest) -> dict:
     language = user.preferred_language or settings.LANGUAGE_CODE
     with translation.override(language):
@@ -282,7 +260,7 @@ def deletion_request(user: User, now: datetime | None = None) -> DeletionRequest
             user.is_active = False
             # A companion leaves search and their page at once (companions' listener, page cache bumped).
             account_services.user_active_changed(user=locked)
-            after_commit.enqueue(end_sessions_task, locked.pk)
+            after_commit.enqueue(account_tasks.end_sessions_task, locked.pk)
             after_commit.enqueue(send_email_task, _receipt(locked, deletion))
             return deletion
     except locks.LockBusy as error:

@@ -3,7 +3,6 @@ import logging
 from celery import shared_task
 
 from privacy import deletion, retention, shredding
-from privacy.deletion import end_sessions_task  # noqa: F401 - defined beside its caller, registered here too
 
 # Export my data: defined beside the export, named in this module ("privacy.tasks.<name>").
 from privacy.export import build_export_task, export_sweep_task  # noqa: F401

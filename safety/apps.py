@@ -16,3 +16,9 @@ class SafetyConfig(AppConfig):
         from safety import personal_data
 
         personal_data.register()
+
+        from accounts import hooks as account_hooks
+        from safety.moderation import keep_out_from_elsewhere
+
+        # The user admin and chat reports switch a person off through the same recorded decision.
+        account_hooks.register_staff_deactivation(keep_out_from_elsewhere)

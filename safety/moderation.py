@@ -26,18 +26,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import services as account_services
+from accounts import tasks as account_tasks
 from accounts.models import User
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
 from companions.models import CompanionProfile
-from core import locks
+from core import after_commit, locks
 from core.errors import UserFacingError
 from core.forms import clean_text
 from notifications.services import notification_record
@@ -140,21 +140,6 @@ def _record(person: User, report: PersonReport | None, kind: str, reason: str, s
     )
 
 
-def _end_sessions(user_id: int) -> None:
-    """Every session of the person ends (Django's backend already refuses an inactive user on each request;
-    this removes the rows too). Sessions do not index their user: the live ones are read in batches."""
-    key = str(user_id)
-    ended = []
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=2000):
-        try:
-            if str(session.get_decoded().get("_auth_user_id")) == key:
-                ended.append(session.session_key)
-        except Exception:  # noqa: BLE001, S112 - a corrupt session is no one's
-            continue
-    if ended:
-        Session.objects.filter(session_key__in=ended).delete()
-
-
 def _future_bookings(user_id: int, now: datetime) -> list[int]:
     return list(
         Booking.objects.filter(Q(customer_id=user_id) | Q(companion__user_id=user_id))
@@ -199,7 +184,7 @@ def _keep_out(*, kind: str, user: User, staff: User, reason: str, report: Person
                 booking_id=booking_id, actor=staff, suspended_id=person.pk, now=now
             )
         _close_report(report, actioned=True, staff=staff, now=now, note=reason)
-        transaction.on_commit(lambda: _end_sessions(person.pk), robust=True)
+        after_commit.enqueue(account_tasks.end_sessions_task, person.pk)
     return action
 
 
@@ -209,6 +194,16 @@ def suspend(*, user: User, staff: User, reason: str, report: PersonReport | None
 
 def ban(*, user: User, staff: User, reason: str, report: PersonReport | None = None, now=None) -> ModerationAction:
     return _keep_out(kind=K.BAN, user=user, staff=staff, reason=reason, report=report, now=now)
+
+
+def keep_out_from_elsewhere(*, user: User, staff: User, kind: str, reason: str) -> None:
+    """Staff switched the person off outside the safety queue (the user admin's "active" box, a chat
+    report's suspend or ban; accounts.hooks.register_staff_deactivation): the same decision as from the
+    queue, so it is recorded and their future bookings stop with refunds. A banned person stays banned."""
+    kind = K.BAN if kind == K.BAN else K.SUSPEND
+    if standing(user.pk) == K.BAN:
+        return
+    _keep_out(kind=kind, user=user, staff=staff, reason=reason, report=None, now=None)
 
 
 def reinstate(
