@@ -179,7 +179,11 @@ LOGIN_REDIRECT_URL = "home"
 
 ACCOUNT_ADAPTER = "privacy.adapters.AccountAdapter"  # accounts' adapter + login cancels a deletion
 ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "accounts.forms.SignupForm",
+    # A person in the 14-day grace of a deletion can reset a forgotten password, then log in to cancel it.
+    "reset_password": "privacy.forms.GraceResetPasswordForm",
+}
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None

@@ -370,3 +370,39 @@ def test_two_deletions_at_the_same_moment_make_one_request():
     assert at_once(delete, delete) == []
     assert len(results) == 2 and results[0] == results[1]
     assert DeletionRequest.objects.filter(user=customer).count() == 1
+
+
+def test_a_forgotten_password_during_the_grace_period_can_be_reset_and_the_login_cancels(
+    django_capture_on_commit_callbacks,
+):
+    """allauth's reset looks up active accounts only; a scheduled deletion must not lock a person out of
+    cancelling it. A banned person is still not found (no email, same page)."""
+    import re
+
+    customer = new_customer()
+    banned = new_customer()
+    deletion.deletion_request(customer, timezone.now())
+    User.objects.filter(pk=banned.pk).update(is_active=False)
+    mail.outbox.clear()
+
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        for person in (customer, banned):
+            response = client.post(reverse("account_reset_password"), {"email": person.email})
+            assert response.status_code == 302
+    key_link = re.compile(r"https?://[^/\s]+(/accounts/password/reset/key/\S+)")
+    links = {message.to[0]: key_link.search(message.body) for message in mail.outbox}
+    # The banned address gets allauth's "no account here" email (no enumeration), never a reset link.
+    assert links[banned.email] is None if banned.email in links else True
+    link = links[customer.email].group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    new_password = "Ganti-kata-sandi-2026!"
+    client.post(form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+                {"password1": new_password, "password2": new_password})  # fmt: skip
+
+    response = Client().post(reverse("account_login"), {"login": customer.email, "password": new_password}, follow=True)
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.is_active
+    assert DeletionRequest.objects.get(user=customer).status == DeletionStatus.CANCELLED
