@@ -163,6 +163,15 @@ def _party_field(role: str, stem: str) -> str:
     return f"{role}_{stem}_at"
 
 
+def _mark_once(meeting: Meeting, booking: Booking, user, field: str, kind: str, now: datetime) -> Meeting:
+    """Sets the party's mark if it is not set yet (one conditional UPDATE: a double tap records once)."""
+    with transaction.atomic():
+        if Meeting.objects.filter(pk=meeting.pk, **{f"{field}__isnull": True}).update(**{field: now}):
+            record(booking, kind, actor=user, now=now)
+    meeting.refresh_from_db()
+    return meeting
+
+
 def meeting_end(*, booking: Booking, user, now: datetime | None = None) -> Meeting:
     """ "Done, all good" by either party once met: stops the welfare check. Twice changes nothing."""
     now = now or timezone.now()
@@ -172,12 +181,7 @@ def meeting_end(*, booking: Booking, user, now: datetime | None = None) -> Meeti
     meeting = meeting_for(booking)
     if meeting is None or meeting.met_at is None:
         raise SafetyError(_("The meeting can be ended once the companion has entered the check-in code."))
-    field = _party_field(role, "ended")
-    with transaction.atomic():
-        if Meeting.objects.filter(pk=meeting.pk, **{f"{field}__isnull": True}).update(**{field: now}):
-            record(booking, SafetyEventKind.ENDED, actor=user, now=now)
-    meeting.refresh_from_db()
-    return meeting
+    return _mark_once(meeting, booking, user, _party_field(role, "ended"), SafetyEventKind.ENDED, now)
 
 
 def say_fine(*, booking: Booking, user, now: datetime | None = None) -> Meeting:
@@ -189,9 +193,4 @@ def say_fine(*, booking: Booking, user, now: datetime | None = None) -> Meeting:
     meeting = meeting_for(booking)
     if meeting is None or meeting.asked_at is None:
         raise SafetyError(_("Nobody asked yet: there is nothing to answer."))
-    field = _party_field(role, "fine")
-    with transaction.atomic():
-        if Meeting.objects.filter(pk=meeting.pk, **{f"{field}__isnull": True}).update(**{field: now}):
-            record(booking, SafetyEventKind.FINE, actor=user, now=now)
-    meeting.refresh_from_db()
-    return meeting
+    return _mark_once(meeting, booking, user, _party_field(role, "fine"), SafetyEventKind.FINE, now)

@@ -62,26 +62,24 @@ def check_in(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @login_required
 def end(request: HttpRequest, reference: str) -> HttpResponse:
-    booking = _booking(request, reference)
-    try:
-        meeting.meeting_end(booking=booking, user=request.user)
-    except SafetyError as problem:
-        messages.error(request, problem.message)
-    else:
-        messages.success(request, _("Meeting ended. Glad all went well!"))
-    return _to_booking(booking)
+    return _mark(request, reference, meeting.meeting_end, _("Meeting ended. Glad all went well!"))
 
 
 @require_POST
 @login_required
 def fine(request: HttpRequest, reference: str) -> HttpResponse:
+    return _mark(request, reference, meeting.say_fine, _("Thank you. Good to know you are fine."))
+
+
+def _mark(request: HttpRequest, reference: str, action, done: str) -> HttpResponse:
+    """A one-tap mark on the booking page ("done, all good", "I'm fine"): back to the booking with what happened."""
     booking = _booking(request, reference)
     try:
-        meeting.say_fine(booking=booking, user=request.user)
+        action(booking=booking, user=request.user)
     except SafetyError as problem:
         messages.error(request, problem.message)
     else:
-        messages.success(request, _("Thank you. Good to know you are fine."))
+        messages.success(request, done)
     return _to_booking(booking)
 
 

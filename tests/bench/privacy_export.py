@@ -26,24 +26,9 @@ import tracemalloc
 import zipfile
 from datetime import timedelta
 
+from tests.bench.memory import reset_peak_rss, rss_kb
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kompanion_bench_privacy"
-
-
-def _rss_kb(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def _reset_peak_rss() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
-            refs.write("5")  # resets VmHWM to the current RSS (Linux 4.0+)
-        return True
-    except OSError:
-        return False
 
 
 def seed(*, bookings: int, messages: int, tag: str):
@@ -177,8 +162,8 @@ def build_once(person, *, trace: bool) -> dict:
         return execute(sql, params, many, context)
 
     connection.close()  # a fresh connection, as a worker's task has
-    rss_before = _rss_kb("VmRSS")
-    reset = _reset_peak_rss()
+    rss_before = rss_kb("VmRSS")
+    reset = reset_peak_rss()
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
@@ -188,7 +173,7 @@ def build_once(person, *, trace: bool) -> dict:
     traced = tracemalloc.get_traced_memory()[1] if trace else 0
     if trace:
         tracemalloc.stop()
-    peak = _rss_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = rss_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     row.refresh_from_db()
     with row.file.storage.open(row.file.name, "rb") as file:
         archive = zipfile.ZipFile(io.BytesIO(file.read()))

@@ -24,24 +24,9 @@ import secrets
 import time
 from datetime import timedelta
 
+from tests.bench.memory import reset_peak_rss, rss_kb
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kompanion_bench_privacy_purge"
-
-
-def _rss_kb(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def _reset_peak_rss() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
-            refs.write("5")  # resets VmHWM to the current RSS (Linux 4.0+)
-        return True
-    except OSError:
-        return False
 
 
 def seed(*, accounts: int, bookings: int, messages: int, tag: str):
@@ -210,13 +195,13 @@ def main() -> None:
             by_statement.setdefault(key, []).append(time.perf_counter() - began)
 
     connection.close()  # a fresh connection, as a worker's task has
-    rss_before = _rss_kb("VmRSS")
-    reset = _reset_peak_rss()
+    rss_before = rss_kb("VmRSS")
+    reset = reset_peak_rss()
     started = time.perf_counter()
     with connection.execute_wrapper(count):
         outcome = deletion.purge_due(timezone.now())
     seconds = time.perf_counter() - started
-    peak = _rss_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = rss_kb("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     purged = outcome.purged
     print(f"purge_due: {purged} purged, {outcome.skipped} skipped, {outcome.failed} failed")
     print(f"  {seconds:.2f} s in all, {seconds / max(purged, 1) * 1000:.1f} ms per person")
