@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from accounts import consents
 from core import formatting, personal_data
 from core.errors import add_error_to_form
 from privacy import deletion, retention
@@ -42,6 +43,7 @@ def centre(request: HttpRequest) -> HttpResponse:
         "periods": retention.periods(),
         "kept": kept_items(),
         "grace_days": deletion.grace_days(),
+        "consents": consents.consent_states(request.user),
     }
     context["export"] = export_state(request.user)
     return render(request, "privacy/centre.html", context)

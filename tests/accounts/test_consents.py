@@ -102,3 +102,15 @@ def test_the_settings_page_lists_each_consent_with_its_state(client, person):
     assert reverse("accounts:consent_change", args=["whatsapp"]) in page
     assert reverse("accounts:consent_change", args=["marketing"]) in page
     assert page.count('name="granted" value="0"') == 2  # both given: both offer "withdraw"
+
+
+def test_the_privacy_centre_offers_the_same_one_click_and_comes_back_to_itself(client, person):
+    client.force_login(person)
+    centre = reverse("privacy:centre")
+    page = client.get(centre).content.decode()
+    assert reverse("accounts:consent_change", args=["whatsapp"]) in page
+    assert f'name="next" value="{centre}"' in page
+    response = client.post(reverse("accounts:consent_change", args=["whatsapp"]), {"granted": "0", "next": centre})
+    assert response["Location"] == centre
+    person.refresh_from_db()
+    assert person.whatsapp_opt_in is False
