@@ -48,20 +48,55 @@ MEETING_PLACE = "Demo keamanan: Kopi Tuku, Grand Indonesia, lantai 3"
 DEMO_CONTACT = ("Dewi (kakak Rina)", "+6281311112222")
 
 
-def _meeting_start(profile, now):
+def _start_around(profile, now):
     """A free start for the companion around now (from 90 minutes ago to 30 minutes ahead), as seen by a
-    request made a day ago; otherwise their next free start within a day (the demo clock then shows the rest)."""
+    request made a day ago: (start, asked) or None."""
     from companions.selectors import free_start_times
 
     asked = now - timedelta(days=1)
-    hours = profile.min_hours
     around = free_start_times(
-        profile, start=now - timedelta(minutes=90), end=now + timedelta(minutes=30), hours=hours, now=asked
+        profile, start=now - timedelta(minutes=90), end=now + timedelta(minutes=30), hours=profile.min_hours, now=asked
     )
-    if around:
-        return around[0], asked
-    later = free_start_times(profile, start=now, end=now + timedelta(days=1), hours=hours, now=now)
-    return (later[0], now) if later else (None, None)
+    return (around[0], asked) if around else None
+
+
+def _next_start(profile, now):
+    """The companion's next free start within a day (the demo clock then shows the rest), or None."""
+    from companions.selectors import free_start_times
+
+    later = free_start_times(profile, start=now, end=now + timedelta(days=1), hours=profile.min_hours, now=now)
+    return (later[0], now) if later else None
+
+
+def _open_hours_around(profile, now) -> None:
+    """Adds to the companion's week a range from two hours before now, long enough for a booking that
+    started up to 90 minutes ago (in the companion's zone; a range may run past midnight)."""
+    from zoneinfo import ZoneInfo
+
+    from companions.services import weekly_hours_replace
+
+    opens = (now.astimezone(ZoneInfo(profile.time_zone)) - timedelta(hours=2)).replace(
+        minute=0, second=0, microsecond=0
+    )
+    week = 7 * 48  # half hours in a week
+    open_slots = [False] * week
+    spans = [(hours.weekday, hours.start_minute, hours.length_minutes) for hours in profile.weekly_hours.all()]
+    spans.append((opens.weekday(), opens.hour * 60, (profile.min_hours + 4) * 60))
+    for weekday, start_minute, length in spans:  # the union: the service refuses overlapping ranges
+        first = weekday * 48 + start_minute // 30
+        for slot in range(first, first + length // 30):
+            open_slots[slot % week] = True
+    ranges, slot = [], 0
+    while slot < week:
+        if not open_slots[slot]:
+            slot += 1
+            continue
+        run = slot
+        while run < week and open_slots[run] and run - slot < 48:
+            run += 1
+        ranges.append((slot // 48, (slot % 48) * 30, (run - slot) * 30))
+        slot = run
+    weekly_hours_replace(profile=profile, ranges=ranges)
 
 
 def seed_meeting(*, pay) -> int:
@@ -86,13 +121,23 @@ def seed_meeting(*, pay) -> int:
         customer=customer, meeting_place=MEETING_PLACE, status=BookingStatus.CONFIRMED, end__gte=now - LOOKBACK
     ).exists():
         return 0
-    for name in MEETING_COMPANIONS:
-        profile = CompanionProfile.objects.filter(slug__startswith=name, is_listed=True).first()
-        if profile is None:
-            continue
-        start, asked = _meeting_start(profile, now)
-        if start is None:
-            continue
+    profiles = [
+        profile
+        for name in MEETING_COMPANIONS
+        if (profile := CompanionProfile.objects.filter(slug__startswith=name, is_listed=True).first()) is not None
+    ]
+    chosen = next(((profile, found) for profile in profiles if (found := _start_around(profile, now))), None)
+    for profile in profiles if chosen is None else ():
+        # Nobody works at this hour: a demo companion's week gains a few hours around now (demo data only), so
+        # the check-in code and SOS can be tried at once, whatever the time of day.
+        _open_hours_around(profile, now)
+        if found := _start_around(profile, now):
+            chosen = (profile, found)
+            break
+    if chosen is None:
+        chosen = next(((profile, found) for profile in profiles if (found := _next_start(profile, now))), None)
+    if chosen is not None:
+        profile, (start, asked) = chosen
         booking = booking_services.booking_request(
             customer=customer,
             profile=profile,
