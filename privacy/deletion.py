@@ -42,7 +42,7 @@ from core import after_commit, formatting, locks, mail, personal_data
 from core.errors import UserFacingError
 from payments.models import Payout, Refund
 from payments.selectors import companion_balances
-from privacy import shredding
+from privacy import journal, shredding
 from privacy.models import DeletionRequest, DeletionStatus, PurgeRecord
 from reviews.models import SafetyReport
 from safety.models import ModerationAction, ModerationKind, PersonReport, ReportStatus
@@ -353,6 +353,8 @@ def purge_person(user_id: int, now: datetime | None = None, *, replay: bool = Fa
                 DeletionRequest.objects.filter(pk=deletion.pk).update(status=DeletionStatus.PURGED, purged_at=now)
             PurgeRecord.objects.get_or_create(user_id=user_id, defaults={"purged_at": now})
             shredding.shred_after_commit(files)
+            # The journal's copy outside the database (a restored backup must not bring the person back).
+            transaction.on_commit(lambda: journal.write(user_id, now), robust=True)
     except locks.LockBusy:
         logger.info("purge of user %s skipped: busy", user_id)
         return False

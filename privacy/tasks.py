@@ -2,7 +2,7 @@ import logging
 
 from celery import shared_task
 
-from privacy import deletion, retention, shredding
+from privacy import deletion, journal, retention, shredding
 
 # Export my data: defined beside the export, named in this module ("privacy.tasks.<name>").
 from privacy.export import build_export_task, export_sweep_task  # noqa: F401
@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 def purge_due_task() -> dict:
     """Hourly: accounts whose grace period is over are purged, one transaction each."""
     outcome = deletion.purge_due()
-    return {"purged": outcome.purged, "skipped": outcome.skipped, "failed": outcome.failed}
+    written = journal.sync()  # the journal's copies a storage outage kept from being written
+    return {"purged": outcome.purged, "skipped": outcome.skipped, "failed": outcome.failed, "journal": written}
 
 
 @shared_task

@@ -13,9 +13,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from companions.models import private_storage
 from core import personal_data
 from payments import ledger
-from privacy import deletion
+from privacy import deletion, journal
 from privacy.models import DeletionRequest, DeletionStatus, PendingShred, PurgeRecord
 from tests.bookings.helpers import NOW
 from tests.privacy.people import seed_person
@@ -193,17 +194,33 @@ def test_a_storage_outage_after_the_commit_is_left_to_the_sweep(
         assert not storages[alias].exists(name)
 
 
+@pytest.fixture
+def empty_journal():
+    """The in-memory storage lives as long as the test process: earlier tests' journal copies go first."""
+    storage = private_storage()
+    for user_id in journal.stored_ids():
+        storage.delete(f"{journal.FOLDER}/{user_id}")
+
+
 def test_replaying_the_journal_after_a_restore_purges_again_and_is_idempotent(
-    seeded, django_capture_on_commit_callbacks
+    seeded, django_capture_on_commit_callbacks, empty_journal
 ):
     needles = needles_of(seeded)
     schedule(seeded)
     with django_capture_on_commit_callbacks(execute=True):
         deletion.purge_due(DUE)
-    # A backup from before the purge is restored: the person's row is back (the journal kept outside).
+    assert journal.stored_ids() == {seeded.person.pk}  # the journal's copy outside the database
+    # A backup from before the deletion was asked for is restored: the person's row is back, active, and the
+    # database's journal and deletion request are gone with the restore.
     User.objects.filter(pk=seeded.person.pk).update(
-        email=seeded.needles()[1], full_name=seeded.needles()[0], phone=seeded.needles()[2], erased_at=None
+        email=seeded.needles()[1],
+        full_name=seeded.needles()[0],
+        phone=seeded.needles()[2],
+        erased_at=None,
+        is_active=True,
     )
+    PurgeRecord.objects.all().delete()
+    DeletionRequest.objects.all().delete()
     assert database_hits(needles)
     with django_capture_on_commit_callbacks(execute=True):
         call_command("replay_purge_journal")
@@ -217,3 +234,13 @@ def test_replaying_the_journal_after_a_restore_purges_again_and_is_idempotent(
     assert again == row
     assert database_hits(needles) == []
     assert PurgeRecord.objects.count() == 1
+    assert not User.objects.get(pk=seeded.person.pk).is_active
+
+
+def test_a_journal_copy_the_storage_missed_is_written_by_the_sweep(seeded, empty_journal):
+    schedule(seeded)
+    deletion.purge_due(DUE)  # on-commit callbacks not run: as if the storage write failed
+    assert journal.stored_ids() == set()
+    assert journal.sync() == 1
+    assert journal.stored_ids() == {seeded.person.pk}
+    assert journal.sync() == 0

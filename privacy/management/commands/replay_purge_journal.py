@@ -3,7 +3,7 @@ with the backup). Idempotent: a second run changes nothing."""
 
 from django.core.management.base import BaseCommand
 
-from privacy import deletion
+from privacy import deletion, journal
 
 
 class Command(BaseCommand):
@@ -21,5 +21,7 @@ class Command(BaseCommand):
                 ids = [int(line) for line in (raw.strip() for raw in handle) if line.isdigit()]
             added = deletion.journal_add(ids)
             self.stdout.write(f"{added} journal entries added from {options['ids_from']}")
+        restored = journal.restore()
+        self.stdout.write(f"{restored} journal entries read back from the storage's copy")
         replayed = deletion.replay_journal()
         self.stdout.write(f"{replayed} purges re-applied")
