@@ -79,6 +79,13 @@ class BookingRequestForm(Form):
         ),
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": NOTE_MAX_LENGTH}),
     )
+    promo_code = forms.CharField(
+        label=_("Promo code"),
+        required=False,
+        max_length=32,
+        help_text=_("Optional. A code replaces the welcome discount: one discount per booking."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
     safety = forms.BooleanField(
         label=_("I will meet in a public place and keep it platonic."),
         error_messages={"required": _("Please confirm the meeting rules to send the request.")},

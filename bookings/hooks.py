@@ -38,6 +38,9 @@ class _Registry:
     customer_reviews: Callable[..., dict[int, Any]] | None = None
     safety_card: Callable[..., dict[str, Any] | None] | None = None
     timeline_steps: Callable[..., list[Any]] | None = None
+    discount: Callable[..., Any] | None = None
+    discount_quote: Callable[..., Any] | None = None
+    status_changed: list[Callable[..., None]] = field(default_factory=list)
 
 
 _registry = _Registry()
@@ -53,6 +56,9 @@ def register(
     customer_reviews: Callable[..., dict[int, Any]] | None = None,
     safety_card: Callable[..., dict[str, Any] | None] | None = None,
     timeline_steps: Callable[..., list[Any]] | None = None,
+    discount: Callable[..., Any] | None = None,
+    discount_quote: Callable[..., Any] | None = None,
+    on_status_changed: Callable[..., None] | None = None,
 ) -> None:
     """Registers handlers (once each: registering the same function again changes nothing).
 
@@ -68,7 +74,17 @@ def register(
     - safety_card(booking, user, now) -> dict | None: the safety card on the booking page for that user (the
       check-in code, sharing, "I'm fine", SOS; safety registers it; one provider).
     - timeline_steps(booking) -> [TimelineStep]: more steps of the booking's timeline (the safety steps),
-      merged by time among the steps reached (one provider)."""
+      merged by time among the steps reached (one provider).
+    - discount(customer, profile, activity, start, hours, price, code, now) -> reservation | None: the
+      discount of a new request (promotions; one provider). Called inside booking_request's transaction
+      before the booking is created: it reserves atomically (or raises a BookingError, and nothing is
+      written) and returns an object with `discount` (whole Rupiah) and `attach(booking)`, called once the
+      booking exists.
+    - discount_quote(customer, profile, activity, start, hours, code, now) -> quote: what the request page
+      shows before anything is reserved (promotions.services.quote: discount, total, label, reason, source;
+      one provider). It may raise promotions' rate-limit error, which the page shows as a form error.
+    - on_status_changed(booking=..., previous=..., to=...): any status change (transitions.change_status),
+      inside its transaction (promotions consumes or releases the booking's redemption)."""
     if on_requested is not None and on_requested not in _registry.requested:
         _registry.requested.append(on_requested)
     if on_left_unpaid is not None and on_left_unpaid not in _registry.left_unpaid:
@@ -85,6 +101,12 @@ def register(
         _registry.safety_card = safety_card
     if timeline_steps is not None:
         _registry.timeline_steps = timeline_steps
+    if discount is not None:
+        _registry.discount = discount
+    if discount_quote is not None:
+        _registry.discount_quote = discount_quote
+    if on_status_changed is not None and on_status_changed not in _registry.status_changed:
+        _registry.status_changed.append(on_status_changed)
 
 
 def registered() -> dict[str, tuple]:
@@ -98,6 +120,9 @@ def registered() -> dict[str, tuple]:
         "customer_reviews": (_registry.customer_reviews,) if _registry.customer_reviews else (),
         "safety_card": (_registry.safety_card,) if _registry.safety_card else (),
         "timeline_steps": (_registry.timeline_steps,) if _registry.timeline_steps else (),
+        "discount": (_registry.discount,) if _registry.discount else (),
+        "discount_quote": (_registry.discount_quote,) if _registry.discount_quote else (),
+        "status_changed": tuple(_registry.status_changed),
     }
 
 
@@ -152,3 +177,27 @@ def timeline_steps(booking) -> list[Any]:
     if _registry.timeline_steps is None:
         return []
     return _registry.timeline_steps(booking)
+
+
+def discount(*, customer, profile, activity, start, hours, price, code: str, now):
+    """The reserved discount of a new request (see `register`), or None: nothing registered, or no discount."""
+    if _registry.discount is None:
+        return None
+    return _registry.discount(
+        customer=customer, profile=profile, activity=activity, start=start, hours=hours, price=price, code=code, now=now
+    )
+
+
+def discount_quote(*, customer, profile, activity, start, hours, code: str, now):
+    """The discount the request page shows (see `register`), or None when nothing is registered."""
+    if _registry.discount_quote is None:
+        return None
+    return _registry.discount_quote(
+        customer=customer, profile=profile, activity=activity, start=start, hours=hours, code=code, now=now
+    )
+
+
+def status_changed(*, booking, previous: str, to: str) -> None:
+    """Call inside the transaction that moved `booking` from `previous` to `to`."""
+    for handler in _registry.status_changed:
+        handler(booking=booking, previous=previous, to=to)

@@ -27,7 +27,7 @@ from bookings.deadlines import booking_apply_deadline, bookings_sweep, expire_ov
 from bookings.errors import BookingBusy, BookingError, SlotTaken, TimeNotBookable, TransitionNotAllowed
 from bookings.models import OPEN_STATUSES, Booking, BookingEvent, BookingStatus, CalendarFeed
 from bookings.policy import cancellation_preview
-from bookings.pricing import booking_quote, commission_basis_points
+from bookings.pricing import booking_quote, commission_basis_points, compute_price
 from bookings.rules import (
     DISPUTE_WINDOW,
     MAX_OPEN_REQUESTS,
@@ -236,11 +236,17 @@ def booking_request(
     activity: Activity,
     meeting_place: str,
     note: str = "",
+    promo_code: str = "",
     now: datetime | None = None,
 ) -> Booking:
     """A customer asks for [start, start + hours). Everything is checked again on the server: the start
     must be a free start time now (availability engine), inside the companion's limits; the companion
-    must be listed. Instant-booking companions accept at once (the booking awaits payment)."""
+    must be listed. Instant-booking companions accept at once (the booking awaits payment).
+
+    `promo_code` (or, without one, the welcome discount of a first booking) is reserved inside the same
+    transaction through bookings/hooks.py `discount` (promotions): a code that does not apply, or whose
+    last use or budget went to someone else a moment ago, refuses the request with a BookingError on the
+    `promo_code` field and nothing is written. The discount is frozen into the price snapshot."""
     now = now or timezone.now()
     _validate_request(
         customer=customer, profile=profile, start=start, hours=hours, activity=activity, meeting_place=meeting_place
@@ -293,6 +299,7 @@ def booking_request(
                 activity=activity,
                 meeting_place=meeting_place,
                 note=note,
+                promo_code=promo_code,
                 now=now,
             )
     except IntegrityError as error:
@@ -305,8 +312,25 @@ def booking_request(
     return booking
 
 
-def _create(*, customer, profile, start, end, hours, activity, meeting_place, note, now) -> Booking:
+def _create(*, customer, profile, start, end, hours, activity, meeting_place, note, now, promo_code="") -> Booking:
     price = booking_quote(profile=profile, hours=hours, now=now)
+    reservation = hooks.discount(
+        customer=customer,
+        profile=profile,
+        activity=activity,
+        start=start,
+        hours=hours,
+        price=price,
+        code=promo_code,
+        now=now,
+    )
+    if reservation is not None and reservation.discount:
+        price = compute_price(
+            hourly_rate=price.hourly_rate,
+            hours=price.hours,
+            commission_basis_points=price.commission_basis_points,
+            discount=reservation.discount,
+        )
     instant = profile.instant_booking
     booking = Booking.objects.create(
         customer=customer,
@@ -336,6 +360,8 @@ def _create(*, customer, profile, start, end, hours, activity, meeting_place, no
     BookingEvent.objects.create(
         booking=booking, actor=customer, from_status="", to_status=booking.status, created_at=now
     )
+    if reservation is not None:
+        reservation.attach(booking)
     hooks.requested(booking=booking)  # e.g. the booking's conversation opens with its note
     if instant:
         notify(booking, "booking_reserved", [customer], pay_by=booking.payment_deadline.isoformat())

@@ -42,6 +42,7 @@ def change_status(
     )
     if previous == BookingStatus.AWAITING_PAYMENT and to != BookingStatus.CONFIRMED:
         hooks.left_unpaid(booking=booking)  # e.g. payments closes the open checkouts
+    hooks.status_changed(booking=booking, previous=previous, to=to)  # e.g. promotions releases a discount
     pages_changed(booking.companion.slug)
     return booking
 

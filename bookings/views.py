@@ -5,6 +5,7 @@ built in timeline.py and ics.py. Bookings are addressed by their reference (KMP-
 who is not one of the two parties (or staff) gets 404 for every booking URL. Every time is shown in the
 viewer's zone (or the meeting's, with the viewer's beside it), labelled."""
 
+import dataclasses
 import logging
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -137,6 +138,7 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
                     activity=values["activity"],
                     meeting_place=values["meeting_place"],
                     note=values["note"],
+                    promo_code=values.get("promo_code", ""),
                 )
             except SlotTaken as taken:
                 status, error = 409, taken.message
@@ -165,7 +167,8 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
         # First view, or "Update price" after changing the hours: keep what was typed, show no errors.
         initial = {"start": start_value, "hours": hours}
         if request.method == "POST":
-            initial.update({key: request.POST.get(key, "") for key in ("activity", "meeting_place", "note", "safety")})
+            keys = ("activity", "meeting_place", "note", "safety", "promo_code")
+            initial.update({key: request.POST.get(key, "") for key in keys})
         elif len(profile.activities.all()) == 1:
             initial["activity"] = profile.activities.all()[0].slug
         form = BookingRequestForm(initial=initial, profile=profile)
@@ -183,16 +186,37 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
             )
             status, error = (409 if isinstance(refusal, SlotTaken) else 422), refusal.message
     context = _new_context(request, profile, form, start=start, hours=hours, now=now)
+    # "Apply" on the promo code: focus goes back to the code field after the swap.
+    context["promo_checked"] = request.method == "POST" and "promo_check" in request.POST
     # `taken`: the chosen time cannot be used, so the page offers that day's other free times instead.
     taken = status == 409 or not free
     context.update({"error": error, "status": status, "taken": taken, "alternatives": alternatives})
     return render(request, "bookings/new.html", context, status=status)
 
 
+def _discount_view(request, profile, form, *, start: datetime, hours: int, now: datetime, price):
+    """What the page shows of a discount (issue 16): the typed code's, or else the welcome discount of a
+    first booking, asked of promotions through bookings/hooks.py (nothing is reserved here). Returns the
+    price with the discount and the quote (None without promotions)."""
+    code = str(form["promo_code"].value() or "")[:64]  # what was typed, bounded; the service cleans it
+    slug = form["activity"].value()
+    activity = next((item for item in profile.activities.all() if item.slug == slug), None)
+    quote = hooks.discount_quote(
+        customer=request.user, profile=profile, activity=activity, start=start, hours=hours, code=code, now=now
+    )
+    # With a code that does not apply, the figures are those of the request without it (the reason says why).
+    if quote is not None and quote.discount:
+        price = dataclasses.replace(price, discount=quote.discount, total=quote.total)
+    return price, quote
+
+
 def _new_context(request, profile, form, *, start: datetime, hours: int, now: datetime) -> dict:
     zone = profile.time_zone
     viewer_zone = _viewer_zone(request)
     instant = profile.instant_booking
+    price, promo = _discount_view(
+        request, profile, form, start=start, hours=hours, now=now, price=booking_quote(profile=profile, hours=hours)
+    )
     return {
         "profile": profile,
         "form": form,
@@ -204,7 +228,8 @@ def _new_context(request, profile, form, *, start: datetime, hours: int, now: da
         "viewer_zone": viewer_zone,
         "viewer_zone_abbr": _zone_abbr(viewer_zone),
         "show_viewer_zone": viewer_zone != zone,
-        "quote": booking_quote(profile=profile, hours=hours),
+        "quote": price,
+        "promo": promo,
         # If the booking were made now: the same functions the services store and settle with.
         "policy_tiers": policy.cancellation_tiers(start=start, now=now),
         "response_deadline": rules.response_deadline(requested_at=now, start=start),

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "chat",
     "safety",
     "privacy",
+    "promotions",
     "notifications",
     "web",
 ]
@@ -493,3 +494,11 @@ SILENCED_SYSTEM_CHECKS = [
     # which Django's check cannot see.
     "auth.W004",
 ]
+
+# Promotions (issue 16): a customer's first booking gets the welcome discount when no code is given
+# (15% up to Rp 50.000); a code replaces it (one discount per booking). A discount never exceeds the
+# platform's part (service fee + commission) and never brings a total below PROMOTION_MINIMUM_TOTAL.
+WELCOME_DISCOUNT_BASIS_POINTS = env.int("WELCOME_DISCOUNT_BASIS_POINTS", default=1500)
+WELCOME_DISCOUNT_CAP = env.int("WELCOME_DISCOUNT_CAP", default=50_000)
+PROMOTION_MINIMUM_TOTAL = env.int("PROMOTION_MINIMUM_TOTAL", default=10_000)
+PROMO_CODE_CHECKS_PER_MINUTE = 10

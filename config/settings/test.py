@@ -34,3 +34,6 @@ MIDTRANS_SERVER_KEY = "test-only-midtrans-server-key"
 WHATSAPP_BACKEND = "outbox"
 TWILIO_AUTH_TOKEN = "test-only-twilio-auth-token"  # noqa: S105
 SITE_URL = "http://testserver"
+# Off in tests unless a test turns it on (tests/promotions/): the welcome discount would change the totals
+# every other test expects of a customer's first booking.
+WELCOME_DISCOUNT_BASIS_POINTS = 0

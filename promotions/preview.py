@@ -1,0 +1,27 @@
+"""The request page's discount preview (issue 16), registered as bookings/hooks.py `discount_quote`:
+promotions.services.quote behind the code-check rate limit. Writes nothing.
+
+A code check over the limit answers the quote without the code (the welcome discount if the customer
+still has it) with RATE_LIMITED_MESSAGE as the reason, so the page shows a friendly message, never an
+error page; a request sent with the code is still checked in full by booking_request."""
+
+import dataclasses
+
+from promotions import services
+
+
+def page_quote(*, customer, profile, activity, start, hours: int, code: str, now) -> services.Quote:
+    code = services.normalize_code(code)
+    if activity is None:
+        # No activity chosen yet (the page's first view): the profile's first, as the form preselects it.
+        activities = list(profile.activities.all())
+        activity = activities[0] if activities else None
+    if code and activity is not None and services.code_check_allowed(customer):
+        return services.quote(
+            customer=customer, profile=profile, activity=activity, start=start, hours=hours, code=code, now=now
+        )
+    plain = services.quote(customer=customer, profile=profile, activity=activity, start=start, hours=hours, now=now)
+    if not code:
+        return plain
+    reason = services.RATE_LIMITED_MESSAGE if activity is not None else None
+    return dataclasses.replace(plain, reason=str(reason) if reason else None, code=code)
