@@ -106,6 +106,7 @@ def test_every_marked_string_is_in_both_catalogues(tmp_path):
         "safety",
         "privacy",
         "payments",
+        "promotions",
         "notifications",
         "web",
     )
