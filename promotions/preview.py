@@ -7,11 +7,14 @@ error page; a request sent with the code is still checked in full by booking_req
 
 import dataclasses
 
+from core.forms import clean_text
 from promotions import services
 
 
 def page_quote(*, customer, profile, activity, start, hours: int, code: str, now) -> services.Quote:
-    code = services.normalize_code(code)
+    # Typed text as it came (the refresh path has no bound form): control and format characters out (a NUL
+    # would make PostgreSQL refuse the query), bounded like the form's field, then trimmed.
+    code = services.normalize_code(clean_text(str(code or ""))[:64])
     if activity is None:
         # No activity chosen yet (the page's first view): the profile's first, as the form preselects it.
         activities = list(profile.activities.all())

@@ -216,3 +216,30 @@ def test_signed_out_visitors_and_companions_cannot_check_codes(client, profile):
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
     client.force_login(make_companion(name="Other").user)
     assert apply(client, profile, start, "HEMAT15").status_code == 403
+
+
+# --- The home page ---------------------------------------------------------------------------------------
+
+
+def test_the_home_page_offers_the_welcome_discount_to_visitors_and_customers_who_never_booked(
+    client, customer, profile, settings
+):
+    settings.WELCOME_DISCOUNT_BASIS_POINTS = 1500
+    settings.WELCOME_DISCOUNT_CAP = 50_000
+    offer = f"15% off your first booking, up to {rupiah(50_000)}"
+    assert offer in client.get("/").content.decode()
+    client.force_login(customer)
+    assert offer in client.get("/").content.decode()
+    book(customer, profile, free_starts(profile)[0])
+    assert offer not in client.get("/").content.decode()
+    client.force_login(profile.user)
+    assert "off your first booking" not in client.get("/").content.decode()
+
+
+def test_the_home_page_offer_in_indonesian_and_off_when_the_setting_is_zero(client, settings):
+    settings.WELCOME_DISCOUNT_BASIS_POINTS = 1500
+    settings.WELCOME_DISCOUNT_CAP = 50_000
+    client.cookies["kompanion_language"] = "id"
+    assert "Diskon 15% untuk pemesanan pertamamu, maks. Rp\xa050.000" in client.get("/").content.decode()
+    settings.WELCOME_DISCOUNT_BASIS_POINTS = 0
+    assert "data-welcome-offer" not in client.get("/").content.decode()
