@@ -1,0 +1,278 @@
+"""Property-based (hypothesis): random promotions (percentages with and without a cap, fixed amounts of
+any size, budgets, use limits, the welcome discount) on random bookings that go through every path
+(request, accept, pay, a duplicate settlement notification, cancel by either party at any time, the clock
+that expires and completes them, the refund worker). After every step:
+- every snapshot obeys the money rule: the companion's earnings are subtotal - commission (what they would
+  earn without a discount), the discount never exceeds fee + commission, the total never goes below the
+  minimum charge;
+- each redemption's status follows its booking's (reserved while open, consumed once paid, released when it
+  ended unpaid or fully refunded), and each code's counters equal its reserved and consumed redemptions,
+  within its limits;
+- every journal balances, each companion's payable balance is exactly what they would have earned without
+  any discount, and the platform's revenue is fee + commission - discount of each completed booking plus
+  what cancellations left it.
+
+As in tests/payments/test_level_properties.py, requests run in durable transactions, so each example makes
+its own companions, customers and codes and scopes its checks to them."""
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.db.models import Sum
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bookings import policy
+from bookings import services as booking_services
+from bookings.errors import BookingError
+from bookings.models import Booking, BookingStatus
+from core.money import percent_of
+from payments import ledger, services
+from payments.gateways.simulator import notification_for
+from payments.models import Entry, Refund, SimulatorTransaction
+from promotions.models import Promotion, Redemption
+from tests.bookings.helpers import NOW, START, make_companion, new_customer, request
+
+pytestmark = pytest.mark.django_db
+
+S = BookingStatus
+HOURLY_RATES = (150_000, 87_500, 25_000)
+CANCEL_REASON = "Ada urusan keluarga mendadak"
+_serial = itertools.count()
+
+promotion_spec = st.one_of(
+    st.tuples(st.just("percent"), st.integers(1, 10_000), st.sampled_from([0, 5_000, 30_000, 200_000])),
+    st.tuples(st.just("fixed"), st.just(0), st.integers(1, 600_000)),
+)
+limits = st.tuples(st.one_of(st.none(), st.integers(0, 4)), st.one_of(st.none(), st.integers(0, 300_000)))
+booking_index = st.integers(0, 30)
+operation = st.one_of(
+    # companion, hours, which code (-1: none, the welcome discount), how far it goes at once
+    st.tuples(
+        st.just("request"),
+        st.integers(0, len(HOURLY_RATES) - 1),
+        st.integers(1, 4),
+        st.integers(-1, 2),
+        st.sampled_from(["request", "accept", "pay"]),
+    ),
+    st.tuples(st.just("accept"), booking_index),
+    st.tuples(st.just("pay"), booking_index),
+    st.tuples(st.just("duplicate"), booking_index),
+    st.tuples(st.just("cancel"), booking_index, st.sampled_from(["customer", "companion"])),
+    st.tuples(st.just("withdraw"), booking_index),
+    st.tuples(st.just("tick"), st.integers(1, 600)),
+    st.tuples(st.just("until"), booking_index, st.sampled_from(["start-12h", "start-1h", "completes"])),
+    st.tuples(st.just("refund_worker")),
+)
+
+
+class World:
+    def __init__(self, specs, welcome: int):
+        self.now = NOW
+        self.companions = [make_companion(rate=rate) for rate in HOURLY_RATES]
+        for profile in self.companions:
+            services.bank_account_save(profile=profile, bank="bca", account_number="0123456789", holder_name="Ayu")
+        self.codes = []
+        for (kind, basis_points, amount), (total_uses, budget) in specs:
+            self.codes.append(
+                Promotion.objects.create(
+                    code=f"PROP{next(_serial)}",
+                    kind=kind,
+                    basis_points=basis_points,
+                    amount=amount,
+                    total_uses=total_uses,
+                    budget=budget,
+                )
+            )
+        self.welcome = welcome
+        self.next_day = [0] * len(self.companions)
+        self.made: list[int] = []
+        self.revenue_before = ledger.balance(ledger.PLATFORM_REVENUE)
+
+    def next_start(self, companion: int):
+        day = self.next_day[companion]
+        while START + timedelta(days=day) < self.now + timedelta(hours=4):
+            day += 1
+        self.next_day[companion] = day + 1
+        return START + timedelta(days=day)
+
+    def booking(self, index: int) -> Booking | None:
+        if not self.made:
+            return None
+        return Booking.objects.select_related("customer", "companion__user").get(pk=self.made[index % len(self.made)])
+
+    def run(self, op) -> None:
+        kind = op[0]
+        booking = self.booking(op[1]) if kind in ("accept", "pay", "duplicate", "cancel", "withdraw", "until") else None
+        try:
+            if kind == "request":
+                self.request(*op[1:])
+            elif kind == "accept" and booking:
+                booking_services.booking_accept(booking_id=booking.pk, actor=booking.companion.user, now=self.now)
+            elif kind == "pay" and booking:
+                self.pay(booking)
+            elif kind == "duplicate" and booking:
+                self.duplicate(booking)
+            elif kind == "cancel" and booking:
+                actor = booking.customer if op[2] == "customer" else booking.companion.user
+                booking_services.booking_cancel(booking_id=booking.pk, actor=actor, reason=CANCEL_REASON, now=self.now)
+            elif kind == "withdraw" and booking:
+                booking_services.booking_withdraw(booking_id=booking.pk, actor=booking.customer, now=self.now)
+            elif kind == "tick":
+                self.tick(self.now + timedelta(minutes=op[1]))
+            elif kind == "until" and booking:
+                point = {
+                    "start-12h": booking.start - timedelta(hours=12),
+                    "start-1h": booking.start - timedelta(hours=1),
+                    "completes": booking.complete_after,
+                }[op[2]]
+                self.tick(max(point, self.now))
+            elif kind == "refund_worker":
+                for refund_id in Refund.objects.filter(
+                    booking_id__in=self.made, status=Refund.Status.PENDING
+                ).values_list("pk", flat=True):
+                    services.refund_process(refund_id=refund_id, now=self.now)
+        except BookingError:
+            pass  # not allowed now (or the code does not apply): nothing moved, the checks say so
+
+    def tick(self, now) -> None:
+        self.now = now
+        for booking_id in Booking.objects.filter(pk__in=self.made).due(now).values_list("pk", flat=True):
+            booking_services.booking_apply_deadline(booking_id=booking_id, now=now)
+
+    def request(self, companion: int, hours: int, code: int, how_far: str) -> None:
+        profile = self.companions[companion]
+        hours = max(profile.min_hours, min(hours, profile.max_hours))
+        code_text = self.codes[code].code.lower() if 0 <= code < len(self.codes) else ""
+        booking = request(
+            new_customer(), profile, self.next_start(companion), hours, now=self.now, promo_code=code_text
+        )
+        self.made.append(booking.pk)
+        if how_far in ("accept", "pay"):
+            booking_services.booking_accept(booking_id=booking.pk, actor=profile.user, now=self.now)
+        if how_far == "pay":
+            self.pay(booking)
+
+    def pay(self, booking: Booking) -> None:
+        self.tick(self.now + timedelta(minutes=1))
+        booking.refresh_from_db()
+        if booking.status != S.AWAITING_PAYMENT:
+            return
+        payment = services.payment_create(booking=booking, expires_at=booking.payment_deadline)
+        record = SimulatorTransaction.objects.create(
+            order_id=payment.order_id,
+            gross_amount=payment.amount,
+            expires_at=payment.expires_at,
+            transaction_status="settlement",
+            payment_type="qris",
+        )
+        services.payment_apply_notification(payload=notification_for(record), raw_body="{}", now=self.now)
+
+    def duplicate(self, booking: Booking) -> None:
+        """The provider repeats a settlement notification it already sent."""
+        record = SimulatorTransaction.objects.filter(order_id__in=booking.payments.values("order_id")).first()
+        if record is not None:
+            services.payment_apply_notification(payload=notification_for(record), raw_body="{}", now=self.now)
+
+    # --- the invariants ----------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        from django.conf import settings as django_settings
+
+        rows = {row["id"]: row for row in Booking.objects.filter(pk__in=self.made).values()}
+        redemptions = {r.booking_id: r for r in Redemption.objects.filter(booking_id__in=self.made)}
+        payable = {profile.pk: 0 for profile in self.companions}
+        revenue = 0
+        for booking_id, row in rows.items():
+            # The money rule, on the snapshot.
+            assert row["companion_earnings"] == row["subtotal"] - row["commission"]
+            assert row["commission"] == percent_of(row["subtotal"], row["commission_basis_points"])
+            assert 0 <= row["discount"] <= row["service_fee"] + row["commission"]
+            assert row["total"] == row["subtotal"] + row["service_fee"] - row["discount"]
+            if row["discount"]:
+                assert row["total"] >= django_settings.PROMOTION_MINIMUM_TOTAL
+            # The redemption follows the booking.
+            redemption = redemptions.get(booking_id)
+            assert (redemption.discount if redemption else 0) == row["discount"]
+            if redemption is not None:
+                status = row["status"]
+                if status in (S.REQUESTED, S.AWAITING_PAYMENT):
+                    expected = "reserved"
+                elif status in (S.DECLINED, S.WITHDRAWN, S.EXPIRED):
+                    expected = "released"
+                elif status == S.CANCELLED:
+                    full = row["paid_at"] is None or row["refund_amount"] >= row["total"]
+                    expected = "released" if full else "consumed"
+                else:
+                    expected = "consumed"
+                assert redemption.status == expected, (row["reference"], status, redemption.status)
+            if row["paid_at"] is None:
+                continue
+            if row["status"] == S.COMPLETED:
+                payable[row["companion_id"]] += row["subtotal"] - row["commission"]  # as without a discount
+                revenue += row["service_fee"] + row["commission"] - row["discount"]
+            elif row["status"] == S.CANCELLED:
+                settled = policy.settle_cancellation(
+                    total=row["total"],
+                    subtotal=row["subtotal"],
+                    service_fee=row["service_fee"],
+                    commission_basis_points=row["commission_basis_points"],
+                    start=row["start"],
+                    cancelled_at=row["closed_at"],
+                    cancelled_by=row["cancelled_by"],
+                )
+                undiscounted = policy.settle_cancellation(
+                    total=row["total"] + row["discount"],
+                    subtotal=row["subtotal"],
+                    service_fee=row["service_fee"],
+                    commission_basis_points=row["commission_basis_points"],
+                    start=row["start"],
+                    cancelled_at=row["closed_at"],
+                    cancelled_by=row["cancelled_by"],
+                )
+                assert settled.companion_earnings == undiscounted.companion_earnings  # never less for a discount
+                assert row["settled_companion_earnings"] == settled.companion_earnings
+                payable[row["companion_id"]] += settled.companion_earnings
+                revenue += settled.platform_revenue
+        for code in Promotion.objects.filter(pk__in=[code.pk for code in self.codes]):
+            taken = Redemption.objects.filter(promotion=code, status__in=("reserved", "consumed"))
+            assert code.uses_reserved == taken.count()
+            assert code.budget_reserved == (taken.aggregate(total=Sum("discount"))["total"] or 0)
+            assert code.total_uses is None or code.uses_reserved <= code.total_uses
+            assert code.budget is None or code.budget_reserved <= code.budget
+        for profile_id, owed in payable.items():
+            assert ledger.balance(ledger.companion_payable_account(profile_id)) == owed
+        assert ledger.balance(ledger.PLATFORM_REVENUE) - self.revenue_before == revenue
+        held = dict(
+            Entry.objects.filter(account__booking_id__in=self.made)
+            .values_list("account__booking_id")
+            .annotate(Sum("amount"))
+        )
+        for booking_id, row in rows.items():
+            escrow = -held.get(booking_id, 0)
+            assert escrow == (row["total"] if row["status"] in (S.CONFIRMED, S.DISPUTED) else 0), row["reference"]
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    specs=st.lists(st.tuples(promotion_spec, limits), min_size=1, max_size=3),
+    welcome=st.sampled_from([0, 1500, 10_000]),
+    operations=st.lists(operation, min_size=3, max_size=12),
+)
+def test_discounts_never_cost_the_companion_and_the_ledger_balances(settings_fixture, specs, welcome, operations):
+    settings_fixture.WELCOME_DISCOUNT_BASIS_POINTS = welcome
+    world = World(specs, welcome)
+    world.run(("request", 0, 2, 0, "pay"))  # a paid booking with the first code, if it applies
+    world.run(("request", 1, 3, -1, "request"))  # without a code: the welcome discount, if on
+    world.check()
+    for op in operations:
+        world.run(op)
+        world.check()
+    assert ledger.unbalanced_journals() == []
+    assert ledger.check().total == 0
+
+
+@pytest.fixture
+def settings_fixture(settings):
+    return settings
