@@ -87,11 +87,12 @@ def assert_quiet_console_ending_with_the_logins(printed: str, caplog):
     assert "Subject:" not in printed and "Content-Type:" not in printed
     assert [record.getMessage() for record in caplog.records if record.name.startswith(("celery", "kombu"))] == []
     lines = [line for line in printed.splitlines() if line.strip()]
-    assert lines[-5].startswith("Demo logins (password for all: kompanion-demo)")
-    assert lines[-4].split() == ["customer", "pelanggan@kompanion.test"]
-    assert lines[-2].split()[:2] == ["admin", "admin@kompanion.test"]
-    assert "make totp" in lines[-1]
-    assert len(lines) == 7  # the summary, the note on emails, then the logins
+    assert lines[-6].startswith("Demo logins (password for all: kompanion-demo)")
+    assert lines[-5].split() == ["customer", "pelanggan@kompanion.test"]
+    assert lines[-3].split()[:2] == ["admin", "admin@kompanion.test"]
+    assert "make totp" in lines[-2]
+    assert lines[-1].startswith("Promo code: KOMPANION15 ")  # the demo's public code (promotions/demo.py)
+    assert len(lines) == 8  # the summary, the note on emails, the logins, then the promo code
     # The customers of the companions' past bookings are not demo logins: the summary says they exist.
     assert not [email for email, _name, _city in HISTORY_CUSTOMERS if email in printed]
     assert "history customers" in lines[0] and "conversations" in lines[0]

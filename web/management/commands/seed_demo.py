@@ -20,6 +20,7 @@ from chat import demo as chat_demo
 from companions import demo as companions_demo
 from payments import demo as payments_demo
 from privacy import demo as privacy_demo
+from promotions import demo as promotions_demo
 from reviews import demo as reviews_demo
 from safety import demo as safety_demo
 
@@ -63,6 +64,7 @@ class Command(BaseCommand):
             meetings = safety_demo.seed_meeting(pay=payments_demo.demo_pay)
             # A history customer who asked to delete their account: logging in as them cancels it.
             deletions = privacy_demo.seed_deletion()
+            promo_codes = promotions_demo.seed_promotions()  # a public code that works at once (issue 16)
             # What the daily job would show on the demo profiles: the history's levels.
             reliability.recompute()
             levels.recompute()
@@ -97,6 +99,9 @@ class Command(BaseCommand):
                     f"  companion  {companion.email}  (and 39 more: <first name>@kompanion.test)",
                     f"  admin      {accounts_demo.ADMIN_EMAIL}  -> /admin/ asks for a two-factor code:",
                     f"             authenticator secret {accounts_demo.ADMIN_TOTP_SECRET}, or run `make totp`",
+                    "",
+                    f"Promo code: {promo_codes[0]} (15% up to Rp 50.000) on the request page; "
+                    f"a new customer's first booking gets the welcome discount without a code.",
                     "",
                 ]
             )
