@@ -159,3 +159,16 @@ def test_releasing_never_goes_below_zero(code):
     Promotion.objects.filter(pk=code.pk).update(uses_reserved=0, budget_reserved=0)  # e.g. staff reset
     booking_services.booking_withdraw(booking_id=booking.pk, actor=booking.customer, now=NOW)
     assert counters(code) == (0, 0)
+
+
+def test_a_late_payment_that_re_holds_an_expired_booking_takes_its_discount_back(code):
+    profile = make_companion()
+    booking = request(new_customer(), profile, START, promo_code="HEMAT15")
+    booking_services.booking_accept(booking_id=booking.pk, actor=profile.user, now=NOW)
+    booking.refresh_from_db()
+    late = booking.payment_deadline + timedelta(minutes=1)
+    booking_services.bookings_sweep(now=late)
+    assert redemption(booking).status == "released" and counters(code) == (0, 0)
+    assert booking_services.booking_rehold(booking_id=booking.pk, now=late)
+    assert Booking.objects.get(pk=booking.pk).status == BookingStatus.CONFIRMED
+    assert redemption(booking).status == "consumed" and counters(code) == (1, 45_000)
