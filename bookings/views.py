@@ -125,42 +125,59 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
         return _choose_time(request, profile, hours=hours, error=message, status=400)
 
     status, error = 200, ""
+    preview = None  # (price, quote) of the typed code when the request was sent with one
     if request.method == "POST" and "refresh" not in request.POST:
         form = BookingRequestForm(request.POST, profile=profile)
         if form.is_valid():
             values = form.cleaned_data
-            try:
-                booking = services.booking_request(
-                    customer=request.user,
-                    profile=profile,
-                    start=values["start"],
-                    hours=values["hours"],
-                    activity=values["activity"],
-                    meeting_place=values["meeting_place"],
-                    note=values["note"],
-                    promo_code=values.get("promo_code", ""),
+            if values.get("promo_code"):
+                # A code sent with the request is a code check too (behind the same rate limit), so codes
+                # cannot be enumerated by sending requests; the page below shows this same preview.
+                preview = _discount_view(
+                    request,
+                    profile,
+                    form,
+                    start=start,
+                    hours=hours,
+                    now=now,
+                    price=booking_quote(profile=profile, hours=hours),
                 )
-            except SlotTaken as taken:
-                status, error = 409, taken.message
-            except TimeNotBookable as never_free:
-                # Never free (outside the hours, too far ahead...): say why, offer that day's free times.
-                status, error = 422, never_free.message
-            except BookingBusy as busy:
-                status, error = 503, busy.message
-            except BookingError as problem:
-                add_error_to_form(form, problem)
-                status = 422
+            if preview is not None and getattr(preview[1], "limited", False):
+                form.add_error("promo_code", preview[1].reason)
+                status = 429
             else:
-                if booking.status == BookingStatus.AWAITING_PAYMENT:
-                    # "Book and pay": straight on to the payment. A 307 repeats this POST (with its CSRF
-                    # token) to the booking's pay action, which opens the checkout; if it cannot, it
-                    # comes back to the booking page with the reason.
-                    messages.success(request, _("Reserved for you! Pay before the deadline to confirm it."))
-                    return HttpResponseRedirect(reverse("payments:checkout", args=[booking.reference]), status=307)
-                messages.success(
-                    request, _("Request sent to %(name)s. We'll tell you when they answer.") % {"name": profile}
-                )
-                return redirect("bookings:detail", reference=booking.reference)
+                try:
+                    booking = services.booking_request(
+                        customer=request.user,
+                        profile=profile,
+                        start=values["start"],
+                        hours=values["hours"],
+                        activity=values["activity"],
+                        meeting_place=values["meeting_place"],
+                        note=values["note"],
+                        promo_code=values.get("promo_code", ""),
+                    )
+                except SlotTaken as taken:
+                    status, error = 409, taken.message
+                except TimeNotBookable as never_free:
+                    # Never free (outside the hours, too far ahead...): say why, offer that day's free times.
+                    status, error = 422, never_free.message
+                except BookingBusy as busy:
+                    status, error = 503, busy.message
+                except BookingError as problem:
+                    add_error_to_form(form, problem)
+                    status = 422
+                else:
+                    if booking.status == BookingStatus.AWAITING_PAYMENT:
+                        # "Book and pay": straight on to the payment. A 307 repeats this POST (with its CSRF
+                        # token) to the booking's pay action, which opens the checkout; if it cannot, it
+                        # comes back to the booking page with the reason.
+                        messages.success(request, _("Reserved for you! Pay before the deadline to confirm it."))
+                        return HttpResponseRedirect(reverse("payments:checkout", args=[booking.reference]), status=307)
+                    messages.success(
+                        request, _("Request sent to %(name)s. We'll tell you when they answer.") % {"name": profile}
+                    )
+                    return redirect("bookings:detail", reference=booking.reference)
         else:
             status = 422
     else:
@@ -185,7 +202,7 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
                 profile=profile, start=start, hours=hours, now=now, viewer_zone=_viewer_zone(request)
             )
             status, error = (409 if isinstance(refusal, SlotTaken) else 422), refusal.message
-    context = _new_context(request, profile, form, start=start, hours=hours, now=now)
+    context = _new_context(request, profile, form, start=start, hours=hours, now=now, preview=preview)
     # "Apply" on the promo code: focus goes back to the code field after the swap.
     context["promo_checked"] = request.method == "POST" and "promo_check" in request.POST
     # `taken`: the chosen time cannot be used, so the page offers that day's other free times instead.
@@ -210,11 +227,11 @@ def _discount_view(request, profile, form, *, start: datetime, hours: int, now: 
     return price, quote
 
 
-def _new_context(request, profile, form, *, start: datetime, hours: int, now: datetime) -> dict:
+def _new_context(request, profile, form, *, start: datetime, hours: int, now: datetime, preview=None) -> dict:
     zone = profile.time_zone
     viewer_zone = _viewer_zone(request)
     instant = profile.instant_booking
-    price, promo = _discount_view(
+    price, promo = preview or _discount_view(
         request, profile, form, start=start, hours=hours, now=now, price=booking_quote(profile=profile, hours=hours)
     )
     return {

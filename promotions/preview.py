@@ -3,7 +3,8 @@ promotions.services.quote behind the code-check rate limit. Writes nothing.
 
 A code check over the limit answers the quote without the code (the welcome discount if the customer
 still has it) with RATE_LIMITED_MESSAGE as the reason, so the page shows a friendly message, never an
-error page; a request sent with the code is still checked in full by booking_request."""
+error page; a request sent with a code counts as a check too, and past the limit the booking page refuses
+it (429, the same message on the code field) until the minute is over; without a code it goes through."""
 
 import dataclasses
 
@@ -26,5 +27,14 @@ def page_quote(*, customer, profile, activity, start, hours: int, code: str, now
     plain = services.quote(customer=customer, profile=profile, activity=activity, start=start, hours=hours, now=now)
     if not code:
         return plain
-    reason = services.RATE_LIMITED_MESSAGE if activity is not None else None
-    return dataclasses.replace(plain, reason=str(reason) if reason else None, code=code)
+    if activity is None:
+        return dataclasses.replace(plain, code=code)
+    return LimitedQuote(**{**dataclasses.asdict(plain), "reason": str(services.RATE_LIMITED_MESSAGE), "code": code})
+
+
+@dataclasses.dataclass(frozen=True)
+class LimitedQuote(services.Quote):
+    """The quote without the code because the code-check limit was reached: the booking page refuses a
+    request sent with a code meanwhile (429), so codes cannot be tried by sending requests either."""
+
+    limited: bool = True

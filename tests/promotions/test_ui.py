@@ -152,6 +152,24 @@ def test_too_many_checks_answer_a_friendly_message_never_an_error(customer_clien
     assert rupiah(330_000) in page
 
 
+def test_sending_codes_counts_as_checks_and_past_the_limit_is_refused_but_not_without_a_code(
+    customer_client, profile, settings
+):
+    settings.PROMO_CODE_CHECKS_PER_MINUTE = 2
+    start = free_starts(profile)[0]
+    for typed in ("GUESS1", "GUESS2"):
+        response = customer_client.post(new_url(profile, start), booking_form(start, promo_code=typed))
+        assert response.status_code == 422 and "This code is not valid." in response.content.decode()
+    code("GUESS3", valid_until=None)
+    response = customer_client.post(new_url(profile, start), booking_form(start, promo_code="GUESS3"))
+    page = response.content.decode()
+    assert response.status_code == 429
+    assert "Too many code checks" in page and 'value="GUESS3"' in page
+    assert "GUESS3 (15%)" not in page and Booking.objects.count() == 0
+    response = customer_client.post(new_url(profile, start), booking_form(start, promo_code=""))
+    assert response.status_code == 302 and Booking.objects.get().discount == 0
+
+
 def test_sending_with_a_code_freezes_the_discount(customer_client, customer, profile):
     code()
     start = free_starts(profile)[0]
