@@ -128,7 +128,9 @@ class PromotionAdmin(admin.ModelAdmin):
     @admin.display(description=_("cost (paid discounts)"), ordering="cost")
     def cost(self, obj: Promotion) -> str:
         amount = getattr(obj, "cost", None)
-        return rupiah(amount if amount is not None else selectors.promotion_cost(obj))
+        if amount is None:
+            amount = selectors.promotion_cost(obj) if obj.pk else 0
+        return rupiah(amount)
 
     @admin.display(description=_("first bookings brought"))
     def first_bookings_brought(self, obj: Promotion) -> int:

@@ -147,3 +147,9 @@ def test_the_paused_flag_is_not_editable_in_the_form(staff_client):
     code = promotion()
     page = staff_client.get(reverse("admin:promotions_promotion_change", args=[code.pk])).content.decode()
     assert 'name="paused"' not in page
+
+
+def test_the_add_page_opens_with_empty_figures(staff_client):
+    page = staff_client.get(reverse("admin:promotions_promotion_add"))
+    assert page.status_code == 200
+    assert 'name="code"' in page.content.decode()
