@@ -109,6 +109,10 @@ def pytest_runtest_teardown(item, nextitem):
         with item.config.stash[blocking_manager_key].unblock():
             if not apps.get_model("companions", "City").objects.exists():
                 importlib.import_module("companions.migrations.0002_seed_reference_data").seed(apps, None)
+            # The first level policy (migration 0007) went with the flush too: without it every level pays
+            # the setting's commission, and the level tests that run next in this worker fail.
+            if not apps.get_model("companions", "LevelPolicy").objects.exists():
+                importlib.import_module("companions.migrations.0007_levels").first_policy(apps, None)
 
 
 def pytest_xdist_auto_num_workers(config):
