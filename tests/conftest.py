@@ -157,6 +157,19 @@ def _default_language():
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_allowed():
+    """A real worker started in-process (start_worker) marks the process as "inside a worker", where
+    Celery forbids waiting on a result; start_worker clears the mark once the worker is up, but the worker's
+    thread can set it again after that. Later tests in the same process that wait on an eager result
+    (`task.delay().get()`) then fail with "Never call result.get() within a task", depending on the order.
+    Each test starts with the mark cleared."""
+    from celery.result import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate-limit counters and cached sessions must not leak between tests."""
     clear_test_cache()
