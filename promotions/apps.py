@@ -15,3 +15,7 @@ class PromotionsConfig(AppConfig):
         from promotions import preview
 
         hooks.register(discount_quote=preview.page_quote)
+
+        from promotions import personal_data
+
+        personal_data.register()

@@ -250,6 +250,13 @@ def seed_person() -> Seeded:
         **{**stars, "overall": 5},
     )
 
+    # A discount on their booking (promotions): kept with the booking, exported.
+    from promotions.models import Redemption
+
+    Redemption.objects.create(
+        booking=as_customer, customer=person, source="welcome", discount=5_000, status="consumed", reserved_at=NOW
+    )
+
     # Safety.
     TrustedContact.objects.create(user=person, name="Ibu Wibisono", phone="+6281299988877")
     ShareLink.objects.create(booking=as_customer, user=person, token_hash="h" * 64, expires_at=NOW)
