@@ -27,6 +27,7 @@ import zipfile
 from datetime import timedelta
 
 from tests.bench.memory import reset_peak_rss, rss_kb
+from tests.bench.rows import completed_booking
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kompanion_bench_privacy"
 
@@ -66,28 +67,12 @@ def seed(*, bookings: int, messages: int, tag: str):
         for index in range(bookings):
             start = now - timedelta(days=30 + index, hours=index % 7)
             rows.append(
-                Booking(
+                completed_booking(
                     customer=person,
                     companion=companions[index % len(companions)],
                     start=start,
-                    end=start + timedelta(hours=2),
-                    hold_until=start + timedelta(hours=2, minutes=30),
                     activity=activity,
-                    meeting_place="Kopi Kenangan, Grand Indonesia",
                     note="Ngopi santai lalu jalan sore.",
-                    status=BookingStatus.COMPLETED,
-                    hourly_rate=150_000,
-                    hours=2,
-                    subtotal=300_000,
-                    service_fee=30_000,
-                    total=330_000,
-                    commission_basis_points=2000,
-                    commission=60_000,
-                    companion_earnings=240_000,
-                    response_deadline=start - timedelta(hours=2),
-                    complete_after=start + timedelta(hours=26),
-                    created_at=start - timedelta(days=2),
-                    closed_at=start + timedelta(hours=26),
                 )
             )
         booked = Booking.objects.bulk_create(rows)

@@ -25,6 +25,7 @@ import time
 from datetime import timedelta
 
 from tests.bench.memory import reset_peak_rss, rss_kb
+from tests.bench.rows import completed_booking
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/kompanion_bench_privacy_purge"
 
@@ -36,7 +37,7 @@ def seed(*, accounts: int, bookings: int, messages: int, tag: str):
     from django.utils import timezone
 
     from accounts.models import ConsentRecord, User
-    from bookings.models import Booking, BookingStatus
+    from bookings.models import Booking
     from chat.models import Conversation, Message
     from companions.models import Activity, CompanionProfile
     from notifications.models import Delivery, Notification
@@ -75,28 +76,12 @@ def seed(*, accounts: int, bookings: int, messages: int, tag: str):
                 companion = companions[(index + number) % len(companions)]
                 start = now - timedelta(days=30 + index % 300, hours=number * 5)
                 rows.append(
-                    Booking(
+                    completed_booking(
                         customer=person,
                         companion=companion,
                         start=start,
-                        end=start + timedelta(hours=2),
-                        hold_until=start + timedelta(hours=2, minutes=30),
                         activity=activity,
-                        meeting_place="Kopi Kenangan, Grand Indonesia",
                         note=f"Halo, aku {person.full_name}, WA {person.phone}",
-                        status=BookingStatus.COMPLETED,
-                        hourly_rate=150_000,
-                        hours=2,
-                        subtotal=300_000,
-                        service_fee=30_000,
-                        total=330_000,
-                        commission_basis_points=2000,
-                        commission=60_000,
-                        companion_earnings=240_000,
-                        response_deadline=start - timedelta(hours=2),
-                        complete_after=start + timedelta(hours=26),
-                        created_at=start - timedelta(days=2),
-                        closed_at=start + timedelta(hours=26),
                     )
                 )
         booked = Booking.objects.bulk_create(rows)

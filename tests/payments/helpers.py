@@ -48,3 +48,21 @@ def accepted_on_the_real_clock(days_ahead: int = 1):
     booking_services.booking_accept(booking_id=booking.pk, actor=profile.user)
     booking.refresh_from_db()
     return booking
+
+
+def settle_by_simulator(booking, *, now):
+    """The provider says the customer paid: a new checkout and the simulator's signed settlement notification,
+    applied by the real service at `now` (the property tests' clock)."""
+    from payments import services
+    from payments.gateways.simulator import notification_for
+    from payments.models import SimulatorTransaction
+
+    payment = services.payment_create(booking=booking, expires_at=booking.payment_deadline)
+    record = SimulatorTransaction.objects.create(
+        order_id=payment.order_id,
+        gross_amount=payment.amount,
+        expires_at=payment.expires_at,
+        transaction_status="settlement",
+        payment_type="qris",
+    )
+    services.payment_apply_notification(payload=notification_for(record), raw_body="{}", now=now)

@@ -39,9 +39,9 @@ from bookings.pricing import compute_price
 from companions import levels
 from companions.models import CompanionProfile, Level, LevelPolicy, LevelRule
 from payments import ledger, selectors, services
-from payments.gateways.simulator import notification_for
-from payments.models import PAYOUT_MINIMUM, Entry, Payout, Refund, SimulatorTransaction
+from payments.models import PAYOUT_MINIMUM, Entry, Payout, Refund
 from tests.bookings.helpers import NOW, START, make_companion, new_customer, request
+from tests.payments.helpers import settle_by_simulator
 
 pytestmark = pytest.mark.django_db
 
@@ -243,15 +243,7 @@ class World:
         booking.refresh_from_db()
         if booking.status != BookingStatus.AWAITING_PAYMENT:
             return
-        payment = services.payment_create(booking=booking, expires_at=booking.payment_deadline)
-        record = SimulatorTransaction.objects.create(
-            order_id=payment.order_id,
-            gross_amount=payment.amount,
-            expires_at=payment.expires_at,
-            transaction_status="settlement",
-            payment_type="qris",
-        )
-        services.payment_apply_notification(payload=notification_for(record), raw_body="{}", now=self.now)
+        settle_by_simulator(booking, now=self.now)
 
     def add_policy(self, bps: list[int], days_ahead: int) -> None:
         """Staff's new policy, dated the clock's day or later (the admin refuses earlier dates); written

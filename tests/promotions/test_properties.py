@@ -33,6 +33,7 @@ from payments.gateways.simulator import notification_for
 from payments.models import Entry, Refund, SimulatorTransaction
 from promotions.models import Promotion, Redemption
 from tests.bookings.helpers import NOW, START, make_companion, new_customer, request
+from tests.payments.helpers import settle_by_simulator
 
 pytestmark = pytest.mark.django_db
 
@@ -159,15 +160,7 @@ class World:
         booking.refresh_from_db()
         if booking.status != S.AWAITING_PAYMENT:
             return
-        payment = services.payment_create(booking=booking, expires_at=booking.payment_deadline)
-        record = SimulatorTransaction.objects.create(
-            order_id=payment.order_id,
-            gross_amount=payment.amount,
-            expires_at=payment.expires_at,
-            transaction_status="settlement",
-            payment_type="qris",
-        )
-        services.payment_apply_notification(payload=notification_for(record), raw_body="{}", now=self.now)
+        settle_by_simulator(booking, now=self.now)
 
     def duplicate(self, booking: Booking) -> None:
         """The provider repeats a settlement notification it already sent."""
