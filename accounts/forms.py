@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import hooks, services
 from accounts.models import Role, User
 from accounts.phones import normalize_indonesian_mobile
 from core.forms import CleanTextMixin, Form
@@ -94,6 +94,13 @@ class SignupForm(CleanTextMixin, AllauthSignupForm):
     whatsapp_opt_in = forms.BooleanField(
         label=_("Send me booking updates on WhatsApp (optional)."), required=False, initial=False
     )
+    invitation_code = forms.CharField(
+        label=_("Invitation code (optional)"),
+        required=False,
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+        help_text=_("From a friend's invitation link; it is filled in for you when you came through one."),
+    )
 
     field_order = [
         "role",
@@ -106,7 +113,15 @@ class SignupForm(CleanTextMixin, AllauthSignupForm):
         "password2",
         "accept_terms",
         "whatsapp_opt_in",
+        "invitation_code",
     ]
+
+    def clean_invitation_code(self) -> str:
+        code = self.cleaned_data.get("invitation_code", "")
+        error = hooks.invitation_error(code)
+        if error:
+            raise forms.ValidationError(error)
+        return code
 
     def clean(self):
         cleaned = super().clean()
@@ -133,6 +148,7 @@ class SignupForm(CleanTextMixin, AllauthSignupForm):
                 whatsapp_opt_in=self.cleaned_data["whatsapp_opt_in"],
                 meta=services.RequestMeta.from_request(request),
             )
+            hooks.signed_up(user=user, invitation_code=self.cleaned_data.get("invitation_code", ""), request=request)
         return user
 
 

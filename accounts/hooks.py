@@ -52,3 +52,31 @@ def identity_locked(user: User) -> bool:
 def active_changed(user: User) -> None:
     for listener in _active_changed_listeners:
         listener(user)
+
+
+# The invitation (referral) programme belongs to promotions: the sign-up form asks it here. The invitation
+# link leaves its code in the session under this key; the sign-up form shows it.
+INVITATION_SESSION_KEY = "invitation_code"
+_invitation: dict[str, Callable[..., object]] = {}
+
+
+def register_invitation(*, check: Callable[[str], str | None], signed_up: Callable[..., None]) -> None:
+    """`check(code) -> error message | None` for a code typed on the sign-up form; `signed_up(user=,
+    invitation_code=, request=)` inside the sign-up's transaction (one provider)."""
+    _invitation.update(check=check, signed_up=signed_up)
+
+
+def invitation_enabled() -> bool:
+    return bool(_invitation)
+
+
+def invitation_error(code: str) -> str | None:
+    """Why a typed invitation code is not accepted (None: empty or valid, or no programme registered)."""
+    if "check" not in _invitation:
+        return None
+    return _invitation["check"](code)
+
+
+def signed_up(*, user: User, invitation_code: str, request=None) -> None:
+    if "signed_up" in _invitation:
+        _invitation["signed_up"](user=user, invitation_code=invitation_code, request=request)

@@ -25,6 +25,9 @@ class SignupView(AllauthSignupView):
         initial = super().get_initial()
         if self.request.GET.get("role") in Role.values:
             initial["role"] = self.request.GET["role"]
+        # An invitation link (promotions) left its code in the session: shown, and still editable.
+        if self.request.session.get(hooks.INVITATION_SESSION_KEY):
+            initial["invitation_code"] = self.request.session[hooks.INVITATION_SESSION_KEY]
         return initial
 
 

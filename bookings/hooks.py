@@ -41,6 +41,7 @@ class _Registry:
     discount: Callable[..., Any] | None = None
     discount_quote: Callable[..., Any] | None = None
     status_changed: list[Callable[..., None]] = field(default_factory=list)
+    commission_cut: Callable[..., int] | None = None
 
 
 _registry = _Registry()
@@ -59,6 +60,7 @@ def register(
     discount: Callable[..., Any] | None = None,
     discount_quote: Callable[..., Any] | None = None,
     on_status_changed: Callable[..., None] | None = None,
+    commission_cut: Callable[..., int] | None = None,
 ) -> None:
     """Registers handlers (once each: registering the same function again changes nothing).
 
@@ -84,7 +86,9 @@ def register(
       shows before anything is reserved (promotions.services.quote: discount, total, label, reason, source;
       one provider). It may raise promotions' rate-limit error, which the page shows as a form error.
     - on_status_changed(booking=..., previous=..., to=...): any status change (transitions.change_status),
-      inside its transaction (promotions consumes or releases the booking's redemption)."""
+      inside its transaction (promotions consumes or releases the booking's redemption).
+    - commission_cut(profile, now) -> basis points: how much lower this companion's commission is at `now`
+      (a referral reward; promotions; one provider). bookings.pricing takes it off the level's commission."""
     if on_requested is not None and on_requested not in _registry.requested:
         _registry.requested.append(on_requested)
     if on_left_unpaid is not None and on_left_unpaid not in _registry.left_unpaid:
@@ -107,6 +111,8 @@ def register(
         _registry.discount_quote = discount_quote
     if on_status_changed is not None and on_status_changed not in _registry.status_changed:
         _registry.status_changed.append(on_status_changed)
+    if commission_cut is not None:
+        _registry.commission_cut = commission_cut
 
 
 def registered() -> dict[str, tuple]:
@@ -123,6 +129,7 @@ def registered() -> dict[str, tuple]:
         "discount": (_registry.discount,) if _registry.discount else (),
         "discount_quote": (_registry.discount_quote,) if _registry.discount_quote else (),
         "status_changed": tuple(_registry.status_changed),
+        "commission_cut": (_registry.commission_cut,) if _registry.commission_cut else (),
     }
 
 
@@ -201,3 +208,10 @@ def status_changed(*, booking, previous: str, to: str) -> None:
     """Call inside the transaction that moved `booking` from `previous` to `to`."""
     for handler in _registry.status_changed:
         handler(booking=booking, previous=previous, to=to)
+
+
+def commission_cut(*, profile, now) -> int:
+    """Basis points off the companion's commission at `now` (see `register`); 0 when nothing is registered."""
+    if _registry.commission_cut is None:
+        return 0
+    return _registry.commission_cut(profile, now)

@@ -4,6 +4,7 @@ booking stores the result as a frozen snapshot and everything else reads the sna
 from dataclasses import dataclass
 from datetime import datetime
 
+from bookings import hooks
 from companions import levels
 from core.money import BASIS_POINTS, percent_of
 
@@ -53,8 +54,10 @@ def compute_price(*, hourly_rate: int, hours: int, commission_basis_points: int,
 
 def commission_basis_points(profile, now: datetime | None = None) -> int:
     """The platform's share of the subtotal: what the companion's level pays under the level policy in
-    effect on `now`'s day (companions.levels), frozen into the booking when it is created."""
-    return levels.commission_basis_points(profile.level, levels.today_wib(now))
+    effect on `now`'s day (companions.levels), less a referral reward's cut active at `now` (bookings/hooks.py),
+    frozen into the booking when it is created."""
+    level = levels.commission_basis_points(profile.level, levels.today_wib(now))
+    return max(0, level - hooks.commission_cut(profile=profile, now=now))
 
 
 def booking_quote(*, profile, hours: int, now: datetime | None = None) -> PriceSnapshot:

@@ -84,6 +84,11 @@ app.conf.beat_schedule = {
         "task": "privacy.tasks.export_sweep_task",
         "schedule": crontab(minute="*/15"),
     },
+    # Referrals (issue 16): rewards due but not decided yet (promotions/referrals.py).
+    "promotions-referral-rewards": {
+        "task": "promotions.tasks.referral_rewards_task",
+        "schedule": crontab(minute=35),  # hourly
+    },
     # Expired sessions pile up in the database otherwise.
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.clear_expired_sessions_task",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("", include("safety.urls")),
     path("", include("privacy.urls")),
+    path("", include("promotions.urls")),
     path("", include("bookings.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -25,7 +25,8 @@ class Message:
     title: object
     body: object
     fields: tuple[str, ...]
-    link: str = "booking"  # "booking", "payment", "earnings", "profile", "level", "chat", "privacy", or "" for none
+    # "booking", "payment", "earnings", "profile", "level", "chat", "privacy", "invite", or "" for none
+    link: str = "booking"
 
 
 CATALOGUE: dict[str, Message] = {
@@ -175,6 +176,18 @@ CATALOGUE: dict[str, Message] = {
         _("Your level is now %(level)s. Bookings already made keep their commission."),
         ("level",),
         link="level",
+    ),
+    "referral_voucher": Message(
+        _("You earned a voucher"),
+        _("Your friend's first booking is done: %(amount)s off your next booking is waiting for you."),
+        ("amount",),
+        link="invite",
+    ),
+    "referral_commission_cut": Message(
+        _("Your commission is lower"),
+        _("Your friend's first booking is done: bookings requested until %(date)s pay a lower commission."),
+        ("date",),
+        link="invite",
     ),
     "message_new": Message(
         # In-app only, once until read: never the message's text (lock screens, shared phones).
@@ -389,6 +402,8 @@ def _path(kind: str, reference: str) -> str:
         return reverse("chat:conversation", args=[reference])
     if kind == "privacy":
         return reverse("privacy:centre")
+    if kind == "invite":
+        return reverse("promotions:invite")
     return reverse("notifications:list") if kind else ""
 
 

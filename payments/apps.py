@@ -23,6 +23,12 @@ class PaymentsConfig(AppConfig):
             payment_summary=booking_payment_summary,
         )
 
+        # The referral programme refuses a reward to a friend with the referrer's bank account number.
+        from payments import selectors
+        from promotions import hooks as promotion_hooks
+
+        promotion_hooks.register_bank_numbers(selectors.bank_account_numbers)
+
         from payments import personal_data
 
         personal_data.register()

@@ -5,7 +5,7 @@ from django.db.models import Sum
 from bookings.models import Booking
 from companions.models import CompanionProfile
 from payments import ledger
-from payments.models import Entry, LedgerAccount, Payment, Payout, Refund
+from payments.models import BankAccount, Entry, LedgerAccount, Payment, Payout, Refund
 
 
 def companion_balances(profile: CompanionProfile) -> dict[str, int]:
@@ -63,3 +63,17 @@ def booking_refunds(booking: Booking):
 def confirming_payment(booking: Booking) -> Payment | None:
     """The payment that confirmed the booking (its receipt); later duplicates are refunded."""
     return booking.payments.filter(invoice_number__isnull=False).order_by("paid_at", "pk").first()
+
+
+def bank_account_numbers(user) -> set[str]:
+    """Every bank account number the person gave us, digits only: their payout account and the account
+    numbers of their payouts (as a companion), and the bank details of their manual refunds (as a customer).
+    For the referral programme's "same bank account" rule (promotions/hooks.py); decrypted here only."""
+    numbers = set(BankAccount.objects.filter(profile__user=user).values_list("account_number", flat=True))
+    numbers |= set(Payout.objects.filter(profile__user=user).values_list("account_number", flat=True)[:200])
+    numbers |= set(
+        Refund.objects.filter(booking__customer=user)
+        .exclude(account_number="")
+        .values_list("account_number", flat=True)[:200]
+    )
+    return {"".join(ch for ch in (number or "") if ch.isdigit()) for number in numbers} - {""}

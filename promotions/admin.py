@@ -142,7 +142,7 @@ class PromotionAdmin(admin.ModelAdmin):
         if form.is_valid():
             reason = form.cleaned_data["reason"]
             for promotion in promotions:
-                services.promotion_pause(promotion=promotion, paused=paused)
+                services.promotion_pause(promotion=promotion, paused=paused, staff=request.user, reason=reason)
                 verb = "Paused" if paused else "Resumed"
                 self.log_change(request, promotion, f"{verb}: {reason}")
             done = _("Paused: %(codes)s.") if paused else _("Resumed: %(codes)s.")

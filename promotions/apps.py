@@ -11,6 +11,16 @@ class PromotionsConfig(AppConfig):
         from promotions import services
 
         hooks.register(discount=services.booking_discount, on_status_changed=services.booking_status_changed)
+        # Referrals: a friend's first completed booking earns the referrer's reward (or a full refund takes it
+        # back), and a companion's reward lowers the commission frozen into their next requests' prices.
+        from promotions import referrals
+
+        hooks.register(on_status_changed=referrals.booking_status_changed, commission_cut=referrals.commission_cut)
+        # accounts must not import promotions: the sign-up form asks accounts/hooks.py to check a typed
+        # invitation code and to record the sign-up through an invitation, in the sign-up's transaction.
+        from accounts import hooks as account_hooks
+
+        account_hooks.register_invitation(check=referrals.invitation_check, signed_up=referrals.referral_signed_up)
         # The request page's preview (promotions/preview.py, the UI helper's): quote behind the rate limit.
         from promotions import preview
 

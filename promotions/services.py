@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest, Lower
 from django.utils import timezone
@@ -44,13 +45,15 @@ from bookings.pricing import PriceSnapshot, booking_quote, compute_price
 from core.cache import CacheUnavailable, unguarded
 from core.formatting import format_basis_points, format_rupiah
 from core.money import percent_of
-from promotions.models import Promotion, Redemption
+from promotions import referrals
+from promotions.models import Promotion, Redemption, StaffDecision, Voucher
 
 logger = logging.getLogger(__name__)
 
 S = BookingStatus
 SOURCE_CODE = Redemption.Source.CODE
 SOURCE_WELCOME = Redemption.Source.WELCOME
+SOURCE_VOUCHER = Redemption.Source.VOUCHER
 RATE_LIMITED_MESSAGE = gettext_lazy("Too many code checks. Wait a minute and try again.")
 # Statuses after which a customer is no longer new: a booking that holds time, happened, or was paid.
 _NOT_FIRST_STATUSES = (S.REQUESTED, S.AWAITING_PAYMENT, S.CONFIRMED, S.COMPLETED, S.DISPUTED, S.RESOLVED)
@@ -130,11 +133,41 @@ def promotion_discount(promotion: Promotion, price: PriceSnapshot) -> int:
     return cap_discount(raw, price)
 
 
+def _welcome_terms(customer) -> tuple[int, int, bool]:
+    """(basis points, cap, invited): a friend who came through an invitation in progress gets the raised
+    welcome discount."""
+    if getattr(customer, "pk", None) is not None and referrals.invited_welcome(customer):
+        return settings.REFERRAL_WELCOME_DISCOUNT_BASIS_POINTS, settings.REFERRAL_WELCOME_DISCOUNT_CAP, True
+    return settings.WELCOME_DISCOUNT_BASIS_POINTS, settings.WELCOME_DISCOUNT_CAP, False
+
+
 def welcome_discount(customer, price: PriceSnapshot) -> int:
-    basis_points = settings.WELCOME_DISCOUNT_BASIS_POINTS
+    basis_points, cap, _invited = _welcome_terms(customer)
     if basis_points <= 0 or not is_first_booking(customer):
         return 0
-    return cap_discount(min(percent_of(price.subtotal, basis_points), settings.WELCOME_DISCOUNT_CAP), price)
+    return cap_discount(min(percent_of(price.subtotal, basis_points), cap), price)
+
+
+@dataclass(frozen=True)
+class Automatic:
+    """The discount a request gets without a code: the larger of the customer's referral voucher and the
+    welcome discount of a first booking (one discount per booking; a voucher not taken stays for later)."""
+
+    discount: int
+    source: str | None
+    label: str
+    voucher: Voucher | None = None
+
+
+def automatic_discount(customer, price: PriceSnapshot, now: datetime) -> Automatic:
+    welcome = welcome_discount(customer, price)
+    voucher = referrals.usable_voucher(customer, now)
+    from_voucher = cap_discount(voucher.amount, price) if voucher else 0
+    if from_voucher and from_voucher >= welcome:
+        return Automatic(from_voucher, SOURCE_VOUCHER, _("Referral voucher"), voucher)
+    if welcome:
+        return Automatic(welcome, SOURCE_WELCOME, _welcome_label(customer))
+    return Automatic(0, None, "")
 
 
 def _refusal(
@@ -191,11 +224,16 @@ def _budget_gone() -> PromotionError:
     return PromotionError(_("This code's budget is used up."), reason="budget")
 
 
-def _label(promotion: Promotion | None, discount: int) -> str:
+def _welcome_label(customer) -> str:
+    basis_points, _cap, invited = _welcome_terms(customer)
+    percent = format_basis_points(basis_points, language=get_language() or "id")
+    if invited:
+        return _("Invited friend's discount (%(percent)s)") % {"percent": percent}
+    return _("Welcome discount (%(percent)s)") % {"percent": percent}
+
+
+def _label(promotion: Promotion, discount: int) -> str:
     language = get_language() or "id"
-    if promotion is None:
-        percent = format_basis_points(settings.WELCOME_DISCOUNT_BASIS_POINTS, language=language)
-        return _("Welcome discount (%(percent)s)") % {"percent": percent}
     if promotion.kind == Promotion.Kind.PERCENT:
         return f"{promotion.code} ({format_basis_points(promotion.basis_points, language=language)})"
     return promotion.code
@@ -221,10 +259,8 @@ def quote(*, customer, profile, activity, start, hours: int, code: str = "", now
         if refusal is None:
             return _quote(price, discount, _label(promotion, discount), None, SOURCE_CODE, code)
         reason = refusal.message
-    discount = welcome_discount(customer, price)
-    if discount:
-        return _quote(price, discount, _label(None, discount), reason, SOURCE_WELCOME, code)
-    return _quote(price, 0, "", reason, None, code)
+    auto = automatic_discount(customer, price, now)
+    return _quote(price, auto.discount, auto.label, reason, auto.source, code)
 
 
 def _quote(price, discount, label, reason, source, code) -> Quote:
@@ -279,10 +315,12 @@ class Reservation:
     customer: object
     promotion: Promotion | None
     now: datetime
+    voucher: Voucher | None = None
 
     def attach(self, booking) -> Redemption:
         return Redemption.objects.create(
             promotion=self.promotion,
+            voucher=self.voucher,
             source=self.source,
             booking=booking,
             customer=self.customer,
@@ -310,8 +348,14 @@ def booking_discount(*, customer, profile, activity, start, hours, price, code, 
     back) when the code does not apply or its last use or budget was just taken."""
     code = normalize_code(code)
     if not code:
-        discount = welcome_discount(customer, price)
-        return Reservation(discount, SOURCE_WELCOME, customer, None, now) if discount else None
+        auto = automatic_discount(customer, price, now)
+        if auto.voucher is not None and not referrals.voucher_reserve(auto.voucher, now):
+            # Another request took the voucher this instant: this one gets what it would without it.
+            discount = welcome_discount(customer, price)
+            return Reservation(discount, SOURCE_WELCOME, customer, None, now) if discount else None
+        if not auto.discount:
+            return None
+        return Reservation(auto.discount, auto.source, customer, None, now, voucher=auto.voucher)
     promotion = find_promotion(code)
     discount = promotion_discount(promotion, price) if promotion else 0
     refusal = _refusal(
@@ -346,6 +390,9 @@ def redemption_consume(booking) -> bool:
     if Redemption.objects.filter(booking=booking, status=Redemption.Status.RESERVED).update(
         status=Redemption.Status.CONSUMED, consumed_at=now
     ):
+        voucher_id = Redemption.objects.filter(booking=booking).values_list("voucher_id", flat=True).first()
+        if voucher_id:
+            referrals.voucher_consume(voucher_id)
         return True
     released = Redemption.objects.filter(booking=booking, status=Redemption.Status.RELEASED).first()
     if released is None:
@@ -353,6 +400,10 @@ def redemption_consume(booking) -> bool:
     Redemption.objects.filter(pk=released.pk, status=Redemption.Status.RELEASED).update(
         status=Redemption.Status.CONSUMED, consumed_at=now, released_at=None
     )
+    if released.voucher_id and not Voucher.objects.filter(
+        pk=released.voucher_id, status=Voucher.Status.AVAILABLE
+    ).update(status=Voucher.Status.USED):
+        logger.warning("voucher %s: a late payment used a voucher taken meanwhile", released.voucher_id)
     if released.promotion_id and not _reserve_counters(released.promotion, released.discount):
         # The customer paid the discounted total; the code's limits were reached meanwhile. Counted as
         # consumed (its cost is reported) but the counters cannot go past their limits.
@@ -368,6 +419,8 @@ def redemption_release(booking) -> bool:
     released = Redemption.objects.filter(pk=redemption.pk, status__in=_TAKEN).update(
         status=Redemption.Status.RELEASED, released_at=timezone.now()
     )
+    if released and redemption.voucher_id:
+        referrals.voucher_release(redemption.voucher_id)  # back to the customer for their next booking
     if released and redemption.promotion_id:
         Promotion.objects.filter(pk=redemption.promotion_id).update(
             uses_reserved=Greatest(F("uses_reserved") - 1, 0),
@@ -376,9 +429,22 @@ def redemption_release(booking) -> bool:
     return bool(released)
 
 
-def promotion_pause(*, promotion: Promotion, paused: bool = True) -> Promotion:
-    """Pause (or resume) a code: a paused code is refused; bookings that already reserved it keep it."""
-    Promotion.objects.filter(pk=promotion.pk).update(paused=paused)
+def promotion_pause(*, promotion: Promotion, paused: bool = True, staff=None, reason: str = "") -> Promotion:
+    """Pause (or resume) a code: a paused code is refused; bookings that already reserved it keep it. With
+    `staff`, the decision is recorded with its reason (StaffDecision; a reason is then required)."""
+    reason = (reason or "").strip()
+    if staff is not None and not reason:
+        raise ValueError("a reason is required")
+    with transaction.atomic():
+        Promotion.objects.filter(pk=promotion.pk).update(paused=paused)
+        if staff is not None:
+            StaffDecision.objects.create(
+                action=StaffDecision.Action.PAUSE if paused else StaffDecision.Action.RESUME,
+                promotion=promotion,
+                staff=staff,
+                reason=reason[:300],
+                at=timezone.now(),
+            )
     promotion.paused = paused
     return promotion
 

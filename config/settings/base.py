@@ -502,3 +502,16 @@ WELCOME_DISCOUNT_BASIS_POINTS = env.int("WELCOME_DISCOUNT_BASIS_POINTS", default
 WELCOME_DISCOUNT_CAP = env.int("WELCOME_DISCOUNT_CAP", default=50_000)
 PROMOTION_MINIMUM_TOTAL = env.int("PROMOTION_MINIMUM_TOTAL", default=10_000)
 PROMO_CODE_CHECKS_PER_MINUTE = 10
+# Referrals (issue 16): a friend who signs up through an invitation gets a raised welcome discount; when
+# their first booking completes (its dispute window closed), a customer who invited them earns a voucher for
+# their own next booking, a companion a commission cut for 30 days. Rewards are never cash.
+REFERRAL_WELCOME_DISCOUNT_BASIS_POINTS = env.int("REFERRAL_WELCOME_DISCOUNT_BASIS_POINTS", default=2500)
+REFERRAL_WELCOME_DISCOUNT_CAP = env.int("REFERRAL_WELCOME_DISCOUNT_CAP", default=75_000)
+REFERRAL_VOUCHER_AMOUNT = env.int("REFERRAL_VOUCHER_AMOUNT", default=50_000)
+REFERRAL_VOUCHER_DAYS = env.int("REFERRAL_VOUCHER_DAYS", default=180)
+REFERRAL_COMMISSION_CUT_BASIS_POINTS = env.int("REFERRAL_COMMISSION_CUT_BASIS_POINTS", default=200)
+REFERRAL_COMMISSION_CUT_DAYS = env.int("REFERRAL_COMMISSION_CUT_DAYS", default=30)
+REFERRAL_REWARDS_PER_YEAR = 10
+# More sign-ups than this from one address through one link within REFERRAL_BURST_HOURS are held for review.
+REFERRAL_BURST_SIGNUPS = 3
+REFERRAL_BURST_HOURS = 24

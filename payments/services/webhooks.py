@@ -29,6 +29,7 @@ from payments.locks import lock_first
 from payments.midtrans_rules import PaymentOutcome, is_legal_move, outcome, parse_amount
 from payments.models import Payment, PaymentNotification
 from payments.services.refunds import payment_refund_unplaced
+from promotions.referrals import referral_booking_refunded
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,9 @@ def payment_apply_notification(
             # Our own refunds move the payment's status when they succeed (so their notification is a
             # duplicate). A refund made elsewhere (the Midtrans dashboard) or a chargeback is money
             # leaving without a decision of ours: recorded for a person, never applied to the booking.
+            # A referral reward that booking earned is taken back (promotions/referrals.py).
+            if meaning in (PaymentOutcome.REFUNDED, PaymentOutcome.CHARGEBACK) and payment.booking_id:
+                referral_booking_refunded(booking=payment.booking, now=now)
             return _record(
                 payload,
                 raw_body,
