@@ -10,14 +10,18 @@ searches; `rated_city`: a city's list alone), the profile of a companion with hu
 the booking history with 300,000 reviews (tests/bench/history.py) unless --bookings/--reviews say otherwise.
 Issue 14: `chat` (tests/bench/chat.py), 500 conversations polled by both parties every 4 s plus 50 messages
 a second, open loop, on the page scenarios' gunicorn; then how many polls a second one worker serves.
+Issue 16: `promo` (tests/bench/promo.py), booking requests by 20 customers at once without a code, then with
+one shared promo code (bookings per second, p50/p95, the ratio with/without), and the hammer through the
+server: 50 customers at the same instant against a code with 10 uses left, then a budget covering 7.
 
 Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server
 did not start, a request failed, an existing route answered something other than 200 (for the webhook:
 other than 200 or its rate limiter's 429), the booking or payments check found wrong data, a WhatsApp
-delivery was never sent or sent twice, the level job's second run changed something, or a page scenario
-measured pages without their content (a profile or slot picker not showing 14 days, or mostly no free time;
-a reviewed profile not showing its first 10 reviews; best rated results out of order; checked on every
-measured page).
+delivery was never sent or sent twice, the level job's second run changed something, the promo scenario
+found a booking, redemption or code counter wrong (or an answer other than booked, "used up" or "busy, try
+again"), or a page scenario measured pages without their content (a profile or slot picker not showing
+14 days, or mostly no free time; a reviewed profile not showing its first 10 reviews; best rated results
+out of order; checked on every measured page).
 
     python -m tests.bench.run [--requests 400] [--concurrency 8] [--workers 2] [--scenarios trivial,search]
     python -m tests.bench.run --scenarios trivial,search,profile,slots,terms_in --runs 3 \
@@ -30,13 +34,14 @@ measured page).
     python -m tests.bench.run --scenarios trivial,search,rated,rated_city,profile,reviewed,levels --runs 3 \
         [--bookings 1000000 --reviews 300000] [--levels-tracemalloc] [--levels-explain]
     python -m tests.bench.run --scenarios chat [--runs 3] [--chat-seconds 25] [--chat-connections 64] [--chat-explain]
+    python -m tests.bench.run --scenarios trivial,promo [--promo-requests 5] [--lock-timeout-ms 300]
 
 Every page figure is also given as a ratio to the trivial page measured in the same run and mode (the
 machine's load and speed cancel out): after each run, and in one summary table printed at the very end
 (medians over the runs), against issue 12's targets. Queries per request are given as they are.
 
-The contention scenario (tests/bench/contention.py) needs no 20,000-companion seed: run alone, it only
-creates and migrates the bench database.
+The contention and promo scenarios (tests/bench/contention.py, promo.py) need no 20,000-companion seed:
+run alone (or together), they only create and migrate the bench database and make small worlds of their own.
 """
 
 import argparse
@@ -88,6 +93,8 @@ PUBLIC_REVIEW = b"data-public-review"
 REVIEWS_SHOWN = 10  # the profile's first page of reviews (companions.views.PROFILE_REVIEWS_SHOWN)
 # Scenarios that need the booking history with reviews (tests/bench/history.py): run.py seeds it for them.
 HISTORY_SCENARIOS = {"rated", "rated_city", "reviewed", "levels"}
+# Scenarios that build a small world of their own: run alone (or together), no 20,000-companion seed.
+OWN_WORLD_SCENARIOS = {"contention", "promo"}
 
 
 class BenchBroken(Exception):
@@ -221,7 +228,7 @@ SCENARIOS = [
     Scenario("reviewed", "/c/<slug>/", _reviewed_profile_paths, inspect=_reviewed_profile),
 ]  # fmt: skip
 # Measured by their own modules (tests/bench/<name>.py).
-OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention", "levels", "chat"]
+OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention", "promo", "levels", "chat"]
 
 
 def route_exists(path: str) -> bool:
@@ -633,7 +640,9 @@ def parse_arguments() -> argparse.Namespace:
         "rated, rated_city, reviewed: search sorted best rated, a city's best rated, a profile with hundreds of "
         "reviews; levels: the daily level job over the booking history, timed and its memory measured; these "
         "four seed the history of issue 13 unless --bookings says otherwise; chat: 500 conversations polled by "
-        "both parties every 4 s and 50 messages a second, open loop, then polls a second on one worker)",
+        "both parties every 4 s and 50 messages a second, open loop, then polls a second on one worker; "
+        "promo: booking requests by 20 customers at once without and with a shared promo code, and 50 at once "
+        "against a code with 10 uses left and a budget for 7)",
     )
     parser.add_argument(
         "--notifications", type=int, default=10_000, help="payments: notifications to post (30%% duplicates)"
@@ -660,7 +669,13 @@ def parse_arguments() -> argparse.Namespace:
         "--lock-timeout-ms",
         type=int,
         default=None,
-        help="contention: the server's LOCK_TIMEOUT_MS (default: the settings' own, i.e. the environment's)",
+        help="contention, promo: the server's LOCK_TIMEOUT_MS (default: the settings' own, i.e. the environment's)",
+    )
+    parser.add_argument(
+        "--promo-requests",
+        type=int,
+        default=5,
+        help="promo: booking requests each of the 20 concurrent customers sends, per phase (without, with the code)",
     )
     parser.add_argument(
         "--levels-tracemalloc",
@@ -810,7 +825,7 @@ def measure_pages(
 
 
 def run_others(arguments: argparse.Namespace, wanted: set[str], log_path: Path, warmup: int, chat_figures: dict) -> int:
-    """Bookings, payments, notifications, levels, contention and chat, in that order; the first broken one ends
+    """Bookings, payments, notifications, levels, contention, promo and chat, in that order; the first broken one ends
     the run (its exit status is returned). The chat's rows for the summary go into `chat_figures`."""
     from django.conf import settings
 
@@ -857,6 +872,19 @@ def run_others(arguments: argparse.Namespace, wanted: set[str], log_path: Path, 
         if not measured:
             print("\nbench: BROKEN: the contention benchmark failed (see above)", file=sys.stderr)
             return 1
+    if "promo" in wanted:
+        from tests.bench import promo as promo_bench
+
+        measured = promo_bench.run(
+            workers=arguments.workers,
+            threads=arguments.threads,
+            log_path=log_path,
+            requests=arguments.promo_requests,
+            lock_timeout_ms=arguments.lock_timeout_ms,
+        )
+        if not measured:
+            print("\nbench: BROKEN: the promo benchmark failed (see above)", file=sys.stderr)
+            return 1
     if "chat" in wanted:
         from tests.bench import chat as chat_bench
 
@@ -889,7 +917,7 @@ def main() -> int:
     from django.conf import settings
 
     wanted = set(arguments.scenarios.split(","))
-    if wanted <= {"contention"}:  # seeds its own small set: no 20,000 companions needed
+    if wanted <= OWN_WORLD_SCENARIOS:  # they seed their own small sets: no 20,000 companions needed
         seed.ensure_database(recreate=arguments.reseed)
         seed.migrate()
     else:
