@@ -138,6 +138,11 @@ def referral_capture(*, user: User, code: str, address: str = "", now: datetime 
     link = find_referral_code(code)
     if link is None or link.user_id == user.pk or Referral.objects.filter(referred=user).exists():
         return None
+    with transaction.atomic():
+        return _capture(link, user, address, now)
+
+
+def _capture(link: ReferralCode, user: User, address: str, now: datetime) -> Referral:
     locks.lock_one(ReferralCode, link.pk)  # one link's sign-ups are counted one after the other
     hashed = crypto.fingerprint(f"signup-address:{address}") if address else ""
     flags = _same_person_flags(link.user, user)

@@ -256,6 +256,16 @@ def seed_person() -> Seeded:
     Redemption.objects.create(
         booking=as_customer, customer=person, source="welcome", discount=5_000, status="consumed", reserved_at=NOW
     )
+    # Invitations (promotions): their code, a friend who joined through it, and a voucher it earned.
+    from promotions.models import Referral, ReferralCode, Voucher
+
+    ReferralCode.objects.create(user=person, code="SEEDPERS")
+    invited = Referral.objects.create(
+        referrer=person, referred=customer, status="rewarded", signed_up_at=NOW, signup_address="f" * 64
+    )
+    Voucher.objects.create(
+        owner=person, referral=invited, amount=50_000, issued_at=NOW, expires_at=NOW + timedelta(days=180)
+    )
 
     # Safety.
     TrustedContact.objects.create(user=person, name="Ibu Wibisono", phone="+6281299988877")
