@@ -77,6 +77,7 @@ def test_staff_see_what_waits_with_counts_and_the_oldest_age(client, staff):
         "Reports about people": (0, ""),
         "Data exports older than 24 hours, not ready": (0, ""),
         "Files of purged accounts not deleted yet": (0, ""),
+        "Referrals held for review": (0, ""),
     }
     assert queues(response)["Open disputes"][1] != ""
     content = response.content.decode()

@@ -65,6 +65,8 @@ class Command(BaseCommand):
             # A history customer who asked to delete their account: logging in as them cancels it.
             deletions = privacy_demo.seed_deletion()
             promo_codes = promotions_demo.seed_promotions()  # a public code that works at once (issue 16)
+            # Invitation codes for the demo logins; friends who signed up through Rina's link (issue 16).
+            promotions_demo.seed_referrals(pay=payments_demo.demo_pay)
             # What the daily job would show on the demo profiles: the history's levels.
             reliability.recompute()
             levels.recompute()
@@ -101,7 +103,10 @@ class Command(BaseCommand):
                     f"             authenticator secret {accounts_demo.ADMIN_TOTP_SECRET}, or run `make totp`",
                     "",
                     f"Promo code: {promo_codes[0]} (15% up to Rp 50.000) on the request page; "
-                    f"a new customer's first booking gets the welcome discount without a code.",
+                    f"a new customer's first booking gets the welcome discount without a code. "
+                    f"Invitation link of {customer}: {promotions_demo.invitation_link(customer)} "
+                    f"(friends who sign up through it get a bigger welcome discount; her invited friends: "
+                    f"one rewarded with a voucher, one in progress, four held for review in the admin).",
                     "",
                 ]
             )
