@@ -45,7 +45,9 @@ def invite(request: HttpRequest) -> HttpResponse:
     user = request.user
     language = getattr(request, "LANGUAGE_CODE", "id")
     code = referrals.referral_code_for(user)
-    link = request.build_absolute_uri(reverse("promotions:landing", args=[code.code]))
+    # The canonical address, as every link we send out (README: WhatsApp and email links follow SITE_URL),
+    # not the host this page happened to be served on: the link travels to other people's phones.
+    link = f"{settings.SITE_URL.rstrip('/')}{reverse('promotions:landing', args=[code.code])}"
     message = share_message(link, language)
     now = timezone.now()
     context = {

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from accounts.models import User
 from tests.factories import CompanionFactory, CustomerFactory, StaffFactory
 
 ROLES = ("anonymous", "customer", "companion", "staff")
@@ -208,6 +209,11 @@ MATRIX: dict[str, Row] = {
     # Twilio's signed callbacks: POST only, no login, no CSRF (tests/notifications).
     "notifications:twilio_status": same("405"),
     "notifications:twilio_inbound": same("405"),
+    # promotions (issue 16): Invite friends shows only the signed-in person's own link, code and invitations
+    # (test_invite_page_shows_only_ones_own_invitations); the invitation link is public, and a signed-in
+    # visitor is told invitations are for new members (200, nothing kept).
+    "promotions:invite": signed_in("200"),
+    "promotions:landing": same("200", kwargs=lambda objects: {"code": objects["invitation"].code}),
 }
 
 # Django admin: one rule for the whole family, checked on the index and every changelist.
@@ -342,7 +348,15 @@ def objects(db):
 
     notification = Notification.objects.filter(recipient=listed.user).first()
     assert notification is not None
+    # The listed companion's invitation code, and a friend who signed up through it.
+    from promotions import referrals
+
+    invitation = referrals.referral_code_for(listed.user)
+    friend = CustomerFactory(full_name="Wiraguna Sastrodiharjo")
+    assert referrals.referral_capture(user=friend, code=invitation.code) is not None
     return {
+        "invitation": invitation,
+        "friend": friend,
         "notification": notification,
         "paid": paid,
         "payment": payment,
@@ -438,6 +452,36 @@ def test_booking_pages_and_actions_of_someone_elses_booking_are_404(clients, obj
     assert (list(Booking.objects.filter(pk=booking.pk).values()), BookingEvent.objects.count()) == before
     refund.refresh_from_db()
     assert (refund.status, refund.account_number) == ("needs_details", "")
+
+
+def test_invite_page_shows_only_ones_own_invitations(clients, objects):
+    """IDOR: Invite friends has no id in its URL; each signed-in person sees their own code and their own
+    friend, never someone else's (here the listed companion's code and the friend who signed up through it)."""
+    from promotions import referrals
+    from promotions.models import Referral
+
+    other_code = objects["invitation"].code
+    other_friend = objects["friend"].full_name.split()[0]
+    names = {"customer": "Larasati Kusumawardani", "companion": "Banyu Wicaksono", "staff": "Citrakara Nugraha"}
+    problems = []
+    for role, name in names.items():
+        client = clients[role]
+        user_id = int(client.session["_auth_user_id"])
+        own_code = referrals.referral_code_for(User.objects.get(pk=user_id)).code
+        referrals.referral_capture(user=CustomerFactory(full_name=name), code=own_code)
+        before = list(Referral.objects.order_by("pk").values_list("referrer_id", "referred_id", "status"))
+        # A query string cannot ask for another person's page either.
+        for url in (reverse("promotions:invite"), reverse("promotions:invite") + f"?user={objects['listed'].user.pk}"):
+            content = client.get(url).content.decode()
+            if own_code not in content or f"{name.split()[0]} {name.split()[1][0]}." not in content:
+                problems.append(f"{url} as {role}: own code or own friend missing")
+            if other_code in content or other_friend in content:
+                problems.append(f"{url} as {role}: someone else's code or friend shown")
+            others = [other.split()[0] for other_role, other in names.items() if other_role != role]
+            if any(other in content for other in others):
+                problems.append(f"{url} as {role}: another signed-in person's friend shown")
+        assert list(Referral.objects.order_by("pk").values_list("referrer_id", "referred_id", "status")) == before
+    assert not problems, "\n".join(problems)
 
 
 def test_admin_family_rule(clients):
