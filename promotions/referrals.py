@@ -177,7 +177,10 @@ def referral_signed_up(*, user: User, invitation_code: str, request=None) -> Non
     if request is not None:
         from allauth.account.adapter import get_adapter
 
-        code = code or request.session.get(SESSION_KEY, "")
+        # The form shows the link's code; one who cleared the field chose not to use it. Only a sign-up
+        # that did not send the field at all (another form) falls back to the session.
+        if "invitation_code" not in getattr(request, "POST", {}):
+            code = code or request.session.get(SESSION_KEY, "")
         address = get_adapter().get_client_ip(request) or ""
     if code:
         referral_capture(user=user, code=code, address=address)
@@ -262,7 +265,8 @@ def referral_reward_try(*, referral_id: int, now: datetime | None = None) -> str
             return _decide(referral, R.REJECTED, [])
         if rewards_this_year(referrer, now) >= settings.REFERRAL_REWARDS_PER_YEAR:
             return _decide(referral, R.CAPPED, [])
-        _issue(referral, now)
+        if not _issue(referral, now):
+            return referral.status
     return R.REWARDED
 
 
@@ -273,9 +277,12 @@ def _decide(referral: Referral, status: str, flags: list[str]) -> str:
     return status
 
 
-def _issue(referral: Referral, now: datetime) -> None:
+def _issue(referral: Referral, now: datetime) -> bool:
+    """Issues the reward; False when a companion referrer has no profile yet (the sweep tries again)."""
     referrer = referral.referrer
     profile = CompanionProfile.objects.filter(user=referrer).first() if referrer.role == Role.COMPANION else None
+    if referrer.role == Role.COMPANION and profile is None:
+        return False
     if profile is not None:
         starts = referral.qualified_at or now
         cut = CommissionCut.objects.create(
@@ -299,6 +306,7 @@ def _issue(referral: Referral, now: datetime) -> None:
     referral.rewarded_at = now
     referral.save(update_fields=["status", "rewarded_at"])
     notification_record(recipient=referrer, event=event, context=context, dedupe_key=f"referral-reward:{referral.pk}")
+    return True
 
 
 def referral_rewards_sweep(*, now: datetime | None = None) -> int:
@@ -358,7 +366,7 @@ def referral_booking_refunded(*, booking: Booking, now: datetime | None = None) 
 def referral_withhold(*, referral: Referral, staff: User, reason: str, now: datetime | None = None) -> Referral:
     """Staff withhold the reward (before or after it was issued), with a reason that is recorded."""
     now = now or timezone.now()
-    reason = (reason or "").strip()
+    reason = (reason or "").strip()[:300]
     if not reason:
         raise ValueError("a reason is required")
     with transaction.atomic():
@@ -378,7 +386,7 @@ def referral_release(*, referral: Referral, staff: User, reason: str, now: datet
     """Staff clear a held referral: it goes back in progress (its flags stay as history) and is rewarded
     at once if its friend's first booking already completed."""
     now = now or timezone.now()
-    reason = (reason or "").strip()
+    reason = (reason or "").strip()[:300]
     if not reason:
         raise ValueError("a reason is required")
     with transaction.atomic():
@@ -497,8 +505,10 @@ def _why(referral: Referral, verified: bool) -> str:
         return _("Your friend's first booking was refunded in full, so the reward was taken back.")
     if referral.status == R.CAPPED:
         return _("You reached the limit of %(count)d rewards a year.") % {"count": settings.REFERRAL_REWARDS_PER_YEAR}
-    if not verified:
+    if referral.referred.phone_verified_at is None:
         return _("Waiting for your friend to verify their WhatsApp number.")
+    if not verified:
+        return _("Waiting for your friend's identity check (KTP).")
     if referral.qualified_at is None:
         return _("Waiting for your friend's first booking to be completed (24 hours after it ends, with no dispute).")
     return _("Your reward is on its way.")

@@ -162,7 +162,9 @@ class Automatic:
 def automatic_discount(customer, price: PriceSnapshot, now: datetime) -> Automatic:
     welcome = welcome_discount(customer, price)
     voucher = referrals.usable_voucher(customer, now)
-    from_voucher = cap_discount(voucher.amount, price) if voucher else 0
+    # A voucher is used whole: only on a booking whose platform part covers all of it (else it waits for a
+    # larger booking instead of being spent for less than it is worth).
+    from_voucher = voucher.amount if voucher and cap_discount(voucher.amount, price) == voucher.amount else 0
     if from_voucher and from_voucher >= welcome:
         return Automatic(from_voucher, SOURCE_VOUCHER, _("Referral voucher"), voucher)
     if welcome:

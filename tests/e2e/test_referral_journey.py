@@ -2,8 +2,8 @@
 1. customer A opens Settings → Invite friends: their link (absolute, /r/<CODE>/) and code, and a WhatsApp
    button that opens wa.me with the message carrying the link; no invitations yet;
 2. friend B, in a fresh browser, opens the link: the invitation's offer; "Sign up to book" leads to the
-   sign-up form (the link's code travels in B's session); B signs up, which records the invitation, confirms
-   the email, logs in and proves the WhatsApp number with the code sent there;
+   sign-up form with the invitation code filled in; B signs up, which records the invitation, confirms the
+   email, logs in and proves the WhatsApp number with the code sent there;
 3. B's first request shows the raised "invited friend's discount" (25% here, where a new member without an
    invitation gets 10%) in the price, and B sends it with that discount frozen;
 4. the companion accepts (their own desktop browser); B pays with QRIS in the payment simulator, whose signed
@@ -141,6 +141,7 @@ def test_a_customer_invites_a_friend_who_books_and_the_reward_pays_for_the_next_
         friend.locator("main a[href='/accounts/signup/']").click()
         expect(friend).to_have_url(re.compile(r"/accounts/signup/$"))
         form = friend.locator("form[action='/accounts/signup/']")
+        expect(form.locator("input[name=invitation_code]")).to_have_value(code)
         form.locator("label", has=friend.locator("input[name=role][value=customer]")).click()
         form.locator("input[name=full_name]").fill("Bunga Citra")
         form.locator("input[name=email]").fill(FRIEND_EMAIL)

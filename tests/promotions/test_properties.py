@@ -1,13 +1,14 @@
 """Property-based (hypothesis): random promotions (percentages with and without a cap, fixed amounts of
-any size, budgets, use limits, the welcome discount) on random bookings that go through every path
-(request, accept, pay, a duplicate settlement notification, cancel by either party at any time, the clock
-that expires and completes them, the refund worker). After every step:
+any size, budgets, use limits, the welcome discount) and referral rewards (vouchers for two regular
+customers, commission cuts for the companions, issued through promotions/referrals.py) on random bookings
+that go through every path (request, accept, pay, a duplicate settlement notification, cancel by either
+party at any time, the clock that expires and completes them, the refund worker). After every step:
 - every snapshot obeys the money rule: the companion's earnings are subtotal - commission (what they would
   earn without a discount), the discount never exceeds fee + commission, the total never goes below the
   minimum charge;
 - each redemption's status follows its booking's (reserved while open, consumed once paid, released when it
   ended unpaid or fully refunded), and each code's counters equal its reserved and consumed redemptions,
-  within its limits;
+  within its limits; a voucher follows its redemption (reserved, used, or available again);
 - every journal balances, each companion's payable balance is exactly what they would have earned without
   any discount, and the platform's revenue is fee + commission - discount of each completed booking plus
   what cancellations left it.
@@ -20,7 +21,8 @@ from datetime import timedelta
 
 import pytest
 from django.db.models import Sum
-from hypothesis import HealthCheck, given, settings
+from django.test import override_settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bookings import policy
@@ -31,7 +33,8 @@ from core.money import percent_of
 from payments import ledger, services
 from payments.gateways.simulator import notification_for
 from payments.models import Entry, Refund, SimulatorTransaction
-from promotions.models import Promotion, Redemption
+from promotions import referrals
+from promotions.models import Promotion, Redemption, Referral, Voucher
 from tests.bookings.helpers import NOW, START, make_companion, new_customer, request
 from tests.payments.helpers import settle_by_simulator
 
@@ -65,6 +68,10 @@ operation = st.one_of(
     st.tuples(st.just("tick"), st.integers(1, 600)),
     st.tuples(st.just("until"), booking_index, st.sampled_from(["start-12h", "start-1h", "completes"])),
     st.tuples(st.just("refund_worker")),
+    # a referral reward: a voucher for a regular customer, or a commission cut for a companion
+    st.tuples(st.just("reward"), st.sampled_from(["voucher", "cut"]), st.integers(0, 2), st.integers(1, 200_000)),
+    # a request by a regular customer (who may hold vouchers), with or without a code
+    st.tuples(st.just("regular"), st.integers(0, 1), st.integers(0, len(HOURLY_RATES) - 1), st.integers(-1, 2)),
 )
 
 
@@ -87,6 +94,10 @@ class World:
                 )
             )
         self.welcome = welcome
+        self.regulars = [new_customer(), new_customer()]
+        for person in [*self.regulars, *(profile.user for profile in self.companions)]:
+            person.phone_verified_at = NOW - timedelta(days=1)
+            person.save(update_fields=["phone_verified_at"])
         self.next_day = [0] * len(self.companions)
         self.made: list[int] = []
         self.revenue_before = ledger.balance(ledger.PLATFORM_REVENUE)
@@ -129,6 +140,20 @@ class World:
                     "completes": booking.complete_after,
                 }[op[2]]
                 self.tick(max(point, self.now))
+            elif kind == "reward":
+                self.reward(*op[1:])
+            elif kind == "regular":
+                _kind, who, companion, code = op
+                code_text = self.codes[code].code if 0 <= code < len(self.codes) else ""
+                booking = request(
+                    self.regulars[who],
+                    self.companions[companion],
+                    self.next_start(companion),
+                    2,
+                    now=self.now,
+                    promo_code=code_text,
+                )
+                self.made.append(booking.pk)
             elif kind == "refund_worker":
                 for refund_id in Refund.objects.filter(
                     booking_id__in=self.made, status=Refund.Status.PENDING
@@ -155,6 +180,19 @@ class World:
         if how_far == "pay":
             self.pay(booking)
 
+    def reward(self, kind: str, who: int, amount: int) -> None:
+        """A friend of a regular customer (voucher) or of a companion (cut) qualifies now: the reward is
+        issued by the real service (qualifying itself is tested in test_referrals.py)."""
+        referrer = self.regulars[who % 2] if kind == "voucher" else self.companions[who].user
+        friend = new_customer()
+        friend.phone_verified_at = self.now
+        friend.save(update_fields=["phone_verified_at"])
+        code = referrals.referral_code_for(referrer).code
+        referral = referrals.referral_capture(user=friend, code=code, address="", now=self.now)
+        Referral.objects.filter(pk=referral.pk).update(qualified_at=self.now)
+        with override_settings(REFERRAL_VOUCHER_AMOUNT=amount, REFERRAL_COMMISSION_CUT_BASIS_POINTS=amount % 2_000 + 1):
+            referrals.referral_reward_try(referral_id=referral.pk, now=self.now)
+
     def pay(self, booking: Booking) -> None:
         self.tick(self.now + timedelta(minutes=1))
         booking.refresh_from_db()
@@ -174,7 +212,9 @@ class World:
         from django.conf import settings as django_settings
 
         rows = {row["id"]: row for row in Booking.objects.filter(pk__in=self.made).values()}
-        redemptions = {r.booking_id: r for r in Redemption.objects.filter(booking_id__in=self.made)}
+        redemptions = {
+            r.booking_id: r for r in Redemption.objects.filter(booking_id__in=self.made).select_related("voucher")
+        }
         payable = {profile.pk: 0 for profile in self.companions}
         revenue = 0
         for booking_id, row in rows.items():
@@ -200,6 +240,8 @@ class World:
                 else:
                     expected = "consumed"
                 assert redemption.status == expected, (row["reference"], status, redemption.status)
+            if redemption is not None and redemption.voucher_id:
+                assert row["customer_id"] == redemption.customer_id == redemption.voucher.owner_id
             if row["paid_at"] is None:
                 continue
             if row["status"] == S.COMPLETED:
@@ -234,6 +276,14 @@ class World:
             assert code.budget_reserved == (taken.aggregate(total=Sum("discount"))["total"] or 0)
             assert code.total_uses is None or code.uses_reserved <= code.total_uses
             assert code.budget is None or code.budget_reserved <= code.budget
+        # A voucher is taken by one booking at most, and its status says by which step.
+        for voucher in Voucher.objects.filter(owner__in=self.regulars):
+            takers = list(
+                voucher.redemptions.filter(status__in=("reserved", "consumed")).values_list("status", flat=True)
+            )
+            assert len(takers) <= 1, (voucher.pk, takers)
+            expected = {(): "available", ("reserved",): "reserved", ("consumed",): "used"}[tuple(takers)]
+            assert voucher.status in (expected, "revoked"), (voucher.pk, voucher.status, takers)
         for profile_id, owed in payable.items():
             assert ledger.balance(ledger.companion_payable_account(profile_id)) == owed
         assert ledger.balance(ledger.PLATFORM_REVENUE) - self.revenue_before == revenue
@@ -251,19 +301,29 @@ class World:
 @given(
     specs=st.lists(st.tuples(promotion_spec, limits), min_size=1, max_size=3),
     welcome=st.sampled_from([0, 1500, 10_000]),
+    voucher=st.integers(1, 200_000),
     operations=st.lists(operation, min_size=3, max_size=12),
 )
-def test_discounts_never_cost_the_companion_and_the_ledger_balances(settings_fixture, specs, welcome, operations):
+def test_discounts_never_cost_the_companion_and_the_ledger_balances(
+    settings_fixture, specs, welcome, voucher, operations
+):
     settings_fixture.WELCOME_DISCOUNT_BASIS_POINTS = welcome
     world = World(specs, welcome)
     world.run(("request", 0, 2, 0, "pay"))  # a paid booking with the first code, if it applies
     world.run(("request", 1, 3, -1, "request"))  # without a code: the welcome discount, if on
+    world.run(("reward", "voucher", 0, voucher))  # regular 0 holds a voucher and takes it at once
+    world.run(("regular", 0, 2, -1))
+    world.run(("reward", "cut", 0, 200))  # the first companion's next requests pay 2 points less
     world.check()
     for op in operations:
         world.run(op)
         world.check()
     assert ledger.unbalanced_journals() == []
     assert ledger.check().total == 0
+    if Redemption.objects.filter(booking_id__in=world.made, source="voucher").exists():
+        event("a booking took a referral voucher")
+    if Booking.objects.filter(pk__in=world.made, commission_basis_points__lt=2000).exists():
+        event("a booking was priced with a commission cut")
 
 
 @pytest.fixture

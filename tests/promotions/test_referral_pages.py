@@ -443,6 +443,9 @@ def test_the_sign_up_form_is_prefilled_from_the_link_and_the_sign_up_is_recorded
     client.get(reverse("promotions:landing", args=[code]))
     page = client.get(reverse("account_signup"))
     assert page.context["form"]["invitation_code"].value() == code
+    field = re.search(r'<input[^>]*name="invitation_code"[^>]*>', page.content.decode())
+    assert field is not None, "the sign-up page has no invitation code field"
+    assert f'value="{code}"' in field.group(0)
 
     assert sign_up(client, invitation_code=code).status_code == 302
     friend = User.objects.get(email="rina@example.id")
