@@ -227,7 +227,7 @@ class Voucher(models.Model):
     available (the request ended unpaid); revoked when the reward is reversed or withheld."""
 
     class Status(models.TextChoices):
-        AVAILABLE = "available", _("Available")
+        AVAILABLE = "available", _("Ready to use")
         RESERVED = "reserved", _("Reserved by a request")
         USED = "used", _("Used")
         REVOKED = "revoked", _("Revoked")
@@ -305,7 +305,7 @@ class StaffDecision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("staff")
     )
     reason = models.CharField(_("reason"), max_length=300)
-    at = models.DateTimeField(_("at"))
+    at = models.DateTimeField(_("decided at"))
 
     class Meta:
         verbose_name = _("staff decision")
