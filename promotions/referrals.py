@@ -363,12 +363,18 @@ def referral_booking_refunded(*, booking: Booking, now: datetime | None = None) 
     return changed
 
 
-def referral_withhold(*, referral: Referral, staff: User, reason: str, now: datetime | None = None) -> Referral:
-    """Staff withhold the reward (before or after it was issued), with a reason that is recorded."""
-    now = now or timezone.now()
+def staff_reason(reason: str) -> str:
+    """A staff decision's reason as recorded (StaffDecision.reason): trimmed, at most 300 characters, required."""
     reason = (reason or "").strip()[:300]
     if not reason:
         raise ValueError("a reason is required")
+    return reason
+
+
+def referral_withhold(*, referral: Referral, staff: User, reason: str, now: datetime | None = None) -> Referral:
+    """Staff withhold the reward (before or after it was issued), with a reason that is recorded."""
+    now = now or timezone.now()
+    reason = staff_reason(reason)
     with transaction.atomic():
         referral = locks.lock_one(Referral, referral.pk)
         if referral.status != R.WITHHELD:
@@ -386,9 +392,7 @@ def referral_release(*, referral: Referral, staff: User, reason: str, now: datet
     """Staff clear a held referral: it goes back in progress (its flags stay as history) and is rewarded
     at once if its friend's first booking already completed."""
     now = now or timezone.now()
-    reason = (reason or "").strip()[:300]
-    if not reason:
-        raise ValueError("a reason is required")
+    reason = staff_reason(reason)
     with transaction.atomic():
         referral = locks.lock_one(Referral, referral.pk)
         if referral.status != R.HELD:

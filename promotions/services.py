@@ -434,9 +434,8 @@ def redemption_release(booking) -> bool:
 def promotion_pause(*, promotion: Promotion, paused: bool = True, staff=None, reason: str = "") -> Promotion:
     """Pause (or resume) a code: a paused code is refused; bookings that already reserved it keep it. With
     `staff`, the decision is recorded with its reason (StaffDecision; a reason is then required)."""
-    reason = (reason or "").strip()
-    if staff is not None and not reason:
-        raise ValueError("a reason is required")
+    if staff is not None:
+        reason = referrals.staff_reason(reason)
     with transaction.atomic():
         Promotion.objects.filter(pk=promotion.pk).update(paused=paused)
         if staff is not None:
@@ -444,7 +443,7 @@ def promotion_pause(*, promotion: Promotion, paused: bool = True, staff=None, re
                 action=StaffDecision.Action.PAUSE if paused else StaffDecision.Action.RESUME,
                 promotion=promotion,
                 staff=staff,
-                reason=reason[:300],
+                reason=reason,
                 at=timezone.now(),
             )
     promotion.paused = paused

@@ -269,7 +269,7 @@ def test_the_referral_list_and_page_show_states_flags_and_rewards(staff_client, 
     # Readable labels, never the stored values.
     assert "Phone number seen on another account; Same phone number as the referrer" in content
     assert "ip_burst" not in content.split('id="changelist-filter"')[0].split('id="result_list"')[1]
-    assert "Voucher Rp\xa050,000 (Available)" in content
+    assert "Voucher Rp\xa050,000 (Ready to use)" in content
     assert "Commission 2% lower until" in content
     # Staff act only through the two actions (no delete).
     assert 'value="withhold"' in content and 'value="release"' in content and "delete_selected" not in content
@@ -277,7 +277,7 @@ def test_the_referral_list_and_page_show_states_flags_and_rewards(staff_client, 
     page = staff_client.get(reverse("admin:promotions_referral_change", args=[by_voucher.pk]))
     assert page.status_code == 200
     text = page.content.decode()
-    assert "Voucher Rp\xa050,000 (Available)" in text
+    assert "Voucher Rp\xa050,000 (Ready to use)" in text
     assert 'name="_save"' not in text and 'name="status"' not in text  # nothing to edit
 
 
