@@ -32,15 +32,14 @@ Figures (issue 11), 2 workers x 4 threads, row held 10 s, on a 2-core machine sh
 """
 
 import http.client
-import secrets
 import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlencode
 
-from tests.bench.load import HEADERS, Sample, fetch, percentile
+from tests.bench.forms import post_booking_request
+from tests.bench.load import Sample, fetch, percentile
 
 EMAIL_DOMAIN = "contention-bench.kompanion.test"
 CUSTOMERS = 10
@@ -141,37 +140,15 @@ def _session_cookie(customer) -> str:
 
 
 def _post_booking(port: int, *, slug: str, session_key: str, start: str, customer: int) -> Answer:
-    from django.conf import settings
-
-    csrf = secrets.token_hex(16)  # 32 characters: a CSRF secret Django accepts from the cookie and the form
-    path = f"/c/{slug}/book/"
-    body = urlencode(
-        {
-            "csrfmiddlewaretoken": csrf,
-            "start": start,
-            "hours": "1",
-            "activity": "hangout",
-            "meeting_place": MEETING_PLACE,
-            "note": f"contention bench {customer}",
-            "safety": "on",
-        }
+    posted = post_booking_request(
+        port,
+        slug=slug,
+        session_key=session_key,
+        start=start,
+        meeting_place=MEETING_PLACE,
+        note=f"contention bench {customer}",
     )
-    headers = {
-        **HEADERS,
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}; {settings.CSRF_COOKIE_NAME}={csrf}",
-        "Referer": f"https://{HEADERS['Host']}{path}",
-        "Accept-Language": "en",
-    }
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    started = time.perf_counter()
-    try:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        page = response.read().decode(errors="replace")
-    finally:
-        connection.close()
-    elapsed = (time.perf_counter() - started) * 1000
+    response = posted.response
     if response.status in (302, 303, 307):
         outcome = "booked"
     elif response.status == 503:
@@ -180,7 +157,7 @@ def _post_booking(port: int, *, slug: str, session_key: str, start: str, custome
         outcome = "taken"
     else:
         outcome = "other"
-    return Answer(customer, response.status, elapsed, outcome, MEETING_PLACE in page)
+    return Answer(customer, response.status, posted.ms, outcome, MEETING_PLACE in posted.page)
 
 
 def _post_all(

@@ -42,19 +42,17 @@ hammer: exactly 10 reserved and 40 "used up"; exactly 7 reserved and 43 "budget 
 the last of the 50 answers (queued behind the server's 8 threads).
 """
 
-import html
-import http.client
 import re
-import secrets
 import statistics
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
-from tests.bench.load import HEADERS, SERVER_TIMING, percentile
+from tests.bench.forms import post_booking_request
+from tests.bench.load import SERVER_TIMING, percentile
 
 EMAIL_DOMAIN = "promo-bench.kompanion.test"
 CODE_PREFIX = "BENCHPROMO"
@@ -222,45 +220,25 @@ def _messages() -> dict[str, set[str]]:
 
 
 def _post(port: int, *, slug: str, session_key: str, start: str, code: str, note: str, messages: dict) -> Answer:
-    from django.conf import settings
-
-    csrf = secrets.token_hex(16)  # 32 characters: a CSRF secret Django accepts from the cookie and the form
-    path = f"/c/{slug}/book/"
-    body = urlencode(
-        {
-            "csrfmiddlewaretoken": csrf,
-            "start": start,
-            "hours": "1",
-            "activity": "hangout",
-            "meeting_place": MEETING_PLACE,
-            "note": note,
-            "promo_code": code,
-            "safety": "on",
-        }
+    posted = post_booking_request(
+        port,
+        slug=slug,
+        session_key=session_key,
+        start=start,
+        meeting_place=MEETING_PLACE,
+        note=note,
+        promo_code=code,
+        unescape=True,
+        catch_errors=True,
     )
-    headers = {
-        **HEADERS,
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": f"{settings.SESSION_COOKIE_NAME}={session_key}; {settings.CSRF_COOKIE_NAME}={csrf}",
-        "Referer": f"https://{HEADERS['Host']}{path}",
-        "Accept-Language": "en",
-    }
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    started = time.perf_counter()
-    try:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        page = html.unescape(response.read().decode(errors="replace"))
-    except (OSError, http.client.HTTPException) as error:
-        return Answer(0, (time.perf_counter() - started) * 1000, None, None, "error", detail=f"{error!r}")
-    finally:
-        connection.close()
-    elapsed = (time.perf_counter() - started) * 1000
+    if posted.response is None:
+        return Answer(0, posted.ms, None, None, "error", detail=f"{posted.error!r}")
+    response, page = posted.response, posted.page
     timing = SERVER_TIMING.search(response.getheader("Server-Timing", ""))
     queries = response.getheader("X-Query-Count")
     answer = Answer(
         response.status,
-        elapsed,
+        posted.ms,
         float(timing.group(1)) if timing else None,
         int(queries) if queries is not None else None,
         "other",

@@ -6,6 +6,11 @@
   browser's /media/ requests are answered from the storage the app wrote to, so an <img> really loads.
 - `seed_reference_data`: the cities, activities, languages and rate bounds of migration 0002. Browser tests
   run on a transactional database that is flushed after each test, which also removes migration data.
+  (The `reference_data` fixture of tests/conftest.py does the same for a whole test.)
+- `gettext_id`, `rupiah_id`: visible text and amounts as the Indonesian pages (the site's default language)
+  show them, through the catalogue, so a comparison holds whether or not the translations are compiled.
+- `ayu_in_jakarta`, `booking_request_path`, `send_booking_request`: the journeys' bookable companion and the
+  booking request form.
 """
 
 import importlib
@@ -14,27 +19,73 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urlencode, urlparse
+from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import storages
+from django.utils import translation
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
 
+from companions.models import CompanionProfile
+from core.templatetags.ui import rupiah
+from tests.companions.helpers import listed_companion
 from tests.conftest import totp_code
 from tests.e2e.conftest import ACTION_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS
 
 PHONE = {"width": 360, "height": 800}
 DESKTOP = {"width": 1280, "height": 800}
+JAKARTA = ZoneInfo("Asia/Jakarta")
+EVERY_DAY_10_TO_20 = [(weekday, 10 * 60, 10 * 60) for weekday in range(7)]
 
 
 def seed_reference_data() -> None:
     """Idempotent (update_or_create), so it is safe whether or not the migration's rows survived."""
     migration = importlib.import_module("companions.migrations.0002_seed_reference_data")
     migration.seed(apps, None)
+
+
+def gettext_id(message: str) -> str:
+    with translation.override("id"):
+        return str(translation.gettext(message))
+
+
+def rupiah_id(amount: int) -> str:
+    """The amount as the Indonesian pages write it ("Rp 150.000")."""
+    with translation.override("id"):
+        return rupiah(amount)
+
+
+def ayu_in_jakarta(*, rate: int, min_hours: int, activities: tuple[str, ...]) -> CompanionProfile:
+    """Ayu, listed in Jakarta: every day 10.00–20.00, up to 6 hours, booked at least 3 hours ahead."""
+    return listed_companion(
+        name="Ayu",
+        city="jakarta",
+        ranges=EVERY_DAY_10_TO_20,
+        rate=rate,
+        min_hours=min_hours,
+        max_hours=6,
+        activities=activities,
+        min_notice_minutes=180,
+    )
+
+
+def booking_request_path(profile: CompanionProfile, start: datetime, hours: int) -> str:
+    """The booking request page for `hours` from `start`, as the profile's slot picker links to it."""
+    return f"/c/{profile.slug}/book/?{urlencode({'start': start.isoformat(), 'hours': hours})}"
+
+
+def send_booking_request(page: Page, meeting_place: str) -> None:
+    """On the booking request page: the meeting place, the safety box, send; the booking's page follows."""
+    form = page.locator("form#booking-form")
+    form.locator("input[name=meeting_place]").fill(meeting_place)
+    form.locator("input[name=safety]").check()
+    form.locator(".booking-submit button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/bookings/KMP-[A-Z0-9]+/$"))
 
 
 @contextmanager

@@ -17,7 +17,6 @@ The site speaks Indonesian by default, so visible strings are compared through t
 
 import re
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone, translation
@@ -28,28 +27,25 @@ from companions.models import Activity, CompanionPhoto
 from core.templatetags.ui import rupiah
 from notifications.models import Notification
 from payments.models import Payment, PaymentNotification
-from tests.companions.helpers import listed_companion
 from tests.companions.test_services import jpeg
-from tests.e2e.helpers import DESKTOP, PHONE, browser_context, log_in, save_screenshot, seed_reference_data, serve_media
+from tests.e2e.helpers import (
+    DESKTOP,
+    JAKARTA,
+    PHONE,
+    ayu_in_jakarta,
+    browser_context,
+    gettext_id,
+    log_in,
+    save_screenshot,
+    serve_media,
+)
 from tests.factories import TEST_PASSWORD, CustomerFactory
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 CUSTOMER_EMAIL = "budi.santoso@example.id"
 MEETING_PLACE = "Kopi Tuku, Grand Indonesia"
 NOTE = "Cari ramen baru di Thamrin, lalu jalan santai."
 HOURS = 2
 RATE = 150_000
-EVERY_DAY_10_TO_20 = [(weekday, 10 * 60, 10 * 60) for weekday in range(7)]
-
-
-def gettext_id(message: str) -> str:
-    with translation.override("id"):
-        return str(translation.gettext(message))
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    seed_reference_data()
 
 
 @pytest.mark.parametrize("viewport", [PHONE], ids=["customer-phone-360x800"])
@@ -57,16 +53,7 @@ def test_customer_requests_companion_accepts_customer_pays_and_sees_confirmed(
     page: Page, browser, live_server, artifacts_dir, reference_data, viewport
 ):
     base_url = live_server.url
-    profile = listed_companion(
-        name="Ayu",
-        city="jakarta",
-        ranges=EVERY_DAY_10_TO_20,
-        rate=RATE,
-        min_hours=HOURS,
-        max_hours=6,
-        activities=("hangout", "culinary"),
-        min_notice_minutes=180,
-    )
+    profile = ayu_in_jakarta(rate=RATE, min_hours=HOURS, activities=("hangout", "culinary"))
     CompanionPhoto.objects.create(profile=profile, image=jpeg(), thumbnail=jpeg(), is_cover=True)
     companion = profile.user
     customer = CustomerFactory(email=CUSTOMER_EMAIL, full_name="Budi Santoso")

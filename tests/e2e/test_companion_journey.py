@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from companions.models import (
@@ -34,10 +34,10 @@ from tests.e2e.helpers import (
     browser_context,
     enter_totp,
     expect_image_loaded,
+    gettext_id,
     log_in,
     next_working_day,
     save_screenshot,
-    seed_reference_data,
     serve_media,
     write_jpeg,
 )
@@ -54,19 +54,9 @@ WORKDAY_RANGES = [(weekday, 10 * 60, 8 * 60) for weekday in range(5)]  # Mon–F
 SATURDAY_RANGE = (5, 12 * 60, 4 * 60)  # Sat 12.00–16.00
 
 
-def gettext_id(message: str) -> str:
-    with translation.override("id"):
-        return str(translation.gettext(message))
-
-
 def card_link(page: Page, scope: str = "#results") -> Locator:
     """The companion's card link in the search results (a card's one link is the name)."""
     return page.locator(f"{scope} a.companion-card__link".strip()).filter(has_text=re.compile(rf"^\s*{NAME}\b"))
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    seed_reference_data()
 
 
 @pytest.mark.parametrize("viewport", [PHONE], ids=["companion-phone-360x800"])

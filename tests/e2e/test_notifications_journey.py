@@ -17,7 +17,6 @@ translations are compiled; elements are found by href, id, class and data attrib
 
 import re
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone, translation
@@ -28,19 +27,20 @@ from bookings.models import Booking, BookingStatus
 from companions.models import Activity
 from core import formatting
 from notifications.models import Notification
-from tests.companions.helpers import listed_companion
-from tests.e2e.helpers import DESKTOP, PHONE, browser_context, log_in, save_screenshot, seed_reference_data
+from tests.e2e.helpers import (
+    DESKTOP,
+    JAKARTA,
+    PHONE,
+    ayu_in_jakarta,
+    browser_context,
+    gettext_id,
+    log_in,
+    save_screenshot,
+)
 from tests.factories import TEST_PASSWORD, CustomerFactory
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 HOURS = 2
-EVERY_DAY_10_TO_20 = [(weekday, 10 * 60, 10 * 60) for weekday in range(7)]
 LIST_PATH = "/notifications/"
-
-
-def gettext_id(message: str) -> str:
-    with translation.override("id"):
-        return str(translation.gettext(message))
 
 
 def ngettext_id(singular: str, plural: str, count: int) -> str:
@@ -90,11 +90,6 @@ def requested_text(booking: Booking, zone: str) -> str:
 
 
 @pytest.fixture
-def reference_data(transactional_db):
-    seed_reference_data()
-
-
-@pytest.fixture
 def phone_page(browser, live_server) -> Page:
     """The companion's phone, open for the whole journey beside the desktop `page`."""
     with browser_context(browser, live_server.url, PHONE) as context:
@@ -105,15 +100,7 @@ def phone_page(browser, live_server) -> Page:
 def test_companion_sees_bell_count_opens_list_follows_link_and_marks_all_read(
     page: Page, phone_page: Page, artifacts_dir, reference_data, viewport
 ):
-    profile = listed_companion(
-        name="Ayu",
-        city="jakarta",
-        ranges=EVERY_DAY_10_TO_20,
-        min_hours=HOURS,
-        max_hours=6,
-        activities=("hangout",),
-        min_notice_minutes=180,
-    )
+    profile = ayu_in_jakarta(rate=150_000, min_hours=HOURS, activities=("hangout",))
     companion = profile.user
     zone = companion.time_zone
     budi = CustomerFactory(email="budi.santoso@example.id", full_name="Budi Santoso")

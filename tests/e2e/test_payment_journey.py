@@ -24,60 +24,42 @@ text is compared through the catalogues (gettext_id), which gives the same answe
 
 import re
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from bookings import services as booking_services
 from bookings.models import BookingStatus
 from companions.models import Activity
-from core.templatetags.ui import rupiah
 from notifications.models import Notification
 from payments import ledger, selectors
 from payments.models import BankAccount, Payment, PaymentNotification, Payout
-from tests.companions.helpers import listed_companion
 from tests.conftest import STAFF_TOTP_SECRET
 from tests.e2e.helpers import (
     DESKTOP,
+    JAKARTA,
     PHONE,
+    ayu_in_jakarta,
     browser_context,
     enter_totp,
+    gettext_id,
     log_in,
+    rupiah_id,
     save_screenshot,
-    seed_reference_data,
 )
 from tests.factories import TEST_PASSWORD, CustomerFactory, StaffFactory
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 CUSTOMER_EMAIL = "rina.wijaya@example.id"
 MEETING_PLACE = "Sarinah, Jalan M.H. Thamrin"
 HOURS = 2
 RATE = 150_000
-EVERY_DAY_10_TO_20 = [(weekday, 10 * 60, 10 * 60) for weekday in range(7)]
 PAYOUT = 100_000
 ACCOUNT_NUMBER = "8012345678"
 HOLDER_NAME = "Ayu Lestari"
 TRANSFER_REFERENCE = "BCA-TRF-0001-KOMPANION"
-
-
-def gettext_id(message: str) -> str:
-    with translation.override("id"):
-        return str(translation.gettext(message))
-
-
-def rupiah_id(amount: int) -> str:
-    """The amount as the Indonesian pages write it ("Rp 150.000")."""
-    with translation.override("id"):
-        return rupiah(amount)
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    seed_reference_data()
 
 
 @pytest.fixture
@@ -97,16 +79,7 @@ def staff_page(browser, live_server) -> Page:
 def test_customer_pays_in_simulator_companion_is_paid_out_by_admin(
     page: Page, companion_page: Page, staff_page: Page, artifacts_dir, reference_data, viewport
 ):
-    profile = listed_companion(
-        name="Ayu",
-        city="jakarta",
-        ranges=EVERY_DAY_10_TO_20,
-        rate=RATE,
-        min_hours=HOURS,
-        max_hours=6,
-        activities=("hangout", "culinary"),
-        min_notice_minutes=180,
-    )
+    profile = ayu_in_jakarta(rate=RATE, min_hours=HOURS, activities=("hangout", "culinary"))
     companion = profile.user
     customer = CustomerFactory(email=CUSTOMER_EMAIL, full_name="Rina Wijaya")
     staff = StaffFactory(email="keuangan@example.id")

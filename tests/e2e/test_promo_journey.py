@@ -12,8 +12,6 @@ Visible text is compared through the Indonesian catalogue (the site's default la
 
 import re
 from datetime import datetime, time, timedelta
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone, translation
@@ -25,25 +23,22 @@ from core.templatetags.ui import rupiah
 from promotions import services
 from promotions.demo import PUBLIC_CODE, seed_promotions
 from promotions.models import Redemption
-from tests.companions.helpers import listed_companion
-from tests.e2e.helpers import DESKTOP, PHONE, log_in, save_screenshot, seed_reference_data
+from tests.e2e.helpers import (
+    DESKTOP,
+    JAKARTA,
+    PHONE,
+    ayu_in_jakarta,
+    booking_request_path,
+    gettext_id,
+    log_in,
+    save_screenshot,
+    send_booking_request,
+)
 from tests.factories import TEST_PASSWORD, CustomerFactory
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
-EVERY_DAY_10_TO_20 = [(weekday, 10 * 60, 10 * 60) for weekday in range(7)]
 HOURS = 2
 RATE = 150_000
 MEETING_PLACE = "Kopi Tuku, Grand Indonesia"
-
-
-def gettext_id(message: str) -> str:
-    with translation.override("id"):
-        return str(translation.gettext(message))
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    seed_reference_data()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone-360x800", "desktop-1280x800"])
@@ -53,16 +48,7 @@ def test_a_first_time_customer_books_with_the_public_code(
     settings.WELCOME_DISCOUNT_BASIS_POINTS = 1000
     settings.WELCOME_DISCOUNT_CAP = 50_000
     seed_promotions()
-    profile = listed_companion(
-        name="Ayu",
-        city="jakarta",
-        ranges=EVERY_DAY_10_TO_20,
-        rate=RATE,
-        min_hours=HOURS,
-        max_hours=6,
-        activities=("hangout",),
-        min_notice_minutes=180,
-    )
+    profile = ayu_in_jakarta(rate=RATE, min_hours=HOURS, activities=("hangout",))
     customer = CustomerFactory(email="sari.promo@example.id", full_name="Sari Wulandari")
     hangout = Activity.objects.get(slug="hangout")
     start = datetime.combine(timezone.localdate(timezone=JAKARTA) + timedelta(days=2), time(14, 0), tzinfo=JAKARTA)
@@ -96,7 +82,7 @@ def test_a_first_time_customer_books_with_the_public_code(
     no_sideways_scroll()
 
     # ---- 2. The request page shows the welcome discount on its own -------------------------------------
-    page.goto(f"/c/{profile.slug}/book/?{urlencode({'start': start.isoformat(), 'hours': HOURS})}")
+    page.goto(booking_request_path(profile, start, HOURS))
     form = page.locator("form#booking-form")
     breakdown = form.locator(".price-breakdown")
     expect(breakdown.locator(".price-breakdown__total dd")).to_have_text(rupiah(welcome.total))
@@ -132,11 +118,7 @@ def test_a_first_time_customer_books_with_the_public_code(
     assert Booking.objects.count() == 0 and Redemption.objects.count() == 0  # a preview reserves nothing
 
     # ---- 5. Send the request: the discount is frozen into the booking -------------------------------
-    form = page.locator("form#booking-form")
-    form.locator("input[name=meeting_place]").fill(MEETING_PLACE)
-    form.locator("input[name=safety]").check()
-    form.locator(".booking-submit button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/bookings/KMP-[A-Z0-9]+/$"))
+    send_booking_request(page, MEETING_PLACE)
     booking = Booking.objects.get(customer=customer)
     assert (booking.discount, booking.total) == (45_000, with_code.total)
     redemption = Redemption.objects.get(booking=booking)

@@ -17,8 +17,7 @@ Visible text is compared through the Indonesian catalogue (the site's default la
 
 import re
 from datetime import datetime, time, timedelta
-from urllib.parse import parse_qs, urlencode, urlparse
-from zoneinfo import ZoneInfo
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.utils import timezone, translation
@@ -28,38 +27,31 @@ from accounts.models import User
 from bookings import services as booking_services
 from bookings.models import Booking, BookingStatus
 from companions.models import Activity
-from core.templatetags.ui import rupiah
 from notifications.models import OutboxMessage
 from payments.models import Payment
 from promotions import services
 from promotions.models import Redemption, Referral, ReferralCode, Voucher
-from tests.companions.helpers import listed_companion
-from tests.e2e.helpers import DESKTOP, PHONE, browser_context, log_in, save_screenshot, seed_reference_data
+from tests.e2e.helpers import (
+    DESKTOP,
+    JAKARTA,
+    PHONE,
+    ayu_in_jakarta,
+    booking_request_path,
+    browser_context,
+    gettext_id,
+    log_in,
+    rupiah_id,
+    save_screenshot,
+    send_booking_request,
+)
 from tests.factories import TEST_PASSWORD, CustomerFactory
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
-EVERY_DAY_10_TO_20 = [(weekday, 10 * 60, 10 * 60) for weekday in range(7)]
 HOURS = 2
 RATE = 150_000
 MEETING_PLACE = "Kopi Tuku, Grand Indonesia"
 FRIEND_EMAIL = "bunga.citra@example.id"
 FRIEND_PHONE = "0813-5566-7788"
 CONFIRM_LINK = re.compile(r"https?://[^\s\"'<>]+/accounts/confirm-email/[^\s\"'<>/]+/")
-
-
-def gettext_id(message: str) -> str:
-    with translation.override("id"):
-        return str(translation.gettext(message))
-
-
-def rupiah_id(amount: int) -> str:
-    with translation.override("id"):
-        return rupiah(amount)
-
-
-@pytest.fixture
-def reference_data(transactional_db):
-    seed_reference_data()
 
 
 @pytest.fixture
@@ -73,32 +65,11 @@ def programme(settings, live_server):
     settings.WHATSAPP_BACKEND = "outbox"
 
 
-def request_page(profile, start) -> str:
-    return f"/c/{profile.slug}/book/?{urlencode({'start': start.isoformat(), 'hours': HOURS})}"
-
-
-def send_request(page: Page) -> None:
-    form = page.locator("form#booking-form")
-    form.locator("input[name=meeting_place]").fill(MEETING_PLACE)
-    form.locator("input[name=safety]").check()
-    form.locator(".booking-submit button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/bookings/KMP-[A-Z0-9]+/$"))
-
-
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone-360x800", "desktop-1280x800"])
 def test_a_customer_invites_a_friend_who_books_and_the_reward_pays_for_the_next_booking(
     page: Page, browser, live_server, mailoutbox, artifacts_dir, reference_data, programme, viewport
 ):
-    profile = listed_companion(
-        name="Ayu",
-        city="jakarta",
-        ranges=EVERY_DAY_10_TO_20,
-        rate=RATE,
-        min_hours=HOURS,
-        max_hours=6,
-        activities=("hangout",),
-        min_notice_minutes=180,
-    )
+    profile = ayu_in_jakarta(rate=RATE, min_hours=HOURS, activities=("hangout",))
     referrer = CustomerFactory(email="sari.wulandari@example.id", full_name="Sari Wulandari")
     hangout = Activity.objects.get(slug="hangout")
     today = timezone.localdate(timezone=JAKARTA)
@@ -181,7 +152,7 @@ def test_a_customer_invites_a_friend_who_books_and_the_reward_pays_for_the_next_
             )
         assert (raised.source, raised.discount) == ("welcome", 75_000)  # 25% of Rp 300.000
         assert ordinary.discount == 30_000  # 10% for a new member without an invitation
-        friend.goto(request_page(profile, friend_start))
+        friend.goto(booking_request_path(profile, friend_start, HOURS))
         breakdown = friend.locator("form#booking-form .price-breakdown")
         expect(breakdown).to_contain_text(raised.label)
         expect(breakdown).to_contain_text(f"−{rupiah_id(75_000)}")
@@ -189,7 +160,7 @@ def test_a_customer_invites_a_friend_who_books_and_the_reward_pays_for_the_next_
         assert raised.label == gettext_id("Invited friend's discount (%(percent)s)") % {"percent": "25%"}
         save_screenshot(friend, artifacts_dir / f"referral-friend-discount-{size}.png")
         no_sideways_scroll(friend)
-        send_request(friend)
+        send_booking_request(friend, MEETING_PLACE)
         booking = Booking.objects.get(customer=invited)
         assert (booking.discount, booking.total) == (75_000, raised.total)
         assert Redemption.objects.get(booking=booking).source == "welcome"
@@ -251,14 +222,14 @@ def test_a_customer_invites_a_friend_who_books_and_the_reward_pays_for_the_next_
             customer=referrer, profile=profile, activity=hangout, start=referrer_start, hours=HOURS
         )
     assert (with_voucher.source, with_voucher.discount) == ("voucher", 50_000)  # more than A's own 10%
-    page.goto(request_page(profile, referrer_start))
+    page.goto(booking_request_path(profile, referrer_start, HOURS))
     breakdown = page.locator("form#booking-form .price-breakdown")
     expect(breakdown).to_contain_text(gettext_id("Referral voucher"))
     expect(breakdown).to_contain_text(f"−{rupiah_id(50_000)}")
     expect(breakdown.locator(".price-breakdown__total dd")).to_have_text(rupiah_id(with_voucher.total))
     save_screenshot(page, artifacts_dir / f"referral-voucher-{size}.png")
     no_sideways_scroll(page)
-    send_request(page)
+    send_booking_request(page, MEETING_PLACE)
     own = Booking.objects.get(customer=referrer)
     assert (own.discount, own.total) == (50_000, with_voucher.total)
     voucher.refresh_from_db()

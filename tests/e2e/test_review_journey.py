@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from bookings import services as booking_services
@@ -22,18 +22,13 @@ from companions.models import Activity, CompanionProfile
 from reviews import services as review_services
 from reviews.models import Review
 from tests.companions.helpers import listed_companion
-from tests.e2e.helpers import DESKTOP, PHONE, browser_context, log_in, save_screenshot, seed_reference_data
+from tests.e2e.helpers import DESKTOP, PHONE, browser_context, gettext_id, log_in, save_screenshot, seed_reference_data
 from tests.factories import TEST_PASSWORD, CustomerFactory
 
 EVERY_DAY_8_TO_22 = [(weekday, 8 * 60, 14 * 60) for weekday in range(7)]
 STARS = {"overall": 5, "punctuality": 5, "communication": 4, "as_described": 5, "respected_boundaries": 5}
 CUSTOMER_TEXT = "Ayu ramah dan tepat waktu, tur kulinernya seru."
 COMPANION_TEXT = "Pelanggan sopan dan jelas permintaannya."
-
-
-def gettext_id(message: str) -> str:
-    with translation.override("id"):
-        return str(translation.gettext(message))
 
 
 def completed_booking(profile, customer, *, days_ago: int):

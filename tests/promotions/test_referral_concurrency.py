@@ -19,10 +19,9 @@ pytestmark = [
 
 
 @pytest.fixture(autouse=True)
-def programme(settings):
+def programme(referral_programme, settings):
     settings.LOCK_TIMEOUT_MS = 10_000
     settings.REFERRAL_REWARDS_PER_YEAR = 2
-    settings.REFERRAL_VOUCHER_AMOUNT = 50_000
     settings.WELCOME_DISCOUNT_BASIS_POINTS = 0
 
 

@@ -32,18 +32,8 @@ R = Referral.Status
 
 
 @pytest.fixture(autouse=True)
-def programme(settings):
+def programme(referral_programme, settings):
     settings.WELCOME_DISCOUNT_BASIS_POINTS = 1500
-    settings.WELCOME_DISCOUNT_CAP = 50_000
-    settings.REFERRAL_WELCOME_DISCOUNT_BASIS_POINTS = 2500
-    settings.REFERRAL_WELCOME_DISCOUNT_CAP = 75_000
-    settings.REFERRAL_VOUCHER_AMOUNT = 50_000
-    settings.REFERRAL_VOUCHER_DAYS = 180
-    settings.REFERRAL_COMMISSION_CUT_BASIS_POINTS = 200
-    settings.REFERRAL_COMMISSION_CUT_DAYS = 30
-    settings.REFERRAL_REWARDS_PER_YEAR = 10
-    settings.REFERRAL_BURST_SIGNUPS = 3
-    settings.REFERRAL_BURST_HOURS = 24
 
 
 def verified(user, phone=None):
