@@ -170,6 +170,22 @@ def _celery_join_allowed():
 
 
 @pytest.fixture(autouse=True)
+def _identity_images_on_the_current_private_storage(monkeypatch):
+    """A FileField resolves a callable `storage` once, when its model class is built; a test that overrides
+    STORAGES (the S3 tests) makes Django build new storage objects, and after it storages["private"] is a new
+    in-memory storage while the KTP and selfie fields still write to the first one. A later test in the same
+    process that looks for those files in storages["private"] (the purge scan) then missed them, depending
+    on the order. Each test starts with the fields on the storage storages["private"] gives now."""
+    from django.core.files.storage import storages
+
+    from companions.models import IdentityVerification
+
+    private = storages["private"]
+    for name in ("ktp_image", "selfie_image"):
+        monkeypatch.setattr(IdentityVerification._meta.get_field(name), "storage", private)
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     """Rate-limit counters and cached sessions must not leak between tests."""
     clear_test_cache()

@@ -104,6 +104,10 @@ def kwargs_for(form_class) -> dict:
 def candidates() -> list[str]:
     """Plausible valid values; each field is tried with them until one passes its own validation."""
     start = (timezone.now() + timedelta(days=3)).replace(microsecond=0).isoformat()
+    from promotions.referrals import referral_code_for
+    from tests.factories import UserFactory
+
+    invitation = referral_code_for(UserFactory()).code  # the sign-up form's invitation code must exist
     return [
         "Budi Santoso",
         "budi.santoso@example.com",
@@ -114,6 +118,7 @@ def candidates() -> list[str]:
         "5f0c6a3e-8a1b-4c6e-9d2f-0a1b2c3d4e5f",  # a form's idempotency key (chat's MessageForm)
         "Suka ngopi dan jalan-jalan keliling kota, senang menemani acara dan ngobrol santai.",
         start,
+        invitation,
     ]
 
 
