@@ -22,3 +22,9 @@ class SafetyConfig(AppConfig):
 
         # The user admin and chat reports switch a person off through the same recorded decision.
         account_hooks.register_staff_deactivation(keep_out_from_elsewhere)
+
+        # Sorotan (products) is sold only to a companion no open safety report is about.
+        from products import hooks as product_hooks
+        from safety.reports import has_open_report
+
+        product_hooks.register_open_safety_report(has_open_report)

@@ -29,7 +29,7 @@ from core import locks
 from core.errors import UserFacingError
 from core.forms import clean_text
 from notifications.services import notification_record
-from safety.models import AlertKind, PersonReport, ReportCategory, SafetyAlert
+from safety.models import AlertKind, PersonReport, ReportCategory, ReportStatus, SafetyAlert
 
 DAILY_LIMIT = 10
 DAY = timedelta(days=1)
@@ -165,3 +165,8 @@ def report_send(
         )
         notification_record(recipient=reporter, event="report_received", context={}, deliver=False)
     return report
+
+
+def has_open_report(user: User) -> bool:
+    """A report about this person that our team has not closed (products sells Sorotan only without one)."""
+    return PersonReport.objects.filter(reported=user, status=ReportStatus.OPEN).exists()

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "safety",
     "privacy",
     "promotions",
+    "products",
     "notifications",
     "web",
 ]

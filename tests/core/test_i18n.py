@@ -107,6 +107,7 @@ def test_every_marked_string_is_in_both_catalogues(tmp_path):
         "privacy",
         "payments",
         "promotions",
+        "products",
         "notifications",
         "web",
     )

@@ -1,0 +1,141 @@
+"""Selling paid products: who may buy what (eligibility), the one open checkout per person and product, and
+the period a paid purchase holds. The money (checkout, the earnings transfer, deferred revenue, refunds) is
+payments' (payments/products.py), which calls `purchase_paid` inside the transaction that books the money.
+
+- `eligibility(buyer, product, now) -> list[str]`: what is missing (translated), empty when the person may buy.
+- `purchase_open(buyer=, package=, method=, now=)`: the person's open purchase of that product, made once
+  (a double click or a second tab gets the same one). Raises ProductError when not eligible.
+- `purchase_paid(purchase_id=, now=) -> bool`: the money arrived: open -> paid, with its period starting where
+  the person's last period of the product ends (never two at once). False when the purchase was cancelled
+  meanwhile (its checkout expired): the caller refunds the money (the late-payment rule).
+- `purchase_cancel(purchase_id=, now=)`: the checkout ended unpaid.
+- `sorotan_pause_shift(profile=, paused_for=)`: pausing the profile pauses the promotion's clock."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from companions.models import CompanionProfile, VerificationStatus
+from core import locks
+from products import hooks
+from products.errors import ProductError
+from products.models import Package, Product, Purchase
+from products.selectors import LIVE, period_end
+
+SOROTAN_MINIMUM_RATING = 4.5
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_reference() -> str:
+    return "PRD" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(9))
+
+
+def companion_profile(user: User) -> CompanionProfile | None:
+    return CompanionProfile.objects.filter(user=user).first() if user.role == Role.COMPANION else None
+
+
+def eligibility(buyer: User, product: str, now: datetime | None = None) -> list[str]:
+    """What the person lacks to buy `product` now (translated sentences; empty: they may buy)."""
+    if not buyer.is_active:
+        return [_("Your account is not active.")]
+    if product == Product.PLUS:
+        if buyer.role != Role.CUSTOMER:
+            return [_("Kompanion Plus is for customers.")]
+        return []
+    profile = companion_profile(buyer)
+    if profile is None:
+        return [_("Sorotan is for companions with a profile.")]
+    missing = []
+    if profile.verification_status != VerificationStatus.APPROVED:
+        missing.append(_("Your identity (KTP) must be verified."))
+    if not profile.is_listed:
+        missing.append(_("Your profile must be listed in search."))
+    if profile.rating_count and profile.rating_total < SOROTAN_MINIMUM_RATING * profile.rating_count:
+        missing.append(_("Your rating must be at least 4.5."))
+    if hooks.open_safety_report(buyer):
+        missing.append(_("A safety report about you is still open."))
+    return missing
+
+
+def purchase_open(*, buyer: User, package: Package, method: str, now: datetime | None = None) -> Purchase:
+    now = now or timezone.now()
+    if not package.active:
+        raise ProductError(_("This package is not on sale any more."), field="package")
+    if method not in Purchase.Method.values or (
+        method == Purchase.Method.EARNINGS and package.product != Product.SOROTAN
+    ):
+        raise ProductError(_("Choose how to pay."), field="method")
+    missing = eligibility(buyer, package.product, now)
+    if missing:
+        raise ProductError(" ".join(missing))
+    existing = Purchase.objects.filter(buyer=buyer, product=package.product, status=Purchase.Status.OPEN).first()
+    if existing is not None:
+        return existing
+    profile = companion_profile(buyer) if package.product == Product.SOROTAN else None
+    try:
+        with transaction.atomic():
+            return Purchase.objects.create(
+                reference=new_reference(),
+                buyer=buyer,
+                profile=profile,
+                package=package,
+                product=package.product,
+                days=package.days,
+                price=package.price,
+                method=method,
+                created_at=now,
+            )
+    except IntegrityError:  # the same person's other tab opened one this instant
+        existing = Purchase.objects.filter(buyer=buyer, product=package.product, status=Purchase.Status.OPEN).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def purchase_paid(*, purchase_id: int, now: datetime | None = None) -> bool:
+    """Call inside the transaction that books the money. True when this call made the purchase paid."""
+    now = now or timezone.now()
+    locks.require_transaction()
+    purchase = locks.lock_one(Purchase, purchase_id)
+    if purchase is None or purchase.status != Purchase.Status.OPEN:
+        return False
+    # The buyer's periods of this product are decided one at a time (two purchases paid at once chain).
+    locks.lock_one(User, purchase.buyer_id)
+    last_end = period_end(buyer=purchase.buyer, product=purchase.product, profile=purchase.profile)
+    starts = max(now, last_end) if last_end else now
+    purchase.status = Purchase.Status.PAID
+    purchase.paid_at = now
+    purchase.starts_at = starts
+    purchase.ends_at = starts + timedelta(days=purchase.days)
+    purchase.save(update_fields=["status", "paid_at", "starts_at", "ends_at"])
+    return True
+
+
+def purchase_cancel(*, purchase_id: int, now: datetime | None = None) -> bool:
+    """The checkout ended unpaid: open -> cancelled (a later payment is refunded)."""
+    return bool(
+        Purchase.objects.filter(pk=purchase_id, status=Purchase.Status.OPEN).update(status=Purchase.Status.CANCELLED)
+    )
+
+
+def sorotan_pause_shift(*, profile: CompanionProfile, paused_from: datetime, resumed_at: datetime) -> int:
+    """The profile was paused from `paused_from` to `resumed_at`: the running promotion and the ones after
+    it end (and start) that much later, so a paused day is never a paid day lost. Returns how many moved."""
+    if resumed_at <= paused_from:
+        return 0
+    shift = resumed_at - paused_from
+    periods = Purchase.objects.filter(
+        product=Product.SOROTAN, profile=profile, status__in=LIVE, ends_at__gt=paused_from
+    )
+    moved = periods.filter(starts_at__gte=paused_from).update(
+        starts_at=F("starts_at") + shift, ends_at=F("ends_at") + shift
+    )
+    moved += periods.filter(starts_at__lt=paused_from).update(ends_at=F("ends_at") + shift)
+    return moved
