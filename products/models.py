@@ -107,3 +107,25 @@ class Purchase(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class MemberSaving(models.Model):
+    """The Kompanion Plus part of a booking's discount (half the service fee, platform-paid), recorded when the
+    booking is requested: the booking's `discount` is this amount plus the promotions part (promotions.Redemption),
+    if any. It names no one itself (the booking does). What Plus saved a member so far is the sum over their
+    paid, not fully refunded bookings (products/plus.py)."""
+
+    booking = models.OneToOneField(
+        "bookings.Booking", on_delete=models.CASCADE, related_name="member_saving", verbose_name=_("booking")
+    )
+    amount = models.PositiveIntegerField(_("Plus discount (Rupiah)"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("Plus saving")
+        verbose_name_plural = _("Plus savings")
+        ordering = ("-created_at", "-pk")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="products_membersaving_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.amount}"
