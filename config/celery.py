@@ -84,6 +84,11 @@ app.conf.beat_schedule = {
         "task": "privacy.tasks.export_sweep_task",
         "schedule": crontab(minute="*/15"),
     },
+    # Paid products (issue 17): deferred revenue recognised day by day, abandoned checkouts closed.
+    "payments-purchases-daily": {
+        "task": "payments.tasks.purchases_daily_task",
+        "schedule": crontab(hour=17, minute=5),  # 00.05 WIB: the day just ended
+    },
     # Referrals (issue 16): rewards due but not decided yet (promotions/referrals.py).
     "promotions-referral-rewards": {
         "task": "promotions.tasks.referral_rewards_task",

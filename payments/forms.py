@@ -52,3 +52,21 @@ class TransferReferenceForm(Form):
 
 class RejectPayoutForm(Form):
     reason = forms.CharField(label=_("Reason (the companion sees it)"), min_length=5, max_length=300)
+
+
+class PurchaseForm(Form):
+    """Buying a package of a paid product: which one, and (Sorotan) how to pay."""
+
+    package = forms.ModelChoiceField(label=_("Package"), queryset=None, widget=forms.RadioSelect, empty_label=None)
+    method = forms.ChoiceField(label=_("Pay with"), widget=forms.RadioSelect)
+
+    def __init__(self, *args, product: str, **kwargs):
+        from products.models import Package, Purchase
+
+        super().__init__(*args, **kwargs)
+        self.fields["package"].queryset = Package.objects.filter(product=product, active=True).order_by("days")
+        methods = [(Purchase.Method.GATEWAY, _("Online payment (QRIS, e-wallet, bank transfer, card)"))]
+        if product == "sorotan":
+            methods.append((Purchase.Method.EARNINGS, _("From my available earnings")))
+        self.fields["method"].choices = methods
+        self.fields["method"].initial = Purchase.Method.GATEWAY

@@ -43,10 +43,15 @@ def companion_payable_account(profile_id: int) -> str:
     return f"companion_payable:{profile_id}"
 
 
+def deferred_account(purchase_id: int) -> str:
+    """A paid product's price not yet earned: recognised as platform revenue day by day over its period."""
+    return f"deferred:purchase:{purchase_id}"
+
+
 def _kind_of(key: str) -> str:
     if key in FIXED_ACCOUNTS:
         return FIXED_ACCOUNTS[key]
-    if key.startswith(("escrow:", "companion_payable:")):
+    if key.startswith(("escrow:", "companion_payable:", "deferred:")):
         return AccountKind.LIABILITY
     raise LedgerError(f"unknown ledger account {key!r}")
 

@@ -90,7 +90,13 @@ class Payment(models.Model):
         PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
         CHARGEBACK = "chargeback", _("Charged back")
 
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="payments")
+    # What the money is for: a booking, or a sale of a paid product (issue 17); exactly one of the two.
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    purchase = models.ForeignKey(
+        "products.Purchase", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
     order_id = models.CharField(_("order id"), max_length=50, unique=True)
     amount = models.BigIntegerField(_("amount"))
     status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.CREATED)
@@ -114,11 +120,28 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         ordering = ["-created_at", "-id"]
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_payment_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payments_payment_positive"),
+            models.CheckConstraint(
+                condition=models.Q(booking__isnull=False, purchase__isnull=True)
+                | models.Q(booking__isnull=True, purchase__isnull=False),
+                name="payments_payment_for_one_thing",
+            ),
+        ]
         indexes = [models.Index(fields=["status", "created_at"], name="payments_payment_status")]
 
     def __str__(self) -> str:
         return self.order_id
+
+    @property
+    def payer(self):
+        """Who paid: the booking's customer, or the product's buyer."""
+        return self.booking.customer if self.booking_id else self.purchase.buyer
+
+    @property
+    def subject_reference(self) -> str:
+        """The booking's or the purchase's reference (receipts, memos, notifications)."""
+        return self.booking.reference if self.booking_id else self.purchase.reference
 
     @property
     def is_open(self) -> bool:
@@ -202,7 +225,10 @@ class Refund(BankDetails):
         GATEWAY = "gateway", _("To the original payment method")
         MANUAL = "manual", _("Bank transfer")
 
-    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="refunds")
+    # A booking's refund, or (booking empty) a paid product's: the payment says which.
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds"
+    )
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = models.BigIntegerField(_("amount"))
     # Deterministic (derived from the payment and the reason), so a retried call is the same refund.

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from payments import views
+from payments import product_views, views
 
 app_name = "payments"
 
@@ -13,4 +13,8 @@ urlpatterns = [
     path("bookings/<str:reference>/refunds/<int:refund_id>/bank/", views.refund_bank_details, name="refund_details"),
     path("payments/simulator/<str:order_id>/", views.simulator, name="simulator"),
     path("companion/earnings/", views.earnings, name="earnings"),
+    # Paid products (issue 17): Sorotan for companions, Kompanion Plus for customers, each purchase's receipt.
+    path("companion/sorotan/", product_views.sorotan, name="sorotan"),
+    path("plus/", product_views.plus, name="plus"),
+    path("purchases/<str:reference>/", product_views.purchase, name="purchase"),
 ]

@@ -208,10 +208,17 @@ def _simulator_or_404(request: HttpRequest, order_id: str) -> tuple[SimulatorTra
     if settings.PAYMENT_GATEWAY != "simulator":
         raise Http404
     record = SimulatorTransaction.objects.filter(order_id=order_id).first()
-    payment = Payment.objects.select_related("booking__companion").filter(order_id=order_id).first()
-    if record is None or payment is None or payment.booking.customer_id != request.user.pk:
+    payment = Payment.objects.select_related("booking__companion", "purchase").filter(order_id=order_id).first()
+    if record is None or payment is None or payment.payer.pk != request.user.pk:
         raise Http404
     return record, payment
+
+
+def _status_url(payment: Payment) -> str:
+    """Where the payer sees where this payment stands: the booking's payment page or the purchase's page."""
+    if payment.purchase_id:
+        return reverse("payments:purchase", args=[payment.purchase.reference])
+    return reverse("payments:status", args=[payment.booking.reference])
 
 
 @login_required
@@ -231,7 +238,7 @@ def simulator(request: HttpRequest, order_id: str) -> HttpResponse:
         except PaymentError as problem:
             messages.error(request, problem.message)
             if action in ACTIONS:  # the checkout is finished or expired: show where the payment stands
-                return redirect("payments:status", reference=payment.booking.reference)
+                return HttpResponseRedirect(_status_url(payment))
             return redirect("payments:simulator", order_id=order_id)
         if delivered is None:
             messages.info(request, _("Simulator: paid, and the notification was lost on purpose."))
@@ -239,7 +246,7 @@ def simulator(request: HttpRequest, order_id: str) -> HttpResponse:
             messages.warning(request, _("Simulator: the notification did not arrive; the status check will find it."))
         if action == "pending_va":
             return redirect("payments:simulator", order_id=order_id)
-        return HttpResponseRedirect(record.finish_url or reverse("payments:status", args=[payment.booking.reference]))
+        return HttpResponseRedirect(record.finish_url or _status_url(payment))
     return render(
         request,
         "payments/simulator.html",
@@ -247,6 +254,8 @@ def simulator(request: HttpRequest, order_id: str) -> HttpResponse:
             "record": record,
             "payment": payment,
             "booking": payment.booking,
+            "purchase": payment.purchase,
+            "status_url": _status_url(payment),
             "expired": record.expires_at <= timezone.now(),
         },
     )

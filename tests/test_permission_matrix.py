@@ -197,6 +197,13 @@ MATRIX: dict[str, Row] = {
         "login", "404", "404", "404", kwargs=lambda objects: {"order_id": objects["payment"].order_id}
     ),
     "payments:earnings": Row("login", "403", "200", "403"),
+    # Paid products: Sorotan is the companion's page, Plus the customer's (staff here have the customer role);
+    # a purchase's page is its buyer's only (someone else's here): the same 404 as one that does not exist.
+    "payments:sorotan": Row("login", "403", "200", "403"),
+    "payments:plus": Row("login", "200", "404", "200"),
+    "payments:purchase": Row(
+        "login", "404", "404", "404", kwargs=lambda objects: {"reference": objects["purchase"].reference}
+    ),
     # notifications: each user's own; someone else's is the same 404 as one that does not exist
     "notifications:list": signed_in("200"),
     # POST only; login_required runs first, so a visitor's GET is sent to log in.
@@ -354,7 +361,14 @@ def objects(db):
     invitation = referrals.referral_code_for(listed.user)
     friend = CustomerFactory(full_name="Wiraguna Sastrodiharjo")
     assert referrals.referral_capture(user=friend, code=invitation.code) is not None
+    # The listed companion's Sorotan purchase, not paid yet.
+    from products.models import Package
+    from products.services import purchase_open
+
+    package = Package.objects.create(product="sorotan", name="Sorotan 7 hari", days=7, price=70_000)
+    purchase = purchase_open(buyer=listed.user, package=package, method="gateway")
     return {
+        "purchase": purchase,
         "invitation": invitation,
         "friend": friend,
         "notification": notification,

@@ -5,10 +5,13 @@
   closing a booking's other open checkouts;
 - reconciliation: asking the provider about attempts still open, re-sending refunds stuck pending;
 - refunds: opening, sending (through the gateway or by bank transfer) and staff decisions on refunds;
-- payouts: a companion's bank account and payouts.
+- payouts: a companion's bank account and payouts;
+- purchases: paying for paid products (checkout, from earnings, deferred revenue recognised daily, refunds of
+  the unused part).
 
-Imports inside the package go one way: checkout, payouts and refunds import none of the others; webhooks
-imports refunds; reconciliation imports webhooks and refunds. Their modules never import this package
+Imports inside the package go one way: checkout, payouts and refunds import none of the others; purchases
+imports refunds; webhooks imports refunds and purchases; reconciliation imports webhooks and refunds. Their
+modules never import this package
 (only callers outside it do), and the Celery tasks are defined beside the service each one runs
 (payments/tasks.py gathers them), so no module imports one that imports it back.
 """
@@ -28,6 +31,13 @@ from payments.services.payouts import (
     payout_mark_paid,
     payout_reject,
     payout_request,
+)
+from payments.services.purchases import (
+    purchase_checkout,
+    purchase_pay_from_earnings,
+    purchase_refund_unused,
+    purchases_recognise,
+    purchases_sweep,
 )
 from payments.services.reconciliation import (
     RECONCILE_AFTER,
@@ -68,6 +78,11 @@ __all__ = [
     "payment_refund_unplaced",
     "payments_close_open_attempts",
     "payments_reconcile",
+    "purchase_checkout",
+    "purchase_pay_from_earnings",
+    "purchase_refund_unused",
+    "purchases_recognise",
+    "purchases_sweep",
     "payout_approve",
     "payout_mark_paid",
     "payout_reject",

@@ -54,15 +54,20 @@ def refund_open(*, booking, payment: Payment, amount: int, reason: str) -> Refun
 
 def payment_refund_unplaced(*, payment: Payment) -> Refund:
     """Money that arrived for a booking that cannot take it (expired and the slot is gone, already
-    paid by another attempt, cancelled): all of it goes back."""
+    paid by another attempt, cancelled), or for a purchase whose checkout was closed: all of it goes back."""
     payment.needs_refund = True
+    held = (
+        ledger.escrow_account(payment.booking_id)
+        if payment.booking_id
+        else ledger.deferred_account(payment.purchase_id)
+    )
     ledger.transfer(
         reference=f"payment:{payment.order_id}:unplaced",
         kind="payment_unplaced",
-        debit=ledger.escrow_account(payment.booking_id),
+        debit=held,
         credit=ledger.REFUNDS_PAYABLE,
         amount=payment.amount,
-        memo=f"booking {payment.booking.reference}: paid but not placed",
+        memo=f"{payment.subject_reference}: paid but not placed",
     )
     return refund_open(booking=payment.booking, payment=payment, amount=payment.amount, reason="unplaced")
 
@@ -167,12 +172,12 @@ def _refund_done(refund: Refund, *, now: datetime, status: str, counter_account:
         debit=ledger.REFUNDS_PAYABLE,
         credit=counter_account,
         amount=refund.amount,
-        memo=f"booking {refund.booking.reference}",
+        memo=refund.payment.subject_reference,
     )
     notification_record(
-        recipient=refund.booking.customer,
+        recipient=refund.payment.payer,
         event="refund_done",
-        context={"reference": refund.booking.reference, "amount": refund.amount},
+        context={"reference": refund.payment.subject_reference, "amount": refund.amount},
     )
 
 
@@ -182,7 +187,7 @@ def refund_submit_bank_details(
     """The customer tells us where to send a refund the gateway cannot make (virtual account, store)."""
     with transaction.atomic():
         refund = lock_get(Refund.objects.filter(pk=refund_id).select_related("booking"))
-        if refund.booking.customer_id != actor.pk:
+        if refund.payment.payer.pk != actor.pk:
             raise PaymentNotAllowed(_("Only the customer can give the bank details for this refund."))
         if refund.status not in (Refund.Status.NEEDS_DETAILS, Refund.Status.MANUAL_QUEUED):
             raise PaymentError(_("This refund no longer needs bank details."))
@@ -235,8 +240,8 @@ def refund_switch_to_manual(*, refund_id: int, actor: User) -> Refund:
         refund.status = Refund.Status.NEEDS_DETAILS
         refund.save(update_fields=["method", "status"])
         notification_record(
-            recipient=refund.booking.customer,
+            recipient=refund.payment.payer,
             event="refund_needs_bank_details",
-            context={"reference": refund.booking.reference, "amount": refund.amount},
+            context={"reference": refund.payment.subject_reference, "amount": refund.amount},
         )
     return refund

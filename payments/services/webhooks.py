@@ -28,6 +28,7 @@ from payments.gateways import GatewayError, TransactionNotFound, get_gateway
 from payments.locks import lock_first
 from payments.midtrans_rules import PaymentOutcome, is_legal_move, outcome, parse_amount
 from payments.models import Payment, PaymentNotification
+from payments.services.purchases import purchase_settled
 from payments.services.refunds import payment_refund_unplaced
 from promotions.referrals import referral_booking_refunded
 
@@ -150,7 +151,10 @@ def _apply(payment: Payment, *, status: str, meaning: str, payload: dict, now: d
     payment.status = STATUS_FOR_OUTCOME[meaning]
     payment.provider_transaction_id = str(payload.get("transaction_id") or payment.provider_transaction_id)[:64]
     payment.payment_type = str(payload.get("payment_type") or payment.payment_type)[:32]
-    if meaning == PaymentOutcome.PAID:
+    if meaning == PaymentOutcome.PAID and payment.purchase_id:
+        payment.paid_at = now
+        purchase_settled(payment, now=now)  # a paid product: deferred revenue, its period
+    elif meaning == PaymentOutcome.PAID:
         payment.paid_at = now
         ledger.transfer(
             reference=f"payment:{payment.order_id}:settled",
@@ -171,7 +175,7 @@ def _apply(payment: Payment, *, status: str, meaning: str, payload: dict, now: d
                 event="payment_refunded_unplaced",
                 context={"reference": payment.booking.reference, "amount": payment.amount},
             )
-    elif meaning == PaymentOutcome.FAILED:
+    elif meaning == PaymentOutcome.FAILED and payment.booking_id:
         notification_record(
             recipient=payment.booking.customer,
             event="payment_failed",
