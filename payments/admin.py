@@ -105,6 +105,7 @@ class PaymentAdmin(RupiahAdminMixin, ReadOnlyAdmin):
     list_display = (
         "order_id",
         "booking",
+        "purchase",
         "amount",
         "status",
         "provider_status",
@@ -113,8 +114,14 @@ class PaymentAdmin(RupiahAdminMixin, ReadOnlyAdmin):
         "created_at",
     )
     list_filter = ("status", "needs_refund", "payment_type")
-    search_fields = ("order_id", "booking__reference", "provider_transaction_id", "invoice_number")
-    list_select_related = ("booking",)
+    search_fields = (
+        "order_id",
+        "booking__reference",
+        "purchase__reference",
+        "provider_transaction_id",
+        "invoice_number",
+    )
+    list_select_related = ("booking", "purchase")
     readonly_fields = [field.name for field in Payment._meta.fields]
     rupiah_fields = ("amount",)
     inlines = [NotificationInline, RefundInline]
@@ -180,7 +187,7 @@ class RefundAdmin(RupiahAdminMixin, ReadOnlyAdmin):
             success=_("Refund marked as sent."),
             heading=lambda refund: _("Refund %(key)s by bank transfer") % {"key": refund.refund_key},
             summary=lambda refund: [
-                f"{refund.booking.reference} · {_rupiah(refund.amount)}",
+                f"{refund.payment.subject_reference} · {_rupiah(refund.amount)}",
                 f"{refund.get_bank_display()} {refund.account_number} a.n. {refund.holder_name}",
             ],
             submit=_("Mark as sent"),
@@ -381,3 +388,7 @@ register_work_queue(
         permission="payments.view_payout",
     )
 )
+
+
+# Paid products (issue 17): registered here because their refund action is a payments service.
+from payments import product_admin  # noqa: E402, F401

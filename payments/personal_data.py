@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -58,7 +59,12 @@ def scrub_raw_body(raw: str, needles: list[str], replacement: str) -> str:
 
 
 def _payments_of(user: User):
-    return Payment.objects.filter(booking__customer_id=user.pk)
+    """The person's payments: for their bookings, and for their purchases of paid products."""
+    return Payment.objects.filter(Q(booking__customer_id=user.pk) | Q(purchase__buyer_id=user.pk))
+
+
+def _refunds_of(user: User):
+    return Refund.objects.filter(Q(booking__customer_id=user.pk) | Q(payment__purchase__buyer_id=user.pk))
 
 
 # --- Payments and refunds (the customer's side) -------------------------------------------------------------
@@ -67,7 +73,7 @@ def _payments_of(user: User):
 def export_payments(user: User, ctx: personal_data.ExportContext) -> list[dict]:
     return [
         {
-            "booking": row.booking.reference,
+            "booking": row.subject_reference,
             "order_id": row.order_id,
             "amount": row.amount,
             "status": row.status,
@@ -76,7 +82,7 @@ def export_payments(user: User, ctx: personal_data.ExportContext) -> list[dict]:
             "paid_at": iso(row.paid_at),
             "invoice_number": row.invoice_number,
         }
-        for row in _payments_of(user).select_related("booking").order_by("created_at", "id").iterator()
+        for row in _payments_of(user).select_related("booking", "purchase").order_by("created_at", "id").iterator()
     ]
 
 
@@ -95,7 +101,7 @@ def purge_payments(user: User, ctx: personal_data.PurgeContext) -> None:
 def export_refunds(user: User, ctx: personal_data.ExportContext) -> list[dict]:
     return [
         {
-            "booking": row.booking.reference,
+            "booking": row.payment.subject_reference,
             "amount": row.amount,
             "reason": row.reason,
             "method": row.method,
@@ -106,13 +112,13 @@ def export_refunds(user: User, ctx: personal_data.ExportContext) -> list[dict]:
             "created_at": iso(row.created_at),
             "completed_at": iso(row.completed_at),
         }
-        for row in Refund.objects.filter(booking__customer_id=user.pk).select_related("booking").order_by("created_at")
+        for row in _refunds_of(user).select_related("payment__booking", "payment__purchase").order_by("created_at")
     ]
 
 
 def purge_refunds(user: User, ctx: personal_data.PurgeContext) -> None:
     needles = identifiers(user)
-    rows = Refund.objects.filter(booking__customer_id=user.pk)
+    rows = _refunds_of(user)
     rows.exclude(account_number="").update(account_number="")
     rows.exclude(holder_name="").exclude(holder_name=ctx.pseudonym).update(holder_name=ctx.pseudonym)
     for refund in rows.only("pk", "provider_response", "last_error"):
