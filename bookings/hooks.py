@@ -42,6 +42,9 @@ class _Registry:
     discount_quote: Callable[..., Any] | None = None
     status_changed: list[Callable[..., None]] = field(default_factory=list)
     commission_cut: Callable[..., int] | None = None
+    member_discount: Callable[..., Any] | None = None
+    free_cancellation_notice: Callable[..., Any] | None = None
+    member_ids: Callable[..., set[int]] | None = None
 
 
 _registry = _Registry()
@@ -61,6 +64,9 @@ def register(
     discount_quote: Callable[..., Any] | None = None,
     on_status_changed: Callable[..., None] | None = None,
     commission_cut: Callable[..., int] | None = None,
+    member_discount: Callable[..., Any] | None = None,
+    free_cancellation_notice: Callable[..., Any] | None = None,
+    member_ids: Callable[..., set[int]] | None = None,
 ) -> None:
     """Registers handlers (once each: registering the same function again changes nothing).
 
@@ -88,7 +94,17 @@ def register(
     - on_status_changed(booking=..., previous=..., to=...): any status change (transitions.change_status),
       inside its transaction (promotions consumes or releases the booking's redemption).
     - commission_cut(profile, now) -> basis points: how much lower this companion's commission is at `now`
-      (a referral reward; promotions; one provider). bookings.pricing takes it off the level's commission."""
+      (a referral reward; promotions; one provider). bookings.pricing takes it off the level's commission.
+    - member_discount(customer, price, now) -> perk | None: the customer's membership part of the discount
+      (Kompanion Plus: half the service fee; products; one provider), taken before promotions' part, which is
+      capped within what remains (the snapshot's `discount` is the sum). The perk has `discount` (whole Rupiah,
+      > 0) and `attach(booking)`, called once the booking exists (it records the part); the request page
+      only reads `discount`.
+    - free_cancellation_notice(customer, booked_at, now) -> timedelta | None: how long before the start a
+      customer's cancellation still gets everything back, when it differs from the policy's default (Plus:
+      12 hours; products; one provider). bookings/policy.py asks it through `full_refund_notice`.
+    - member_ids(customer_ids, now) -> set of ids: which of these customers are members now (the Plus
+      badge companions see on requests; one query for a whole list; products; one provider)."""
     if on_requested is not None and on_requested not in _registry.requested:
         _registry.requested.append(on_requested)
     if on_left_unpaid is not None and on_left_unpaid not in _registry.left_unpaid:
@@ -113,6 +129,12 @@ def register(
         _registry.status_changed.append(on_status_changed)
     if commission_cut is not None:
         _registry.commission_cut = commission_cut
+    if member_discount is not None:
+        _registry.member_discount = member_discount
+    if free_cancellation_notice is not None:
+        _registry.free_cancellation_notice = free_cancellation_notice
+    if member_ids is not None:
+        _registry.member_ids = member_ids
 
 
 def registered() -> dict[str, tuple]:
@@ -130,6 +152,11 @@ def registered() -> dict[str, tuple]:
         "discount_quote": (_registry.discount_quote,) if _registry.discount_quote else (),
         "status_changed": tuple(_registry.status_changed),
         "commission_cut": (_registry.commission_cut,) if _registry.commission_cut else (),
+        "member_discount": (_registry.member_discount,) if _registry.member_discount else (),
+        "free_cancellation_notice": (
+            (_registry.free_cancellation_notice,) if _registry.free_cancellation_notice else ()
+        ),
+        "member_ids": (_registry.member_ids,) if _registry.member_ids else (),
     }
 
 
@@ -195,10 +222,23 @@ def discount(*, customer, profile, activity, start, hours, price, code: str, now
     )
 
 
-def discount_quote(*, customer, profile, activity, start, hours, code: str, now):
-    """The discount the request page shows (see `register`), or None when nothing is registered."""
+def discount_quote(*, customer, profile, activity, start, hours, code: str, now, member_discount: int = 0):
+    """The discount the request page shows (see `register`), or None when nothing is registered. With a
+    `member_discount` (see `member_discount`) the quote's own part is capped within what remains and its total
+    is net of both parts."""
     if _registry.discount_quote is None:
         return None
+    if member_discount:
+        return _registry.discount_quote(
+            customer=customer,
+            profile=profile,
+            activity=activity,
+            start=start,
+            hours=hours,
+            code=code,
+            now=now,
+            member_discount=member_discount,
+        )
     return _registry.discount_quote(
         customer=customer, profile=profile, activity=activity, start=start, hours=hours, code=code, now=now
     )
@@ -215,3 +255,27 @@ def commission_cut(*, profile, now) -> int:
     if _registry.commission_cut is None:
         return 0
     return _registry.commission_cut(profile, now)
+
+
+def member_discount(*, customer, price, now):
+    """The membership part of a new request's discount (see `register`), or None: nothing registered, not a
+    member, or nothing to take off."""
+    if _registry.member_discount is None or getattr(customer, "pk", None) is None:
+        return None
+    perk = _registry.member_discount(customer=customer, price=price, now=now)
+    return perk if perk is not None and perk.discount > 0 else None
+
+
+def free_cancellation_notice(*, customer, booked_at, now):
+    """The customer's own free-cancellation notice (see `register`), or None: the policy's default applies."""
+    if _registry.free_cancellation_notice is None or getattr(customer, "pk", None) is None:
+        return None
+    return _registry.free_cancellation_notice(customer=customer, booked_at=booked_at, now=now)
+
+
+def member_ids(customer_ids, *, now) -> set[int]:
+    """Which of these customers are members at `now` (see `register`); empty when nothing is registered."""
+    ids = sorted({pk for pk in customer_ids if pk})
+    if _registry.member_ids is None or not ids:
+        return set()
+    return set(_registry.member_ids(ids, now))

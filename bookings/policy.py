@@ -2,11 +2,15 @@
 settle the money (payments turns the settlement into refunds and ledger entries).
 
 `cancellation_tiers` says which lines of the policy still lie ahead; `settle_cancellation` picks its
-line from the same function, so what the pages show and what the refund is can never disagree."""
+line from the same function, so what the pages show and what the refund is can never disagree.
+
+The full-refund boundary is a parameter (`full_refund_notice`, 24 hours by default): a customer may have a
+shorter one (Kompanion Plus: 12 hours), asked through bookings/hooks.py by `customer_full_refund_notice`."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bookings import hooks
 from bookings.pricing import percent_of
 
 FULL_REFUND_NOTICE = timedelta(hours=24)
@@ -41,10 +45,24 @@ class Tier:
     until: datetime | None
 
 
-def cancellation_tiers(*, start: datetime, now: datetime) -> list[Tier]:
+def customer_full_refund_notice(customer, *, booked_at: datetime, now: datetime) -> timedelta:
+    """How long before the start this customer's cancellation gets everything back: the customer's own notice
+    (a membership, through bookings/hooks.py) when there is one, else FULL_REFUND_NOTICE. `booked_at`: when the
+    booking was (or would be) requested; a perk held then or now counts."""
+    notice = hooks.free_cancellation_notice(customer=customer, booked_at=booked_at, now=now)
+    return FULL_REFUND_NOTICE if notice is None else notice
+
+
+def booking_full_refund_notice(booking, *, now: datetime) -> timedelta:
+    return customer_full_refund_notice(booking.customer, booked_at=booking.created_at, now=now)
+
+
+def cancellation_tiers(
+    *, start: datetime, now: datetime, full_refund_notice: timedelta = FULL_REFUND_NOTICE
+) -> list[Tier]:
     """The lines of the customer's policy still ahead at `now`, in order; the first applies now."""
     tiers = [
-        Tier(Rule.FULL, start - FULL_REFUND_NOTICE),
+        Tier(Rule.FULL, start - full_refund_notice),
         Tier(Rule.PARTIAL, start - PARTIAL_REFUND_NOTICE),
         Tier(Rule.NONE, None),
     ]
@@ -76,8 +94,10 @@ def settle_cancellation(
     cancelled_at: datetime,
     cancelled_by: str,
     for_safety: bool = False,
+    full_refund_notice: timedelta = FULL_REFUND_NOTICE,
 ) -> Settlement:
-    """Customer ≥ 24 h before the start: everything back. Between 24 h and 2 h: the service fee and
+    """Customer ≥ `full_refund_notice` (24 h, or the customer's own: 12 h for Kompanion Plus) before the start:
+    everything back. Between that and 2 h: the service fee and
     half the subtotal back; the companion earns the other half (less the platform's commission).
     Under 2 h (or a no-show): nothing back. A companion who cancels: everything back. Cancelled for
     safety (the customer reporting the companion, or staff suspending either party): everything back."""
@@ -85,7 +105,7 @@ def settle_cancellation(
         return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule=Rule.COMPANION)
     if for_safety or cancelled_by == CancelledBy.STAFF:
         return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule=Rule.SAFETY)
-    rule = cancellation_tiers(start=start, now=cancelled_at)[0].rule
+    rule = cancellation_tiers(start=start, now=cancelled_at, full_refund_notice=full_refund_notice)[0].rule
     if rule == Rule.FULL:
         return Settlement(refund=total, companion_earnings=0, platform_revenue=0, rule=Rule.FULL)
     if rule == Rule.PARTIAL:
@@ -101,9 +121,15 @@ def settle_cancellation(
 
 
 def cancellation_preview(booking, *, by: str, now: datetime, for_safety: bool = False) -> Settlement:
-    """What cancelling `booking` at `now` would settle (the same function the cancellation uses)."""
+    """What cancelling `booking` at `now` would settle (the same function the cancellation uses), with the
+    customer's own full-refund notice."""
     return settle_cancellation(
         for_safety=for_safety,
+        full_refund_notice=(
+            booking_full_refund_notice(booking, now=now)
+            if by == CancelledBy.CUSTOMER and not for_safety
+            else FULL_REFUND_NOTICE
+        ),
         total=booking.total,
         subtotal=booking.subtotal,
         service_fee=booking.service_fee,

@@ -52,6 +52,16 @@ def compute_price(*, hourly_rate: int, hours: int, commission_basis_points: int,
     )
 
 
+def with_discount(price: PriceSnapshot, discount: int) -> PriceSnapshot:
+    """The same price with `discount` (the whole discount: the membership part plus promotions' part)."""
+    return compute_price(
+        hourly_rate=price.hourly_rate,
+        hours=price.hours,
+        commission_basis_points=price.commission_basis_points,
+        discount=discount,
+    )
+
+
 def commission_basis_points(profile, now: datetime | None = None) -> int:
     """The platform's share of the subtotal: what the companion's level pays under the level policy in
     effect on `now`'s day (companions.levels), less a referral reward's cut active at `now` (bookings/hooks.py),

@@ -27,7 +27,7 @@ from bookings.deadlines import booking_apply_deadline, bookings_sweep, expire_ov
 from bookings.errors import BookingBusy, BookingError, SlotTaken, TimeNotBookable, TransitionNotAllowed
 from bookings.models import OPEN_STATUSES, Booking, BookingEvent, BookingStatus, CalendarFeed
 from bookings.policy import cancellation_preview
-from bookings.pricing import booking_quote, commission_basis_points, compute_price
+from bookings.pricing import booking_quote, commission_basis_points, with_discount
 from bookings.rules import (
     DISPUTE_WINDOW,
     MAX_OPEN_REQUESTS,
@@ -314,6 +314,11 @@ def booking_request(
 
 def _create(*, customer, profile, start, end, hours, activity, meeting_place, note, now, promo_code="") -> Booking:
     price = booking_quote(profile=profile, hours=hours, now=now)
+    # A membership's part first (Plus: half the service fee), then promotions' part (a code, a voucher, the
+    # welcome discount), which promotions caps within what the first part left of the platform's share.
+    member = hooks.member_discount(customer=customer, price=price, now=now)
+    if member is not None:
+        price = with_discount(price, member.discount)
     reservation = hooks.discount(
         customer=customer,
         profile=profile,
@@ -325,12 +330,7 @@ def _create(*, customer, profile, start, end, hours, activity, meeting_place, no
         now=now,
     )
     if reservation is not None and reservation.discount:
-        price = compute_price(
-            hourly_rate=price.hourly_rate,
-            hours=price.hours,
-            commission_basis_points=price.commission_basis_points,
-            discount=reservation.discount,
-        )
+        price = with_discount(price, price.discount + reservation.discount)
     instant = profile.instant_booking
     booking = Booking.objects.create(
         customer=customer,
@@ -362,6 +362,8 @@ def _create(*, customer, profile, start, end, hours, activity, meeting_place, no
     )
     if reservation is not None:
         reservation.attach(booking)
+    if member is not None:
+        member.attach(booking)
     hooks.requested(booking=booking)  # e.g. the booking's conversation opens with its note
     if instant:
         notify(booking, "booking_reserved", [customer], pay_by=booking.payment_deadline.isoformat())

@@ -37,7 +37,7 @@ from bookings.forms import (
     parse_start,
 )
 from bookings.models import Booking, BookingStatus
-from bookings.pricing import booking_quote
+from bookings.pricing import booking_quote, with_discount
 from bookings.rules import Action
 from bookings.timeline import timeline
 from companions import selectors as companion_selectors
@@ -212,28 +212,41 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _discount_view(request, profile, form, *, start: datetime, hours: int, now: datetime, price):
-    """What the page shows of a discount (issue 16): the typed code's, or else the welcome discount of a
-    first booking, asked of promotions through bookings/hooks.py (nothing is reserved here). Returns the
-    price with the discount and the quote (None without promotions)."""
+    """What the page shows of a discount (issue 16): a membership's part (Kompanion Plus, issue 17) and the
+    typed code's, or else the welcome discount of a first booking, asked of products and promotions through
+    bookings/hooks.py (nothing is reserved here), as booking_request combines them. Returns the price with the
+    whole discount, the quote (None without promotions) and the membership's part (0 without)."""
     code = str(form["promo_code"].value() or "")[:64]  # what was typed, bounded; the service cleans it
     slug = form["activity"].value()
     activity = next((item for item in profile.activities.all() if item.slug == slug), None)
+    member = hooks.member_discount(customer=request.user, price=price, now=now)
+    member_part = member.discount if member is not None else 0
     quote = hooks.discount_quote(
-        customer=request.user, profile=profile, activity=activity, start=start, hours=hours, code=code, now=now
+        customer=request.user,
+        profile=profile,
+        activity=activity,
+        start=start,
+        hours=hours,
+        code=code,
+        now=now,
+        member_discount=member_part,
     )
     # With a code that does not apply, the figures are those of the request without it (the reason says why).
-    if quote is not None and quote.discount:
-        price = dataclasses.replace(price, discount=quote.discount, total=quote.total)
-    return price, quote
+    if quote is not None and (quote.discount or member_part):
+        price = dataclasses.replace(price, discount=member_part + quote.discount, total=quote.total)
+    elif member_part:
+        price = with_discount(price, member_part)
+    return price, quote, member_part
 
 
 def _new_context(request, profile, form, *, start: datetime, hours: int, now: datetime, preview=None) -> dict:
     zone = profile.time_zone
     viewer_zone = _viewer_zone(request)
     instant = profile.instant_booking
-    price, promo = preview or _discount_view(
+    price, promo, member_part = preview or _discount_view(
         request, profile, form, start=start, hours=hours, now=now, price=booking_quote(profile=profile, hours=hours)
     )
+    notice = policy.customer_full_refund_notice(request.user, booked_at=now, now=now)
     return {
         "profile": profile,
         "form": form,
@@ -247,8 +260,10 @@ def _new_context(request, profile, form, *, start: datetime, hours: int, now: da
         "show_viewer_zone": viewer_zone != zone,
         "quote": price,
         "promo": promo,
+        "member_discount": member_part,  # Kompanion Plus: its own line in the price breakdown
         # If the booking were made now: the same functions the services store and settle with.
-        "policy_tiers": policy.cancellation_tiers(start=start, now=now),
+        "policy_tiers": policy.cancellation_tiers(start=start, now=now, full_refund_notice=notice),
+        "policy_member": notice < policy.FULL_REFUND_NOTICE,  # a membership's shorter notice (Plus)
         "response_deadline": rules.response_deadline(requested_at=now, start=start),
         "payment_deadline": rules.payment_deadline(accepted_at=now, start=start),
         "instant": instant,
@@ -317,6 +332,9 @@ def _detail_context(request: HttpRequest, booking: Booking) -> dict:
         if booking.companion.user.erased_at
         else booking.companion.display_name,
         "customer_name": booking.customer.get_short_name(),
+        # The Plus badge the companion sees beside the customer (products, through bookings/hooks.py).
+        "customer_plus": role == rules.Role.COMPANION
+        and booking.customer_id in hooks.member_ids([booking.customer_id], now=now),
         "zone": zone,
         "zone_abbr": _zone_abbr(zone),
         "viewer_zone": viewer_zone,
@@ -449,13 +467,15 @@ def cancel(request: HttpRequest, reference: str) -> HttpResponse:
     actions = rules.available_actions(booking, request.user, now)
     by = policy.cancelled_by(booking, request.user)
     viewer_zone = _viewer_zone(request)
+    notice = policy.booking_full_refund_notice(booking, now=now)  # the customer's: the policy shown is theirs
     context = {
         "booking": booking,
         "form": form,
         "by": by,
         "paid": booking.status == BookingStatus.CONFIRMED,
         "settlement": policy.cancellation_preview(booking, by=by, now=now),
-        "policy_tiers": policy.cancellation_tiers(start=booking.start, now=now),
+        "policy_tiers": policy.cancellation_tiers(start=booking.start, now=now, full_refund_notice=notice),
+        "policy_member": notice < policy.FULL_REFUND_NOTICE,
         "zone": booking.companion.time_zone,
         "zone_abbr": _zone_abbr(booking.companion.time_zone),
         "viewer_zone": viewer_zone,
@@ -515,8 +535,11 @@ def requests_inbox(request: HttpRequest, profile) -> HttpResponse:
     reviews_of = hooks.customer_reviews(
         sorted({booking.customer_id for booking in bookings if booking.status == BookingStatus.REQUESTED})
     )
+    # The Plus badge on each request: one query for the whole list (products, through bookings/hooks.py).
+    members = hooks.member_ids([booking.customer_id for booking in bookings], now=now)
     for booking in bookings:
         booking.customer_reviews = reviews_of.get(booking.customer_id)
+        booking.customer_plus = booking.customer_id in members
     request_count = (
         len(bookings)
         if tab == selectors.CompanionTab.REQUESTS

@@ -9,3 +9,8 @@ class ProductsConfig(AppConfig):
         from products import personal_data
 
         personal_data.register()
+        # Kompanion Plus perks (products/plus.py): the member discount, the 12-hour free cancellation and the
+        # Plus badge through bookings/hooks.py, early access through companions/early_access.py.
+        from products import plus
+
+        plus.register()

@@ -12,7 +12,9 @@ from core.forms import clean_text
 from promotions import services
 
 
-def page_quote(*, customer, profile, activity, start, hours: int, code: str, now) -> services.Quote:
+def page_quote(
+    *, customer, profile, activity, start, hours: int, code: str, now, member_discount: int = 0
+) -> services.Quote:
     # Typed text as it came (the refresh path has no bound form): control and format characters out (a NUL
     # would make PostgreSQL refuse the query), bounded like the form's field, then trimmed.
     code = services.normalize_code(clean_text(str(code or ""))[:64])
@@ -22,9 +24,24 @@ def page_quote(*, customer, profile, activity, start, hours: int, code: str, now
         activity = activities[0] if activities else None
     if code and activity is not None and services.code_check_allowed(customer):
         return services.quote(
-            customer=customer, profile=profile, activity=activity, start=start, hours=hours, code=code, now=now
+            customer=customer,
+            profile=profile,
+            activity=activity,
+            start=start,
+            hours=hours,
+            code=code,
+            now=now,
+            member_discount=member_discount,
         )
-    plain = services.quote(customer=customer, profile=profile, activity=activity, start=start, hours=hours, now=now)
+    plain = services.quote(
+        customer=customer,
+        profile=profile,
+        activity=activity,
+        start=start,
+        hours=hours,
+        now=now,
+        member_discount=member_discount,
+    )
     if not code:
         return plain
     if activity is None:

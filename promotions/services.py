@@ -20,6 +20,12 @@ commission (so the companion's earnings never change: they are subtotal - commis
 never brings the total below `PROMOTION_MINIMUM_TOTAL`. One discount per booking: a code the customer
 enters replaces the welcome discount (never both).
 
+A membership's part (Kompanion Plus: half the service fee, products through bookings/hooks.py) stacks with
+it: it is taken first and arrives here as the `discount` of the price passed in; promotions' part is capped
+within what remains (`cap_discount`), so the two together stay within fee + commission and the minimum
+total. A Redemption records promotions' part only (products.MemberSaving the member part): the booking's
+`discount` is their sum.
+
 Counters (`uses_reserved`, `budget_reserved`) change only through atomic conditional UPDATEs."""
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from redis.exceptions import RedisError
 
 from bookings.errors import BookingError
 from bookings.models import Booking, BookingStatus
-from bookings.pricing import PriceSnapshot, booking_quote, compute_price
+from bookings.pricing import PriceSnapshot, booking_quote, compute_price, with_discount
 from core.cache import CacheUnavailable, unguarded
 from core.formatting import format_basis_points, format_rupiah
 from core.money import percent_of
@@ -74,7 +80,9 @@ class Quote:
     says why the code does not apply, and the figures are those of a request sent without the code (the
     welcome discount if the customer still has it), since the request can still be sent without it.
 
-    source: "code", "welcome" or None (no discount). label: e.g. "KOMPANION15 (15%)", "" without one."""
+    source: "code", "welcome" or None (no discount). label: e.g. "KOMPANION15 (15%)", "" without one.
+    `discount` is promotions' part; `member_discount` the membership's part it was given (taken first);
+    `total` is net of both."""
 
     subtotal: int
     service_fee: int
@@ -84,6 +92,7 @@ class Quote:
     reason: str | None
     source: str | None
     code: str
+    member_discount: int = 0
 
 
 def normalize_code(text: str | None) -> str:
@@ -116,9 +125,14 @@ def is_first_booking(customer) -> bool:
 
 
 def cap_discount(raw: int, price: PriceSnapshot) -> int:
-    """At most the platform's part (fee + commission), and the total stays at least the minimum charge."""
-    most = min(
-        price.service_fee + price.commission, price.subtotal + price.service_fee - settings.PROMOTION_MINIMUM_TOTAL
+    """At most the platform's part (fee + commission), and the total stays at least the minimum charge; less
+    what `price` already takes off (a membership's part, taken first), so the sum stays within both."""
+    most = (
+        min(
+            price.service_fee + price.commission,
+            price.subtotal + price.service_fee - settings.PROMOTION_MINIMUM_TOTAL,
+        )
+        - price.discount
     )
     return max(0, min(raw, most))
 
@@ -244,13 +258,26 @@ def _label(promotion: Promotion, discount: int) -> str:
 # --- The preview ------------------------------------------------------------------------------------------
 
 
-def quote(*, customer, profile, activity, start, hours: int, code: str = "", now: datetime | None = None) -> Quote:
+def quote(
+    *,
+    customer,
+    profile,
+    activity,
+    start,
+    hours: int,
+    code: str = "",
+    now: datetime | None = None,
+    member_discount: int = 0,
+) -> Quote:
     """The price of this request with its discount: the code's if it applies, otherwise (and without a
-    code) the welcome discount of a first booking. Writes nothing. Rate-limit code checks first
+    code) the welcome discount of a first booking; with `member_discount` (a membership's part, taken first)
+    promotions' part is capped within what remains. Writes nothing. Rate-limit code checks first
     (`code_check_allowed`)."""
     now = now or timezone.now()
     code = normalize_code(code)
     price = booking_quote(profile=profile, hours=hours, now=now)
+    if member_discount:
+        price = with_discount(price, member_discount)
     reason = None
     if code:
         promotion = find_promotion(code)
@@ -270,11 +297,12 @@ def _quote(price, discount, label, reason, source, code) -> Quote:
         subtotal=price.subtotal,
         service_fee=price.service_fee,
         discount=discount,
-        total=price.subtotal + price.service_fee - discount,
+        total=price.subtotal + price.service_fee - price.discount - discount,
         label=label,
         reason=reason,
         source=str(source) if source else None,
         code=code,
+        member_discount=price.discount,
     )
 
 
