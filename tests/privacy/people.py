@@ -256,6 +256,31 @@ def seed_person() -> Seeded:
     Redemption.objects.create(
         booking=as_customer, customer=person, source="welcome", discount=5_000, status="consumed", reserved_at=NOW
     )
+    # A paid product (products): a Plus pass bought with a checkout whose answer names them.
+    from products.models import Package, Purchase
+
+    plus = Package.objects.create(product="plus", name="Plus 30", days=30, price=49_000)
+    pass_ = Purchase.objects.create(
+        reference="PRDSEEDPERSON",
+        buyer=person,
+        package=plus,
+        product="plus",
+        days=30,
+        price=49_000,
+        method="gateway",
+        status="paid",
+        created_at=NOW,
+        paid_at=NOW,
+        starts_at=NOW,
+        ends_at=NOW + timedelta(days=30),
+    )
+    Payment.objects.create(
+        purchase=pass_,
+        order_id="PRDSEEDPERSON-1",
+        amount=49_000,
+        status="paid",
+        checkout_response={"customer_details": {"email": person.email, "first_name": NAME}},
+    )
     # Invitations (promotions): their code, a friend who joined through it, and a voucher it earned.
     from promotions.models import Referral, ReferralCode, Voucher
 
