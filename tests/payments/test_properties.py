@@ -1,7 +1,9 @@
 """Property-based (hypothesis): random sequences of provider notifications (delivered, duplicated,
 lost, out of order), reconciliation runs, refund workers and booking events (cancel, dispute,
-resolve, the clock). After every step: the ledger balances, no payment is applied twice, no account
-goes negative, and the booking and its payments agree."""
+resolve, the clock), and a purchase of Kompanion Plus with its own attempts, the daily recognition of its
+deferred revenue and a staff refund of its unused part (issue 17). After every step: the ledger balances, no
+payment is applied twice, no account goes negative, the booking and its payments agree, and the purchase's
+deferred revenue is exactly its price less what was recognised and refunded (nothing when unpaid)."""
 
 from datetime import timedelta
 
@@ -15,8 +17,11 @@ from bookings.errors import BookingError
 from bookings.models import Booking, BookingEvent, BookingStatus
 from notifications.models import Notification
 from payments import ledger, services
+from payments.errors import PaymentError
 from payments.gateways.simulator import notification_for
 from payments.models import Journal, Payment, PaymentNotification, Refund, SimulatorTransaction
+from products import services as product_services
+from products.models import Package, Purchase
 from tests.bookings.helpers import NOW, START, make_companion, new_customer, request
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +50,10 @@ operation = st.one_of(
     st.tuples(st.just("dispute"), st.integers(0, 1)),
     st.tuples(st.just("resolve"), st.integers(0, 1), st.sampled_from(["release", "full_refund", "partial_refund"])),
     st.tuples(st.just("tick"), st.integers(1, 60 * 30)),  # minutes
+    # the purchase: what the provider says about one of its two attempts, the daily job, a staff refund
+    st.tuples(st.just("purchase_provider"), st.integers(0, 1), st.sampled_from(PROVIDER_STATUSES), st.booleans()),
+    st.tuples(st.just("recognise")),
+    st.tuples(st.just("purchase_refund")),
 )
 
 
@@ -61,6 +70,8 @@ class World:
             for offset in range(2)
         ]
         self.delivered: list[dict] = []
+        package = Package.objects.create(product="plus", name="Plus 30", days=30, price=49_999)
+        self.purchase = product_services.purchase_open(buyer=new_customer(), package=package, method="gateway")
 
     def accept_all(self) -> None:
         for booking in self.bookings:
@@ -71,6 +82,19 @@ class World:
         attempts = list(Payment.objects.filter(booking=booking).order_by("pk"))
         while len(attempts) <= attempt_index:
             attempts.append(services.payment_create(booking=booking, expires_at=booking.payment_deadline))
+        return attempts[attempt_index]
+
+    def purchase_attempt(self, attempt_index: int) -> Payment:
+        attempts = list(Payment.objects.filter(purchase=self.purchase).order_by("pk"))
+        while len(attempts) <= attempt_index:
+            attempts.append(
+                Payment.objects.create(
+                    purchase=self.purchase,
+                    order_id=f"{self.purchase.reference}-{len(attempts) + 1}",
+                    amount=self.purchase.price,
+                    expires_at=self.now + timedelta(hours=1),
+                )
+            )
         return attempts[attempt_index]
 
     def deliver(self, body: dict) -> None:
@@ -91,6 +115,25 @@ class World:
             if delivered:
                 self.deliver(body)
                 self.delivered.append(body)
+        elif kind == "purchase_provider":
+            _kind, attempt_index, status, delivered = op
+            payment = self.purchase_attempt(attempt_index)
+            record, _created = SimulatorTransaction.objects.get_or_create(
+                order_id=payment.order_id, defaults={"gross_amount": payment.amount, "expires_at": payment.expires_at}
+            )
+            record.transaction_status, record.payment_type = status, record.payment_type or "qris"
+            record.save()
+            body = notification_for(record)
+            if delivered:
+                self.deliver(body)
+                self.delivered.append(body)
+        elif kind == "recognise":
+            services.purchases_recognise(now=self.now)
+        elif kind == "purchase_refund":
+            try:
+                services.purchase_refund_unused(purchase_id=self.purchase.pk, actor=self.staff, now=self.now)
+            except PaymentError:
+                pass  # not paid, or nothing unused: nothing moved (the checks say so)
         elif kind == "redeliver" and self.delivered:
             self.deliver(self.delivered[op[1] % len(self.delivered)])
         elif kind == "reconcile":
@@ -182,6 +225,15 @@ class World:
             refunds = sum(booking.refunds.values_list("amount", flat=True))
             paid_in = sum(booking.payments.filter(paid_at__isnull=False).values_list("amount", flat=True))
             assert refunds <= paid_in
+        purchase = Purchase.objects.get(pk=self.purchase.pk)
+        placed = Payment.objects.filter(purchase=purchase, paid_at__isnull=False, needs_refund=False)
+        assert placed.count() == (0 if purchase.status in ("open", "cancelled") else 1), purchase.status
+        deferred = ledger.balance(ledger.deferred_account(purchase.pk))
+        if purchase.status in ("paid", "refunded"):
+            assert deferred == purchase.price - purchase.recognised - purchase.refunded
+            assert 0 <= purchase.recognised + purchase.refunded <= purchase.price
+        else:
+            assert deferred == 0 and purchase.recognised == purchase.refunded == 0
 
 
 # The number of examples comes from the hypothesis profile (tests/conftest.py): the full count in CI.
