@@ -20,6 +20,7 @@ from chat import demo as chat_demo
 from companions import demo as companions_demo
 from payments import demo as payments_demo
 from privacy import demo as privacy_demo
+from products import demo as products_demo
 from promotions import demo as promotions_demo
 from reviews import demo as reviews_demo
 from safety import demo as safety_demo
@@ -67,6 +68,7 @@ class Command(BaseCommand):
             promo_codes = promotions_demo.seed_promotions()  # a public code that works at once (issue 16)
             # Invitation codes for the demo logins; friends who signed up through Rina's link (issue 16).
             promotions_demo.seed_referrals(pay=payments_demo.demo_pay)
+            products_demo.seed_packages()  # Sorotan and Kompanion Plus packages, bought through the simulator
             # What the daily job would show on the demo profiles: the history's levels.
             reliability.recompute()
             levels.recompute()
@@ -106,7 +108,9 @@ class Command(BaseCommand):
                     f"a new customer's first booking gets the welcome discount without a code. "
                     f"Invitation link of {customer}: {promotions_demo.invitation_link(customer)} "
                     f"(friends who sign up through it get a bigger welcome discount; her invited friends: "
-                    f"one rewarded with a voucher, one in progress, four held for review in the admin).",
+                    f"one rewarded with a voucher, one in progress, four held for review in the admin). "
+                    f"Paid products: a companion buys Sorotan on their dashboard (Sorotan tab), a customer "
+                    f"Kompanion Plus at /plus/, both through the payment simulator.",
                     "",
                 ]
             )
