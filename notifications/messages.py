@@ -25,7 +25,7 @@ class Message:
     title: object
     body: object
     fields: tuple[str, ...]
-    # "booking", "payment", "earnings", "profile", "level", "chat", "privacy", "invite", or "" for none
+    # "booking", "payment", "earnings", "profile", "level", "chat", "privacy", "invite", "plus", or "" for none
     link: str = "booking"
 
 
@@ -188,6 +188,12 @@ CATALOGUE: dict[str, Message] = {
         _("Your friend's first booking is done: bookings requested until %(date)s pay a lower commission."),
         ("date",),
         link="invite",
+    ),
+    "plus_ending": Message(
+        _("Your Kompanion Plus ends soon"),
+        _("Your Plus pass ends on %(date)s. Renew it to keep half the service fee and the other perks."),
+        ("date",),
+        link="plus",
     ),
     "message_new": Message(
         # In-app only, once until read: never the message's text (lock screens, shared phones).
@@ -404,6 +410,8 @@ def _path(kind: str, reference: str) -> str:
         return reverse("privacy:centre")
     if kind == "invite":
         return reverse("promotions:invite")
+    if kind == "plus":
+        return reverse("payments:plus")
     return reverse("notifications:list") if kind else ""
 
 

@@ -22,6 +22,7 @@ from payments.models import Payment, Refund
 from products import services as product_services
 from products.errors import ProductError
 from products.models import Product, Purchase
+from products.plus import plus_savings
 from products.selectors import LIVE, plus_membership
 
 
@@ -85,6 +86,7 @@ def plus(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "membership": plus_membership(request.user, now),
+        "saved": plus_savings(request.user),
         "periods": _periods(request.user, Product.PLUS, now),
         "has_packages": form.fields["package"].queryset.exists(),
         "now": now,

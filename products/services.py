@@ -9,7 +9,9 @@ payments' (payments/products.py), which calls `purchase_paid` inside the transac
   the person's last period of the product ends (never two at once). False when the purchase was cancelled
   meanwhile (its checkout expired): the caller refunds the money (the late-payment rule).
 - `purchase_cancel(purchase_id=, now=)`: the checkout ended unpaid.
-- `sorotan_pause_shift(profile=, paused_for=)`: pausing the profile pauses the promotion's clock."""
+- `sorotan_pause_shift(profile=, paused_for=)`: pausing the profile pauses the promotion's clock.
+- `plus_end_reminders(now=)`: three days before a member's pass ends (and no later pass follows), they are
+  reminded once, with a link to renew (there is no automatic renewal)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from companions.models import CompanionProfile, VerificationStatus
 from core import locks
+from notifications.services import notification_record
 from products import hooks
 from products.errors import ProductError
 from products.models import Package, Product, Purchase
@@ -139,3 +142,36 @@ def sorotan_pause_shift(*, profile: CompanionProfile, paused_from: datetime, res
     )
     moved += periods.filter(starts_at__lt=paused_from).update(ends_at=F("ends_at") + shift)
     return moved
+
+
+PLUS_REMINDER_BEFORE = timedelta(days=3)
+
+
+def plus_end_reminders(*, now: datetime | None = None) -> int:
+    """Reminds each member whose last pass ends within three days, once per pass. Returns how many."""
+    now = now or timezone.now()
+    ending = Purchase.objects.filter(
+        product=Product.PLUS,
+        status=Purchase.Status.PAID,
+        reminded_at__isnull=True,
+        ends_at__gt=now,
+        ends_at__lte=now + PLUS_REMINDER_BEFORE,
+    ).select_related("buyer")
+    reminded = 0
+    for purchase in ending:
+        later = Purchase.objects.filter(
+            product=Product.PLUS, buyer=purchase.buyer, status__in=LIVE, starts_at__gte=purchase.ends_at
+        ).exists()
+        with transaction.atomic():
+            if not Purchase.objects.filter(pk=purchase.pk, reminded_at__isnull=True).update(reminded_at=now):
+                continue  # another run took it
+            if later:
+                continue  # already renewed: nothing to remind
+            notification_record(
+                recipient=purchase.buyer,
+                event="plus_ending",
+                context={"date": timezone.localdate(purchase.ends_at).isoformat()},
+                dedupe_key=f"plus-ending:{purchase.pk}",
+            )
+            reminded += 1
+    return reminded

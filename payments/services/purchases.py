@@ -262,5 +262,10 @@ def purchases_sweep(*, now: datetime | None = None) -> int:
 
 @shared_task(name="payments.tasks.purchases_daily_task")
 def purchases_daily_task() -> dict:
-    """Daily: deferred revenue recognised for the day gone by; open purchases left a day closed."""
-    return {"recognised": purchases_recognise(), "closed": purchases_sweep()}
+    """Daily: deferred revenue recognised for the day gone by; open purchases left a day closed; Plus members
+    whose pass ends within three days reminded (products.services.plus_end_reminders)."""
+    return {
+        "recognised": purchases_recognise(),
+        "closed": purchases_sweep(),
+        "reminded": product_services.plus_end_reminders(),
+    }

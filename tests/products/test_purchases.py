@@ -214,3 +214,26 @@ def test_pausing_the_profile_pauses_the_promotions_clock(sorotan7):
         services.sorotan_pause_shift(profile=profile, paused_from=NOW + DAY, resumed_at=NOW + 3 * DAY)
     purchase.refresh_from_db()
     assert purchase.ends_at == NOW + 9 * DAY
+
+
+def test_a_member_is_reminded_once_three_days_before_the_end_unless_renewed(plus30):
+    from notifications.models import Notification
+
+    customer, renewer = new_customer(), new_customer()
+    buy(plus30, customer)
+    buy(plus30, renewer)
+    assert services.plus_end_reminders(now=NOW + 26 * DAY) == 0  # four days before: not yet
+    buy(plus30, renewer, now=NOW + 20 * DAY)  # the renewer already bought the next pass
+    assert services.plus_end_reminders(now=NOW + 27 * DAY + timedelta(hours=1)) == 1
+    assert services.plus_end_reminders(now=NOW + 28 * DAY) == 0  # once
+    reminder = Notification.objects.get(event="plus_ending")
+    assert reminder.recipient == customer
+    assert not Notification.objects.filter(recipient=renewer, event="plus_ending").exists()
+
+
+def test_the_daily_task_runs_every_part(plus30):
+    buy(plus30, new_customer())
+    from payments.tasks import purchases_daily_task
+
+    outcome = purchases_daily_task.run()
+    assert set(outcome) == {"recognised", "closed", "reminded"}
