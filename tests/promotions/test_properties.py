@@ -6,6 +6,9 @@ party at any time, the clock that expires and completes them, the refund worker)
 - every snapshot obeys the money rule: the companion's earnings are subtotal - commission (what they would
   earn without a discount), the discount never exceeds fee + commission, the total never goes below the
   minimum charge;
+- each booking's discount is its redemption's (a code, a voucher or the welcome discount) plus its Kompanion Plus
+  part (products.MemberSaving: one regular customer is a Plus member, whose part is half the service fee at
+  most, taken first);
 - each redemption's status follows its booking's (reserved while open, consumed once paid, released when it
   ended unpaid or fully refunded), and each code's counters equal its reserved and consumed redemptions,
   within its limits; a voucher follows its redemption (reserved, used, or available again);
@@ -33,10 +36,12 @@ from core.money import percent_of
 from payments import ledger, services
 from payments.gateways.simulator import notification_for
 from payments.models import Entry, Refund, SimulatorTransaction
+from products.models import MemberSaving
 from promotions import referrals
 from promotions.models import Promotion, Redemption, Referral, Voucher
 from tests.bookings.helpers import NOW, START, make_companion, new_customer, request
 from tests.payments.helpers import settle_by_simulator
+from tests.products.plus_helpers import plus_member
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +100,9 @@ class World:
             )
         self.welcome = welcome
         self.regulars = [new_customer(), new_customer()]
+        # Half the service fee, stacking with the rest; a customer cancellation gets everything back until 12 h
+        # before the start for a booking requested or cancelled within the pass.
+        self.plus = plus_member(self.regulars[1], at=NOW - timedelta(days=1))
         for person in [*self.regulars, *(profile.user for profile in self.companions)]:
             person.phone_verified_at = NOW - timedelta(days=1)
             person.save(update_fields=["phone_verified_at"])
@@ -215,6 +223,7 @@ class World:
         redemptions = {
             r.booking_id: r for r in Redemption.objects.filter(booking_id__in=self.made).select_related("voucher")
         }
+        member_parts = dict(MemberSaving.objects.filter(booking_id__in=self.made).values_list("booking_id", "amount"))
         payable = {profile.pk: 0 for profile in self.companions}
         revenue = 0
         for booking_id, row in rows.items():
@@ -225,9 +234,15 @@ class World:
             assert row["total"] == row["subtotal"] + row["service_fee"] - row["discount"]
             if row["discount"]:
                 assert row["total"] >= django_settings.PROMOTION_MINIMUM_TOTAL
-            # The redemption follows the booking.
+            # The discount is the code/voucher/welcome part plus the member part; the redemption follows the booking.
             redemption = redemptions.get(booking_id)
-            assert (redemption.discount if redemption else 0) == row["discount"]
+            member_part = member_parts.get(booking_id, 0)
+            assert (redemption.discount if redemption else 0) + member_part == row["discount"]
+            assert member_part <= row["service_fee"] // 2
+            in_pass = row["customer_id"] == self.plus.buyer_id and (
+                self.plus.starts_at <= row["created_at"] < self.plus.ends_at
+            )
+            assert (member_part > 0) is in_pass
             if redemption is not None:
                 status = row["status"]
                 if status in (S.REQUESTED, S.AWAITING_PAYMENT):
@@ -248,6 +263,12 @@ class World:
                 payable[row["companion_id"]] += row["subtotal"] - row["commission"]  # as without a discount
                 revenue += row["service_fee"] + row["commission"] - row["discount"]
             elif row["status"] == S.CANCELLED:
+                notice = policy.FULL_REFUND_NOTICE
+                if row["customer_id"] == self.plus.buyer_id and (
+                    self.plus.starts_at <= row["created_at"] < self.plus.ends_at
+                    or self.plus.starts_at <= row["closed_at"] < self.plus.ends_at
+                ):
+                    notice = timedelta(hours=12)
                 settled = policy.settle_cancellation(
                     total=row["total"],
                     subtotal=row["subtotal"],
@@ -256,6 +277,7 @@ class World:
                     start=row["start"],
                     cancelled_at=row["closed_at"],
                     cancelled_by=row["cancelled_by"],
+                    full_refund_notice=notice,
                 )
                 undiscounted = policy.settle_cancellation(
                     total=row["total"] + row["discount"],
@@ -265,6 +287,7 @@ class World:
                     start=row["start"],
                     cancelled_at=row["closed_at"],
                     cancelled_by=row["cancelled_by"],
+                    full_refund_notice=notice,
                 )
                 assert settled.companion_earnings == undiscounted.companion_earnings  # never less for a discount
                 assert row["settled_companion_earnings"] == settled.companion_earnings
@@ -313,6 +336,7 @@ def test_discounts_never_cost_the_companion_and_the_ledger_balances(
     world.run(("request", 1, 3, -1, "request"))  # without a code: the welcome discount, if on
     world.run(("reward", "voucher", 0, voucher))  # regular 0 holds a voucher and takes it at once
     world.run(("regular", 0, 2, -1))
+    world.run(("regular", 1, 0, 0))  # the Plus member with the first code: both parts on one booking
     world.run(("reward", "cut", 0, 200))  # the first companion's next requests pay 2 points less
     world.check()
     for op in operations:
@@ -320,6 +344,8 @@ def test_discounts_never_cost_the_companion_and_the_ledger_balances(
         world.check()
     assert ledger.unbalanced_journals() == []
     assert ledger.check().total == 0
+    if MemberSaving.objects.filter(booking_id__in=world.made).exists():
+        event("a booking took the Kompanion Plus part")
     if Redemption.objects.filter(booking_id__in=world.made, source="voucher").exists():
         event("a booking took a referral voucher")
     if Booking.objects.filter(pk__in=world.made, commission_basis_points__lt=2000).exists():
