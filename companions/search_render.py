@@ -199,11 +199,12 @@ class Card:
     reviews: str = ""  # "12 ulasan"
     level: str = Level.BARU  # the level's value; level_name its name (the same in every language)
     level_name: str = Level.BARU.label
+    promoted: bool = False  # lifted to the top of the page by a Sorotan promotion: labelled "Promoted"
 
 
 SHOWN_ACTIVITIES = 3
 # Part of every card's cache key: bump when the card's HTML changes, so a deploy never serves old cards.
-CARD_FORMAT = 3
+CARD_FORMAT = 4
 CARD_TEMPLATE = "components/companion_card.html"
 PROFILE_URL_SLUG = "slug-placeholder"
 
@@ -219,12 +220,13 @@ class CardMaker:
             "hour": _("hour"),
             "activities": _("Activities"),
             "level": _("Level"),
+            "promoted": _("Promoted"),
         }
         # One reverse() for the page: a slug is URL-safe as it is ([-a-zA-Z0-9_]), so it is put in as is.
         self.profile_url = reverse("companions:profile", args=[PROFILE_URL_SLUG])
         self.min_hours: dict[int, str] = {}
 
-    def card(self, profile: CompanionProfile) -> Card:
+    def card(self, profile: CompanionProfile, *, promoted: bool = False) -> Card:
         """Needs the profile's user and city selected and its cover photos and activities prefetched."""
         activities = [activity.name for activity in profile.activities.all()]
         age = profile.user.age_on(self.today)
@@ -243,6 +245,7 @@ class CardMaker:
             more_activities=max(0, len(activities) - SHOWN_ACTIVITIES),
             level=profile.level,
             level_name=profile.get_level_display(),
+            promoted=promoted,
             **self._rating(profile),
         )
 
@@ -261,13 +264,19 @@ class CardMaker:
         return self.min_hours[hours]
 
     def shown(
-        self, rows: list[tuple[int, str]], *, load: Callable[[list[int]], dict], seen: dict | None = None
+        self,
+        rows: list[tuple[int, str]],
+        *,
+        load: Callable[[list[int]], dict],
+        seen: dict | None = None,
+        promoted: set[int] | frozenset[int] = frozenset(),
     ) -> list["Shown"]:
         """The page's results, (id, slug) in order, with their cards' HTML: from the card cache where a
         companion is unchanged since it was rendered (page_cache.cached_many: keyed by the companion's
         version, the language and the day, for the age), else rendered now from the profiles that
         `load(ids)` returns (id -> profile, loaded only for the cards missed). A result whose profile is
-        no longer listed by then is left out. `seen`: see page_cache.cached_many."""
+        no longer listed by then is left out. `seen`: see page_cache.cached_many. `promoted`: the ids whose
+        card is labelled "Promoted" (selectors.promoted_on_page); the label is part of the card's key."""
         template = get_template(CARD_TEMPLATE)
         cards: dict[int, Card] = {}
 
@@ -279,13 +288,13 @@ class CardMaker:
                 if profile is None:
                     rendered.append(None)
                     continue
-                cards[index] = card = self.card(profile)
+                cards[index] = card = self.card(profile, promoted=profile.pk in promoted)
                 rendered.append(template.render({"card": card, "labels": self.labels}))
             return rendered
 
         html = page_cache.cached_many(
             "card",
-            [(slug, (slug, self.language, self.today.isoformat(), CARD_FORMAT)) for _pk, slug in rows],
+            [(slug, (slug, self.language, self.today.isoformat(), CARD_FORMAT, pk in promoted)) for pk, slug in rows],
             render=render,
             seen=seen,
         )

@@ -1,5 +1,6 @@
 """Reads for companion pages: a fixed number of queries per page, whatever the number of results."""
 
+import json
 import math
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -8,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     CharField,
     DateField,
     DateTimeField,
@@ -55,6 +57,37 @@ class MinutesDuration(Func):
     def as_postgresql(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"make_interval(mins => {sql})", params
+
+
+class IdList(Field):
+    """A list of ids as one parameter: an array on PostgreSQL, JSON text on SQLite (the dev fallback)."""
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        ids = [int(pk) for pk in value]
+        return ids if connection.vendor == "postgresql" else json.dumps(ids)
+
+
+class AmongIds(Func):
+    """`expression` is one of the ids of a list parameter (IdList): `id = ANY(%s)`, one parameter however
+    many ids, so a compiled shape serves every list."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression, ids, *, negated: bool = False):
+        super().__init__(expression, ids)
+        self.negated = negated
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        ids, ids_params = compiler.compile(self.source_expressions[1])
+        among = f"{column} IN (SELECT value FROM json_each({ids}))"  # noqa: S608 - compiled SQL, values are parameters
+        return (f"NOT ({among})" if self.negated else f"({among})"), [*column_params, *ids_params]
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        column, column_params = compiler.compile(self.source_expressions[0])
+        ids, ids_params = compiler.compile(self.source_expressions[1])
+        among = f"{column} = ANY({ids})"
+        return (f"NOT ({among})" if self.negated else f"({among})"), [*column_params, *ids_params]
 
 
 class Probe(Exists):
@@ -489,6 +522,10 @@ def _search_filter(shape: tuple, v: _Values) -> QuerySet[CompanionProfile]:
     if "keyword" in names:
         keyword = v("keyword", CharField, like=True)
         profiles = profiles.filter(Q(display_name__icontains=keyword) | Q(bio__icontains=keyword))
+    if "only" in names:  # the promoted companions among the results (search_page)
+        profiles = profiles.filter(AmongIds(F("pk"), v("only", IdList)))
+    if "excluded" in names:  # the results without those lifted to the top of the first page
+        profiles = profiles.filter(AmongIds(F("pk"), v("excluded", IdList), negated=True))
     if mode == "at":
         profiles = profiles.filter(_free_at_filter(v, zones, v("now", DateTimeField)))
     elif mode == "day":
@@ -542,13 +579,64 @@ def card_profiles(ids: list[int]) -> dict[int, CompanionProfile]:
     return {profile.pk: profile for profile in profiles.filter(pk__in=ids)}
 
 
-def search_page(query: SearchQuery, *, offset: int, limit: int, now: datetime | None = None) -> list[tuple[int, str]]:
+# Sorotan (issue 17): at most this many promoted companions are lifted to the top of the first page.
+PROMOTED_PER_PAGE = 2
+
+
+def search_page(
+    query: SearchQuery,
+    *,
+    offset: int,
+    limit: int,
+    now: datetime | None = None,
+    promoted: frozenset[int] = frozenset(),
+) -> list[tuple[int, str]]:
     """(id, slug) of `limit` results from `offset`, in the search's order: one query, its SQL compiled
-    once per shape (the same filter as `search_companions`, tested to agree)."""
+    once per shape (the same filter as `search_companions`, tested to agree).
+
+    `promoted` (companions.promoted_facts.promoted_ids): the first PROMOTED_PER_PAGE of them that match
+    the search, in its order, are moved to the top of the first page, and every page after it is the
+    search's order without them (one query more: the same filter, only the promoted). So the results
+    are the same set whatever is promoted, each once: a promoted companion who does not match every
+    filter, or is not free at the searched time, is never shown, and the count does not change. Other
+    promoted companions keep their place."""
     searched = _search_values(query, now or timezone.now())
     if searched is None:
         return []
     shape, values = searched
+    lifted = []
+    if promoted:
+        only = _with_ids(shape, values, "only", promoted)
+        lifted = _rows(*only, offset=0, limit=PROMOTED_PER_PAGE)
+    if not lifted:
+        return _rows(shape, values, offset=offset, limit=limit)
+    head = lifted[offset : offset + limit]
+    rest = _with_ids(shape, values, "excluded", [pk for pk, _slug in lifted])
+    return head + _rows(*rest, offset=max(0, offset - len(lifted)), limit=limit - len(head))
+
+
+def promoted_on_page(rows: list[tuple[int, str]], *, offset: int, promoted: frozenset[int]) -> set[int]:
+    """Which rows of a page `search_page` lifted for their promotion (labelled "Promoted"): on the first
+    page, the promoted companions at its top, at most PROMOTED_PER_PAGE."""
+    if offset or not promoted:
+        return set()
+    lifted = set()
+    for pk, _slug in rows[:PROMOTED_PER_PAGE]:
+        if pk not in promoted:
+            break
+        lifted.add(pk)
+    return lifted
+
+
+def _with_ids(shape: tuple, values: dict, name: str, ids) -> tuple[tuple, dict]:
+    """The shape and values with a list of ids ("only" these, or these "excluded")."""
+    values = {**values, name: sorted(ids)}
+    return (tuple(sorted(values)), *shape[1:]), values
+
+
+def _rows(shape: tuple, values: dict, *, offset: int, limit: int) -> list[tuple[int, str]]:
+    if limit <= 0:
+        return []
     sql, params = _compiled(shape, values, connection)
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*_bound(params, values, connection), limit, offset])

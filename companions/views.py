@@ -16,7 +16,17 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import blocks
-from companions import forms, levels, page_cache, review_facts, search_render, selectors, services
+from companions import (
+    forms,
+    levels,
+    page_cache,
+    promoted_facts,
+    review_facts,
+    search_render,
+    selectors,
+    services,
+    view_counts,
+)
 from companions.availability import DAY_MINUTES
 from companions.decorators import companion_required
 from companions.errors import CompanionError
@@ -107,19 +117,36 @@ def _cache_parts(request: HttpRequest, zone: str, *, known: tuple[str, ...]) -> 
 SEARCH_PARAMETERS = (*SearchForm.base_fields, "page")
 
 
+# Part of the search page's cache key: bump when what it caches changes shape (now: the HTML and the ids
+# of the companions it shows, which are counted as impressions on every view, cached or not).
+SEARCH_PAGE_FORMAT = 2
+
+
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     zone = viewer_time_zone(request)
     partial = bool(request.htmx and not request.htmx.boosted)
     context: dict = {}
+    now = timezone.now()
+    # The promoted set decides the order and the labels: a page cached with another set is another page,
+    # so a promotion that ends (or starts) changes the key at that moment (promoted_facts).
+    promoted = promoted_facts.promoted_ids(now)
 
-    def render_content() -> str:
-        context.update(_search_context(request, zone))
+    def render_content() -> tuple[str, tuple[int, ...]]:
+        context.update(_search_context(request, zone, now=now, promoted=promoted))
         template = "companions/_search_results.html" if partial else "companions/search.html#content"
-        return render_to_string(template, context, request)
+        shown = tuple(card.pk for card in context["cards"])
+        return render_to_string(template, context, request), shown
 
-    parts = (partial, *_cache_parts(request, zone, known=SEARCH_PARAMETERS), _blocks_viewer(request))
-    content = page_cache.cached("search", parts, slug=None, render=render_content)
+    parts = (
+        partial,
+        *_cache_parts(request, zone, known=SEARCH_PARAMETERS),
+        _blocks_viewer(request),
+        tuple(sorted(promoted)),
+        SEARCH_PAGE_FORMAT,
+    )
+    content, shown = page_cache.cached("search", parts, slug=None, render=render_content)
+    view_counts.count_impressions(shown, now=now)  # one cache round trip; never raises, never writes to the database
     if partial:
         return HttpResponse(content)
     page = {**context, "page_title": _("Find a companion"), "content_html": content}
@@ -133,7 +160,7 @@ def _blocks_viewer(request: HttpRequest) -> int | None:
     return user.pk if user.is_authenticated and user.has_blocks else None
 
 
-def _search_context(request: HttpRequest, zone: str) -> dict:
+def _search_context(request: HttpRequest, zone: str, *, now, promoted: frozenset[int]) -> dict:
     """One round trip to the cache: the form is validated against this process's copy of the reference
     lists (cities, activities, languages) as it stands, and the global version that copy was read at is
     checked with the cards' versions (page_cache.cached_many); a copy found stale then, or not checked
@@ -142,25 +169,27 @@ def _search_context(request: HttpRequest, zone: str) -> dict:
     copy = forms.reference_copy()
     if copy is not None:
         seen: dict = {}
-        context = _search_context_with(request, zone, reference=copy[1], seen=seen)
+        context = _search_context_with(request, zone, reference=copy[1], seen=seen, now=now, promoted=promoted)
         current = seen["global"] if "global" in seen else page_cache.reference_version()
         if current == copy[0]:
             return context
-    return _search_context_with(request, zone, reference=None, seen=None)
+    return _search_context_with(request, zone, reference=None, seen=None, now=now, promoted=promoted)
 
 
-def _search_context_with(request: HttpRequest, zone: str, *, reference: dict | None, seen: dict | None) -> dict:
+def _search_context_with(
+    request: HttpRequest, zone: str, *, reference: dict | None, seen: dict | None, now, promoted: frozenset[int]
+) -> dict:
     form = SearchForm(request.GET, bound_field_class=SearchBoundField, reference=reference)
     query = replace(form.to_query(viewer_time_zone=zone), viewer_with_blocks=_blocks_viewer(request))
-    now = timezone.now()
     page = Pager.of(
-        lambda offset, limit: selectors.search_page(query, offset=offset, limit=limit, now=now),
+        lambda offset, limit: selectors.search_page(query, offset=offset, limit=limit, now=now, promoted=promoted),
         lambda limit: selectors.search_count(query, limit=limit, now=now),
         request.GET.get("page"),
     )
     today = timezone.localdate(now, timezone=ZoneInfo(zone))
     maker = search_render.CardMaker(today=today, language=translation.get_language() or "id")
-    cards = maker.shown(page.object_list, load=selectors.card_profiles, seen=seen)
+    labelled = selectors.promoted_on_page(page.object_list, offset=(page.number - 1) * PAGE_SIZE, promoted=promoted)
+    cards = maker.shown(page.object_list, load=selectors.card_profiles, seen=seen, promoted=labelled)
     # Links keep only what the form understood: a dropped parameter is not carried to the next page.
     kept = [
         (key, value)
@@ -195,26 +224,38 @@ def _search_context_with(request: HttpRequest, zone: str, *, reference: dict | N
     }
 
 
+# Part of the profile page's cache key: bump when what it caches changes shape (now: the title, the HTML,
+# and the profile's and its owner's ids, for counting views on every view, cached or not).
+PROFILE_PAGE_FORMAT = 2
+
+
 @require_GET
 def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
     zone = viewer_time_zone(request)
     context: dict = {}
 
-    def render_content() -> tuple[str, str] | None:
+    def render_content() -> tuple[str, str, int, int] | None:
         profile = selectors.public_profile(slug, viewer=request.user)
         if profile is None:
             raise Http404
         context.update(_profile_context(request, profile, zone))
         context["about_html"], context["rules_html"] = _profile_parts(profile, context)
-        rendered = (profile.display_name, render_to_string("companions/profile.html#content", context, request))
+        content = render_to_string("companions/profile.html#content", context, request)
+        rendered = (profile.display_name, content, profile.pk, profile.user_id)
         context["rendered"] = rendered
         # Only what everyone may see is cached; an owner's or staff preview of an unlisted profile is not.
         return None if context["is_preview"] else rendered
 
     cached = page_cache.cached(
-        "profile", (slug, *_cache_parts(request, zone, known=("hours",))), slug=slug, render=render_content
+        "profile",
+        (slug, *_cache_parts(request, zone, known=("hours",)), PROFILE_PAGE_FORMAT),
+        slug=slug,
+        render=render_content,
     )
-    title, content = cached or context["rendered"]
+    title, content, profile_id, owner_id = cached or context["rendered"]
+    if not context.get("is_preview") and request.user.pk != owner_id:
+        # A visitor's view (not the owner's own look, nor a preview): one cache round trip, never raises.
+        view_counts.count_profile_view(profile_id, now=timezone.now())
     response = render(request, "companions/cached_page.html", {**context, "page_title": title, "content_html": content})
     if context.get("is_preview"):
         response["Cache-Control"] = "private, no-store"

@@ -99,6 +99,12 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=19, minute=45),
     },
+    # Sorotan statistics: search impressions and profile views counted in Redis (one round trip per page,
+    # no database write) are added to products.DailyStat; a lost run only delays the figures.
+    "products-flush-view-counts": {
+        "task": "products.tasks.flush_view_counts_task",
+        "schedule": 300.0,
+    },
     # Cached pages: version bumps that failed while Redis was down are applied once it is back (beat
     # itself needs the broker, so this runs from the first minute after the outage), so no page cached
     # before the outage is served after it (core/cache.py, companions/page_cache.py).

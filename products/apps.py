@@ -14,3 +14,8 @@ class ProductsConfig(AppConfig):
         from products import plus
 
         plus.register()
+        # Sorotan in search and its statistics: the promoted set for companions.promoted_facts, the view
+        # counts' DailyStat in the personal-data registry (products/promoted.py).
+        from products import promoted
+
+        promoted.register()

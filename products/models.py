@@ -129,3 +129,24 @@ class MemberSaving(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking_id}: {self.amount}"
+
+
+class DailyStat(models.Model):
+    """A companion's search impressions and profile views on one day (Jakarta's), flushed from the cache's
+    counters (companions/view_counts.py, core/counters.py) every 5 minutes by adding to the row."""
+
+    profile = models.ForeignKey(
+        "companions.CompanionProfile", on_delete=models.CASCADE, related_name="daily_stats", verbose_name=_("companion")
+    )
+    day = models.DateField(_("day"))
+    impressions = models.PositiveIntegerField(_("search impressions"), default=0)
+    profile_views = models.PositiveIntegerField(_("profile views"), default=0)
+
+    class Meta:
+        verbose_name = _("daily statistic")
+        verbose_name_plural = _("daily statistics")
+        ordering = ("-day", "profile")
+        constraints = [models.UniqueConstraint(fields=["profile", "day"], name="products_dailystat_one_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} {self.day}"

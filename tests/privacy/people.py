@@ -281,6 +281,10 @@ def seed_person() -> Seeded:
         status="paid",
         checkout_response={"customer_details": {"email": person.email, "first_name": NAME}},
     )
+    # Their Sorotan statistics (products): a day of search impressions and profile views.
+    from products.models import DailyStat
+
+    DailyStat.objects.create(profile=profile, day=NOW.date(), impressions=120, profile_views=14)
     # Invitations (promotions): their code, a friend who joined through it, and a voucher it earned.
     from promotions.models import Referral, ReferralCode, Voucher
 
