@@ -13,6 +13,9 @@ once when products calls `schedule_changed()` after the write). With the page ca
 down, the periods are read from the database (one indexed query per search page).
 
 Without a provider (companions used alone) nobody is promoted.
+
+Pausing a profile pauses its promotion's clock: companions.services tells products through
+`paused_changed(profile, paused, now)` (a listener products registers).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ SCHEDULE_KEY = "companions:promoted:schedule"
 SCHEDULE_SECONDS = 60
 
 _provider: Callable[[datetime], list[Period]] | None = None
+_pause_listeners: list[Callable[..., None]] = []
 
 
 def register(provider: Callable[[datetime], list[Period]]) -> None:
@@ -76,3 +80,14 @@ def schedule_changed() -> None:
         cache.delete(SCHEDULE_KEY)  # never raises; while the cache is down the copy expires by itself
 
     transaction.on_commit(forget, robust=True)
+
+
+def register_pause_listener(listener: Callable[..., None]) -> None:
+    """`listener(profile=, paused=, now=)` runs inside the transaction that paused or resumed the profile."""
+    if listener not in _pause_listeners:
+        _pause_listeners.append(listener)
+
+
+def paused_changed(*, profile, paused: bool, now: datetime) -> None:
+    for listener in _pause_listeners:
+        listener(profile=profile, paused=paused, now=now)

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Role, User
-from companions import images, page_cache
+from companions import images, page_cache, promoted_facts
 from companions.availability import DAY_MINUTES
 from companions.errors import PhotoRejected, ProfileError, ScheduleError, VerificationError
 from companions.models import (
@@ -189,9 +189,18 @@ def profile_set_schedule_rules(
     return profile
 
 
-def profile_set_paused(*, profile: CompanionProfile, paused: bool) -> CompanionProfile:
-    profile.is_paused = paused
-    profile.save(update_fields=["is_paused", "updated_at"])
+def profile_set_paused(*, profile: CompanionProfile, paused: bool, now: datetime | None = None) -> CompanionProfile:
+    """Pauses or resumes the profile; a running promotion's clock pauses with it (companions/promoted_facts.py)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        changed = (
+            CompanionProfile.objects.filter(pk=profile.pk)
+            .exclude(is_paused=paused)
+            .update(is_paused=paused, updated_at=now)
+        )
+        profile.is_paused = paused
+        if changed:
+            promoted_facts.paused_changed(profile=profile, paused=paused, now=now)
     profile_refresh_listing(profile=profile)
     return profile
 

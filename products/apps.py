@@ -19,3 +19,9 @@ class ProductsConfig(AppConfig):
         from products import promoted
 
         promoted.register()
+
+        # Pausing a profile pauses its promotion's clock (companions cannot import products).
+        from companions import promoted_facts
+        from products.services import sorotan_paused_changed
+
+        promoted_facts.register_pause_listener(sorotan_paused_changed)

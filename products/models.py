@@ -80,6 +80,8 @@ class Purchase(models.Model):
     refunded = models.PositiveIntegerField(_("refunded (Rupiah)"), default=0)
     cancelled_renewal_at = models.DateTimeField(_("renewal cancelled at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("end reminder sent at"), null=True, blank=True)
+    # Sorotan: the companion paused their profile at this moment; on resume the period moves on by the pause.
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("purchase")

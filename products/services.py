@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from companions import promoted_facts
 from companions.models import CompanionProfile, VerificationStatus
 from core import locks
 from notifications.services import notification_record
@@ -118,6 +119,8 @@ def purchase_paid(*, purchase_id: int, now: datetime | None = None) -> bool:
     purchase.starts_at = starts
     purchase.ends_at = starts + timedelta(days=purchase.days)
     purchase.save(update_fields=["status", "paid_at", "starts_at", "ends_at"])
+    if purchase.product == Product.SOROTAN:
+        promoted_facts.schedule_changed()  # search sees the new promotion at once
     return True
 
 
@@ -128,7 +131,25 @@ def purchase_cancel(*, purchase_id: int, now: datetime | None = None) -> bool:
     )
 
 
-def sorotan_pause_shift(*, profile: CompanionProfile, paused_from: datetime, resumed_at: datetime) -> int:
+def sorotan_paused_changed(*, profile: CompanionProfile, paused: bool, now: datetime) -> int:
+    """companions.promoted_facts pause listener (inside the pause's transaction): a pause marks the running and
+    coming promotions; the resume moves them on by the time paused. Returns how many periods changed."""
+    periods = Purchase.objects.filter(product=Product.SOROTAN, profile=profile, status__in=LIVE, ends_at__gt=now)
+    if paused:
+        return periods.filter(paused_at__isnull=True).update(paused_at=now)
+    moved = 0
+    for purchase in locks.lock(
+        Purchase.objects.filter(product=Product.SOROTAN, profile=profile, paused_at__isnull=False)
+    ):
+        moved += sorotan_pause_shift(profile=profile, paused_from=purchase.paused_at, resumed_at=now, only=purchase.pk)
+    Purchase.objects.filter(product=Product.SOROTAN, profile=profile, paused_at__isnull=False).update(paused_at=None)
+    promoted_facts.schedule_changed()
+    return moved
+
+
+def sorotan_pause_shift(
+    *, profile: CompanionProfile, paused_from: datetime, resumed_at: datetime, only: int | None = None
+) -> int:
     """The profile was paused from `paused_from` to `resumed_at`: the running promotion and the ones after
     it end (and start) that much later, so a paused day is never a paid day lost. Returns how many moved."""
     if resumed_at <= paused_from:
@@ -137,6 +158,8 @@ def sorotan_pause_shift(*, profile: CompanionProfile, paused_from: datetime, res
     periods = Purchase.objects.filter(
         product=Product.SOROTAN, profile=profile, status__in=LIVE, ends_at__gt=paused_from
     )
+    if only is not None:
+        periods = periods.filter(pk=only)
     moved = periods.filter(starts_at__gte=paused_from).update(
         starts_at=F("starts_at") + shift, ends_at=F("ends_at") + shift
     )

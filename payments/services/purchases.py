@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from companions import promoted_facts
 from companions.models import CompanionProfile
 from core import locks
 from payments import ledger, selectors
@@ -244,6 +245,8 @@ def purchase_refund_unused(*, purchase_id: int, actor: User, now: datetime | Non
         Purchase.objects.filter(pk=purchase.pk).update(
             status=Purchase.Status.REFUNDED, refunded=unused, ends_at=max(now, purchase.starts_at)
         )
+        if purchase.product == Product.SOROTAN:
+            promoted_facts.schedule_changed()  # the promotion stops in search at once
     return unused
 
 

@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 
 from bookings import services as booking_services
 from payments import ledger
@@ -208,10 +207,20 @@ def test_an_open_safety_report_blocks_sorotan(sorotan7):
 
 
 def test_pausing_the_profile_pauses_the_promotions_clock(sorotan7):
+    from companions.services import profile_set_paused
+
     profile = make_companion()
     purchase = buy(sorotan7, profile.user)
-    with transaction.atomic():
-        services.sorotan_pause_shift(profile=profile, paused_from=NOW + DAY, resumed_at=NOW + 3 * DAY)
+    later = buy(sorotan7, profile.user, now=NOW + DAY)  # the next week, bought ahead
+    assert later.starts_at == NOW + 7 * DAY
+    profile_set_paused(profile=profile, paused=True, now=NOW + DAY)
+    profile_set_paused(profile=profile, paused=True, now=NOW + 2 * DAY)  # already paused: nothing moves
+    profile_set_paused(profile=profile, paused=False, now=NOW + 3 * DAY)
+    purchase.refresh_from_db()
+    later.refresh_from_db()
+    assert purchase.ends_at == NOW + 9 * DAY and purchase.paused_at is None
+    assert (later.starts_at, later.ends_at) == (NOW + 9 * DAY, NOW + 16 * DAY)
+    profile_set_paused(profile=profile, paused=False, now=NOW + 4 * DAY)  # resuming again changes nothing
     purchase.refresh_from_db()
     assert purchase.ends_at == NOW + 9 * DAY
 
