@@ -24,6 +24,7 @@ from products.errors import ProductError
 from products.models import Product, Purchase
 from products.plus import plus_savings
 from products.selectors import LIVE, plus_membership
+from products.stats import sorotan_stats
 
 
 def _buy(request: HttpRequest, form: PurchaseForm) -> HttpResponse | None:
@@ -60,10 +61,19 @@ def sorotan(request: HttpRequest, profile) -> HttpResponse:
         answer = _buy(request, form)
         if answer is not None:
             return answer
+    periods = _periods(request.user, Product.SOROTAN, now)
+    running = next((period for period in periods if period.starts_at <= now), None)
+    # The statistics of the running promotion, else of the last one that ended.
+    shown = running or (
+        Purchase.objects.filter(buyer=request.user, product=Product.SOROTAN, status__in=LIVE, ends_at__lte=now)
+        .order_by("-ends_at")
+        .first()
+    )
     context = {
         "form": form,
         "missing": product_services.eligibility(request.user, Product.SOROTAN, now),
-        "periods": _periods(request.user, Product.SOROTAN, now),
+        "periods": periods,
+        "stats": sorotan_stats(shown, now=now) if shown else None,
         "available": selectors.companion_balances(profile)["available"],
         "has_packages": form.fields["package"].queryset.exists(),
         "now": now,

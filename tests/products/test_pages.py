@@ -57,6 +57,9 @@ def test_a_companion_buys_sorotan_online_and_is_promoted(client, packages):
     assert profile.pk in promoted_profile_ids(timezone.now() + timedelta(hours=1))
     receipt = client.get(reverse("payments:purchase", args=[purchase.reference]))
     assert receipt.status_code == 200 and b'data-status="paid"' in receipt.content
+    # The Sorotan page now shows the running promotion and its statistics.
+    page = client.get(reverse("payments:sorotan"))
+    assert b'data-testid="periods"' in page.content and b'data-testid="sorotan-stats"' in page.content
     # A second click on the same package later extends: one more period, after the first.
     client.post(reverse("payments:sorotan"), {"package": packages["sorotan"].pk, "method": "gateway"})
 
