@@ -13,6 +13,10 @@ a second, open loop, on the page scenarios' gunicorn; then how many polls a seco
 Issue 16: `promo` (tests/bench/promo.py), booking requests by 20 customers at once without a code, then with
 one shared promo code (bookings per second, p50/p95, the ratio with/without), and the hammer through the
 server: 50 customers at the same instant against a code with 10 uses left, then a budget covering 7.
+Issue 17: `promoted` (tests/bench/promoted.py), the search scenario's searches with 200 of the companions
+promoted (Sorotan bought and paid through products.services, picked among those searches' results), measured
+right after `search` in each mode and compared with it (ratios to the trivial page, queries per request);
+the promotions are deleted right after, so plain search never sees them.
 
 Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server
 did not start, a request failed, an existing route answered something other than 200 (for the webhook:
@@ -21,7 +25,8 @@ delivery was never sent or sent twice, the level job's second run changed someth
 found a booking, redemption or code counter wrong (or an answer other than booked, "used up" or "busy, try
 again"), or a page scenario measured pages without their content (a profile or slot picker not showing
 14 days, or mostly no free time; a reviewed profile not showing its first 10 reviews; best rated results
-out of order; checked on every measured page).
+out of order; a promoted search page with more than 2 "Promoted" labels, or none on every page; checked
+on every measured page).
 
     python -m tests.bench.run [--requests 400] [--concurrency 8] [--workers 2] [--scenarios trivial,search]
     python -m tests.bench.run --scenarios trivial,search,profile,slots,terms_in --runs 3 \
@@ -35,6 +40,7 @@ out of order; checked on every measured page).
         [--bookings 1000000 --reviews 300000] [--levels-tracemalloc] [--levels-explain]
     python -m tests.bench.run --scenarios chat [--runs 3] [--chat-seconds 25] [--chat-connections 64] [--chat-explain]
     python -m tests.bench.run --scenarios trivial,promo [--promo-requests 5] [--lock-timeout-ms 300]
+    python -m tests.bench.run --scenarios trivial,search,promoted [--page-cache all|cold|both] [--runs 3]
 
 Every page figure is also given as a ratio to the trivial page measured in the same run and mode (the
 machine's load and speed cancel out): after each run, and in one summary table printed at the very end
@@ -63,7 +69,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from tests.bench import history, seed
+from tests.bench import history, promoted, seed
 from tests.bench.load import HEADERS, Result, percentile, run_load
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -80,6 +86,9 @@ TARGETS = {
     ("off", "profile"): [("rps", 0.3, "min")],
     ("off", "slots"): [("rps", 0.3, "min")],
     ("warm", "search"): [("rps", 0.8, "min")],
+    # Issue 17: search with promoted companions is the same page, held to the same targets.
+    ("off", "promoted"): [("rps", 0.3, "min"), ("server_p95", 5.0, "max")],
+    ("warm", "promoted"): [("rps", 0.8, "min")],
     ("warm", "profile"): [("rps", 0.8, "min")],
 }
 MAX_QUERIES = 8  # per request on every page, however much data (issue 12)
@@ -108,6 +117,7 @@ class Scenario:
     make_paths: Callable[[random.Random, int], list[str]]
     inspect: Callable[[bytes], dict[str, int]] | None = None  # what each page carried (checked, printed)
     signed_in: bool = False  # sent with the bench customer's session cookie
+    cleanup: Callable[[], object] | None = None  # undoes what make_paths set up (after the scenario, and first)
 
 
 def _results(body: bytes) -> dict[str, int]:
@@ -188,6 +198,16 @@ def _reviewed_profile_paths(rng: random.Random, count: int) -> list[str]:
     return [f"/c/{slugs[index % len(slugs)]}/" for index in range(count)]
 
 
+def _promoted_paths(rng: random.Random, count: int) -> list[str]:
+    """The search scenario's searches (the same rng seed, so the same 40), after making
+    promoted.PROMOTED companions among their results promoted (tests/bench/promoted.py)."""
+    paths = _search_paths(rng, count)
+    made = promoted.promote(paths)
+    if made < promoted.PROMOTED:
+        raise BenchBroken(f"promoted: only {made} of {promoted.PROMOTED} companions could be promoted")
+    return paths
+
+
 def _profile_paths(rng: random.Random, count: int) -> list[str]:
     from companions.models import CompanionProfile
 
@@ -215,6 +235,7 @@ def _slot_paths(rng: random.Random, count: int) -> list[str]:
 SCENARIOS = [
     Scenario("trivial", "/terms/", lambda rng, count: ["/terms/"] * count),
     Scenario("search", "/companions/", _search_paths, inspect=_results),
+    Scenario("promoted", "/companions/", _promoted_paths, inspect=promoted.inspect, cleanup=promoted.remove),
     Scenario("profile", "/c/<slug>/", _profile_paths, inspect=_free_times),
     Scenario("slots", "/c/<slug>/book/", _slot_paths, inspect=_free_times, signed_in=True),
     # The trivial page signed in: the slot picker is a signed-in page, so the summary also gives its ratio
@@ -371,6 +392,10 @@ def summarise(name: str, result: Result, concurrency: int) -> dict:
         "most_queries_path": most.path if most else "",
         "non_200": len(result.failures) + len(result.errors),
         "content": content,  # key -> (min, median, max) over the measured pages
+        "queries_by_path": {  # path -> the query counts its requests made (compared between scenarios)
+            path: sorted({sample.queries for sample in result.samples if sample.path == path})
+            for path in dict.fromkeys(sample.path for sample in result.samples if sample.queries is not None)
+        },
     }
 
 
@@ -525,6 +550,10 @@ def check_content(row: dict, scenario: Scenario) -> str | None:
         return f"{scenario.name}: a page's shown ratings are not in best rated order"
     if "rated" in content and content["rated"][1] == 0:
         return f"{scenario.name}: most pages show no rated companion"
+    if "promoted" in content and content["promoted"][2] > promoted.promoted_per_page():
+        return f"{scenario.name}: a page shows {content['promoted'][2]} 'Promoted' labels"
+    if "promoted" in content and content["promoted"][2] == 0:
+        return f"{scenario.name}: no page shows a promoted companion"
     return None
 
 
@@ -542,19 +571,27 @@ def measure(arguments: argparse.Namespace, scenarios: list[Scenario], port: int,
     for scenario in scenarios:
         rng = random.Random(arguments.seed)
         wanted = requests_for(scenario.name, arguments)
-        paths = scenario.make_paths(rng, arguments.warmup + wanted)
         headers = {**HEADERS, "Cookie": cookie} if scenario.signed_in else None
-        warmup = run_load(
-            port=port, paths=paths[: arguments.warmup], concurrency=arguments.concurrency, budget_s=30, headers=headers
-        )
-        result = run_load(
-            port=port,
-            paths=paths[arguments.warmup :],
-            concurrency=arguments.concurrency,
-            budget_s=arguments.budget,
-            headers=headers,
-            inspect=scenario.inspect,
-        )
+        try:
+            paths = scenario.make_paths(rng, arguments.warmup + wanted)
+            warmup = run_load(
+                port=port,
+                paths=paths[: arguments.warmup],
+                concurrency=arguments.concurrency,
+                budget_s=30,
+                headers=headers,
+            )
+            result = run_load(
+                port=port,
+                paths=paths[arguments.warmup :],
+                concurrency=arguments.concurrency,
+                budget_s=arguments.budget,
+                headers=headers,
+                inspect=scenario.inspect,
+            )
+        finally:
+            if scenario.cleanup:
+                scenario.cleanup()
         row = summarise(scenario.name, result, arguments.concurrency)
         rows.append(row)
         stopped_early = " (time budget reached)" if row["requests"] < wanted else ""
@@ -642,7 +679,8 @@ def parse_arguments() -> argparse.Namespace:
         "four seed the history of issue 13 unless --bookings says otherwise; chat: 500 conversations polled by "
         "both parties every 4 s and 50 messages a second, open loop, then polls a second on one worker; "
         "promo: booking requests by 20 customers at once without and with a shared promo code, and 50 at once "
-        "against a code with 10 uses left and a budget for 7)",
+        "against a code with 10 uses left and a budget for 7; "
+        "promoted: the search scenario's searches with 200 companions promoted (Sorotan), right after search)",
     )
     parser.add_argument(
         "--notifications", type=int, default=10_000, help="payments: notifications to post (30%% duplicates)"
@@ -788,6 +826,9 @@ def measure_pages(
 
     cookie = seed.customer_session_cookie() if any(scenario.signed_in for scenario in available) else ""
     modes = MODE_SETS.get(arguments.page_cache, [arguments.page_cache])
+    for scenario in SCENARIOS:  # what a killed run may have left (promotions), before any page is measured
+        if scenario.cleanup:
+            scenario.cleanup()
     all_rows = []
     for mode in modes:
         port = free_port()
@@ -818,6 +859,7 @@ def measure_pages(
                 print(f"\n[{label}, run {run} of {arguments.runs}; load average {load[0]:.2f} at its start]")
                 print_table(rows, missing)
                 print_ratios(rows, mode)
+                promoted.print_comparison(rows)
                 all_rows += [{**row, "mode": mode, "run": run} for row in rows]
         finally:
             stop_server(server)
