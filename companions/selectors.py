@@ -28,7 +28,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import Block, User
-from companions import availability, booking_facts, page_cache
+from companions import availability, booking_facts, early_access, page_cache
 from companions.availability import DAY_MINUTES, Schedule
 from companions.models import (
     RATING_SHOWN_FROM,
@@ -202,6 +202,8 @@ class SearchQuery:
     viewer_time_zone: str = IndonesianTimeZone.WIB
     # A signed-in viewer involved in a block (User.has_blocks): companions blocked either way are left out.
     viewer_with_blocks: int | None = None
+    # Early access (companions/early_access.py): companions first listed after this moment are left out.
+    listed_by: datetime | None = None
 
 
 def search_choices() -> dict:
@@ -461,6 +463,8 @@ def _search_values(query: SearchQuery, now: datetime) -> tuple[tuple, dict] | No
         values["language"] = query.language.pk
     if query.viewer_with_blocks:
         values["viewer"] = query.viewer_with_blocks
+    if query.listed_by is not None:
+        values["listed_by"] = query.listed_by
     if query.min_rating:
         # The shown rating is bayesian_rating rounded to one decimal: "4,0" from a mean of 3.95 up, which
         # rating_score (the mean x 1000, truncated) says as 3950.
@@ -511,6 +515,8 @@ def _search_filter(shape: tuple, v: _Values) -> QuerySet[CompanionProfile]:
             blocker_id=OuterRef("user_id"), blocked_id=viewer
         )
         profiles = profiles.filter(~Probe(Block.objects.filter(either_way)))
+    if "listed_by" in names:  # early access: the newest companions only for members
+        profiles = profiles.filter(Q(listed_at__lte=v("listed_by", DateTimeField)) | Q(listed_at__isnull=True))
     if "price_min" in names:
         profiles = profiles.filter(hourly_rate__gte=v("price_min"))
     if "price_max" in names:
@@ -687,7 +693,8 @@ def _cached_profile_data(slug: str, kind: str, prefetch: tuple) -> CompanionProf
 
 
 def public_profile(slug: str, *, viewer) -> CompanionProfile | None:
-    """The profile page's data. Unlisted profiles are visible only to their owner and staff."""
+    """The profile page's data. Unlisted profiles are visible only to their owner and staff, and so are new
+    ones in their early window (early_access.py) to viewers without early access."""
     profile = _cached_profile_data(
         slug,
         "profile-data",
@@ -701,7 +708,7 @@ def public_profile(slug: str, *, viewer) -> CompanionProfile | None:
     )
     if profile is None:
         return None
-    if profile.is_listed and profile.user.is_active:
+    if profile.is_listed and profile.user.is_active and not early_access.hidden_from(profile, viewer, timezone.now()):
         return profile
     if viewer.is_authenticated and (viewer.pk == profile.user_id or is_trusted_staff(viewer)):
         return profile

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import blocks
 from companions import (
+    early_access,
     forms,
     levels,
     page_cache,
@@ -142,6 +143,7 @@ def search(request: HttpRequest) -> HttpResponse:
         partial,
         *_cache_parts(request, zone, known=SEARCH_PARAMETERS),
         _blocks_viewer(request),
+        _sees_new(request),
         tuple(sorted(promoted)),
         SEARCH_PAGE_FORMAT,
     )
@@ -151,6 +153,19 @@ def search(request: HttpRequest) -> HttpResponse:
         return HttpResponse(content)
     page = {**context, "page_title": _("Find a companion"), "content_html": content}
     return render(request, "companions/cached_page.html", page)
+
+
+def _sees_new(request: HttpRequest) -> bool:
+    """Early access (early_access.py): whether the viewer sees companions still in their first 48 hours. Part
+    of the search page's cache key; asked once a request (one query for a signed-in customer)."""
+    if not hasattr(request, "sees_new_companions"):
+        request.sees_new_companions = early_access.sees_new(request.user, timezone.now())
+    return request.sees_new_companions
+
+
+def _listed_by(request: HttpRequest):
+    """The search leaves out companions listed after this (None: the viewer sees them all)."""
+    return None if _sees_new(request) else early_access.listed_by(timezone.now())
 
 
 def _blocks_viewer(request: HttpRequest) -> int | None:
@@ -180,7 +195,9 @@ def _search_context_with(
     request: HttpRequest, zone: str, *, reference: dict | None, seen: dict | None, now, promoted: frozenset[int]
 ) -> dict:
     form = SearchForm(request.GET, bound_field_class=SearchBoundField, reference=reference)
-    query = replace(form.to_query(viewer_time_zone=zone), viewer_with_blocks=_blocks_viewer(request))
+    query = replace(
+        form.to_query(viewer_time_zone=zone), viewer_with_blocks=_blocks_viewer(request), listed_by=_listed_by(request)
+    )
     page = Pager.of(
         lambda offset, limit: selectors.search_page(query, offset=offset, limit=limit, now=now, promoted=promoted),
         lambda limit: selectors.search_count(query, limit=limit, now=now),
@@ -243,8 +260,9 @@ def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
         content = render_to_string("companions/profile.html#content", context, request)
         rendered = (profile.display_name, content, profile.pk, profile.user_id)
         context["rendered"] = rendered
-        # Only what everyone may see is cached; an owner's or staff preview of an unlisted profile is not.
-        return None if context["is_preview"] else rendered
+        # Only what everyone may see is cached; an owner's or staff preview of an unlisted profile is not, nor
+        # a profile in its early window (members see it, others get a 404: early_access.py).
+        return None if context["is_preview"] or early_access.is_new(profile, timezone.now()) else rendered
 
     cached = page_cache.cached(
         "profile",

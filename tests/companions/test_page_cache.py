@@ -1,9 +1,12 @@
 """Cached search and profile content: served without the database, and never stale after a write."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from companions import services
 from companions.models import City
@@ -50,7 +53,8 @@ def test_a_write_shows_at_once(client, django_capture_on_commit_callbacks):
     from companions.models import CompanionPhoto
     from tests.companions.test_services import jpeg
 
-    profile = listed_companion(name="Ayu", city="bandung", rate=150_000)
+    # Listed days ago: a companion listed now shows to Kompanion Plus members only for 48 hours.
+    profile = listed_companion(name="Ayu", city="bandung", rate=150_000, listed_at=timezone.now() - timedelta(days=3))
     CompanionPhoto.objects.create(profile=profile, image=jpeg(), thumbnail=jpeg(), is_cover=True)  # complete
     url = reverse("companions:profile", args=[profile.slug])
     get(client, url)

@@ -139,7 +139,8 @@ def test_sorts(client, people, sort, order):
 def test_newest_sort(client, people):
     now = timezone.now()
     for offset, name in enumerate(["citra", "ayu", "bima"]):
-        CompanionProfile.objects.filter(pk=people[name].pk).update(listed_at=now - timedelta(days=offset))
+        # Days back, past the 48 hours in which a new companion shows to Kompanion Plus members only.
+        CompanionProfile.objects.filter(pk=people[name].pk).update(listed_at=now - timedelta(days=3 + offset))
     assert [slug.split("-")[0] for slug in result_slugs(search(client, sort="newest"))] == ["citra", "ayu", "bima"]
 
 

@@ -4,13 +4,14 @@ Three people, three browser contexts on one live server:
 1. the companion (360x800) fills the profile, uploads a photo, saves weekly hours and sends the ID; the
    dashboard says "pending" and a visitor cannot find the profile yet;
 2. a staff member (1280x800) logs in with password and TOTP and approves the verification in the admin;
-3. a visitor (1280x800, no login) searches Bandung for the next working day, 2 hours, finds the card,
+3. a visitor (1280x800, no login) searches Bandung for the next working day, 2 hours: for the companion's first
+   48 hours only Kompanion Plus members find them (early access); two days later the visitor finds the card,
    opens the profile and sees the name, the photo and that day's free times.
 The site speaks Indonesian by default, so visible strings are compared through the catalogues.
 """
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -209,7 +210,12 @@ def test_companion_onboarding_admin_approval_and_visitor_finds_the_profile(
     with browser_context(browser, base_url, DESKTOP) as visitor_context:
         serve_media(visitor_context, base_url)
         visitor = visitor_context.new_page()
-        visitor.goto(f"/companions/?city=bandung&date={day.isoformat()}&hours=2")
+        search_url = f"/companions/?city=bandung&date={day.isoformat()}&hours=2"
+        visitor.goto(search_url)
+        expect(visitor.locator("#results article.companion-card")).to_have_count(0)  # early access: members only
+        # Two days later (the 48 hours of early access are over).
+        CompanionProfile.objects.filter(pk=profile.pk).update(listed_at=profile.listed_at - timedelta(hours=48))
+        visitor.goto(search_url)
         expect(visitor.locator("#results article.companion-card")).to_have_count(1)
         expect(card_link(visitor)).to_have_count(1)
         card = visitor.locator("#results article.companion-card").filter(has=card_link(visitor, scope=""))

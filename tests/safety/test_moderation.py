@@ -213,7 +213,7 @@ def test_ban_is_like_suspend_and_only_a_superuser_reinstates():
 
 
 def test_reinstating_lists_the_companion_again_but_never_an_erased_account(client):
-    profile = make_companion()
+    profile = make_companion(listed_at=NOW - timedelta(days=30))  # listed long ago (not new: early access)
     # A complete profile (the test companions have no photo, which relisting checks again).
     CompanionPhoto.objects.create(
         profile=profile, image="companions/test.jpg", thumbnail="companions/test.jpg", width=800, height=800
