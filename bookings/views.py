@@ -40,6 +40,7 @@ from bookings.models import Booking, BookingStatus
 from bookings.pricing import booking_quote, with_discount
 from bookings.rules import Action
 from bookings.timeline import timeline
+from companions import early_access
 from companions import selectors as companion_selectors
 from companions import services as companion_services
 from companions.availability import local_midnight
@@ -107,11 +108,13 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
         profile = selectors.bookable_profile(slug)
     else:
         profile = companion_selectors.bookable_profile_data(slug)
-    if profile is None:
+    now = timezone.now()
+    # Early access (Kompanion Plus): a companion in their first 48 hours is bookable by members only, as
+    # their profile is visible to members only (companions/early_access.py).
+    if profile is None or early_access.hidden_from(profile, request.user, now):
         raise Http404
     data = request.POST if request.method == "POST" else request.GET
     hours = parse_hours(data.get("hours"), profile=profile)
-    now = timezone.now()
     # After a lost race the form offers other times; `previous_start` keeps the page if none is picked.
     start_value = data.get("start") or data.get("previous_start")
     if not start_value:

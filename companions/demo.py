@@ -3,16 +3,17 @@ built through the real services (photo pipeline, ID submission and approval). Id
 
 import io
 import random
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from accounts.demo import ADMIN_EMAIL, PALETTE, demo_companions
 from accounts.models import User
 from companions import services
-from companions.models import Activity, City, SpokenLanguage, VerificationStatus
+from companions.models import Activity, City, CompanionProfile, SpokenLanguage, VerificationStatus
 
 BIOS = [
     "Suka ngopi sambil ngobrol soal buku, film, dan tempat makan enak di {city}. Senang menemani kamu "
@@ -107,4 +108,10 @@ def seed_companions() -> int:
                 )
                 services.verification_approve(verification_id=verification.pk, reviewer=admin)
         completed += 1
+    # The demo's companions have been on the site for a while: listed "just now" they would be in their
+    # first 48 hours, shown to Kompanion Plus members only (early access), and search would look empty.
+    month_ago = timezone.now() - timedelta(days=30)
+    CompanionProfile.objects.filter(
+        user__email__in=[demo.email for demo in demo_companions()], listed_at__gt=month_ago
+    ).update(listed_at=month_ago)
     return completed

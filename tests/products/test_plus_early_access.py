@@ -130,3 +130,13 @@ def test_query_counts_are_the_same_for_members_and_others(client, companions):
         seen[name] = shown(client, *companions)
     assert counts["member"] == counts["plain"]
     assert (seen["plain"], seen["member"]) == (EVERYONE, MEMBERS)  # the same queries, different results
+
+
+def test_booking_a_new_companion_is_for_members_too(client, companions):
+    new, _almost, past, _old, _unstamped = companions
+    client.force_login(new_customer())
+    assert client.get(reverse("bookings:new", args=[new.slug])).status_code == 404
+    assert client.post(reverse("bookings:new", args=[new.slug]), {}).status_code == 404
+    assert client.get(reverse("bookings:new", args=[past.slug])).status_code == 200
+    client.force_login(member())
+    assert client.get(reverse("bookings:new", args=[new.slug])).status_code == 200

@@ -63,6 +63,10 @@ def test_the_demo_of_make_run(settings, capsys, caplog, tmp_path, monkeypatch):
     assert_quiet_console_ending_with_the_logins(capsys.readouterr().out + out.getvalue(), caplog)
     assert_reviews_published_and_one_booking_left_to_review()
     assert_levels_earned_by_the_figures()
+    # Every demo companion shows to every visitor at once (none is in the 48 hours of Plus early access).
+    from companions.early_access import listed_by
+
+    assert not CompanionProfile.objects.filter(is_listed=True, listed_at__gt=listed_by(timezone.now())).exists()
     assert_demo_conversations()
     # One open report about a person in the staff safety queue (safety/demo.py).
     person_report = PersonReport.objects.get()
