@@ -6,8 +6,9 @@ payments' (payments/products.py), which calls `purchase_paid` inside the transac
 - `purchase_open(buyer=, package=, method=, now=)`: the person's open purchase of that product, made once
   (a double click or a second tab gets the same one). Raises ProductError when not eligible.
 - `purchase_paid(purchase_id=, now=) -> bool`: the money arrived: open -> paid, with its period starting where
-  the person's last period of the product ends (never two at once). False when the purchase was cancelled
-  meanwhile (its checkout expired): the caller refunds the money (the late-payment rule).
+  the person's last period of the product ends (never two at once). False when the purchase was closed
+  meanwhile (its checkout abandoned) or the buyer is no longer eligible (it closes): the caller gives the
+  money back (the late-payment rule).
 - `purchase_cancel(purchase_id=, now=)`: the checkout ended unpaid.
 - `sorotan_pause_shift(profile=, paused_for=)`: pausing the profile pauses the promotion's clock.
 - `plus_end_reminders(now=)`: three days before a member's pass ends (and no later pass follows), they are
@@ -109,6 +110,12 @@ def purchase_paid(*, purchase_id: int, now: datetime | None = None) -> bool:
     locks.require_transaction()
     purchase = locks.lock_one(Purchase, purchase_id)
     if purchase is None or purchase.status != Purchase.Status.OPEN:
+        return False
+    if eligibility(purchase.buyer, purchase.product, now):
+        # No longer eligible (e.g. a safety report opened, the profile unlisted) since the checkout opened:
+        # the purchase closes and the money goes back whole.
+        purchase.status = Purchase.Status.CANCELLED
+        purchase.save(update_fields=["status"])
         return False
     # The buyer's periods of this product are decided one at a time (two purchases paid at once chain).
     locks.lock_one(User, purchase.buyer_id)

@@ -154,7 +154,12 @@ def purchase_pay_from_earnings(*, purchase_id: int, actor: User, now: datetime |
             amount=purchase.price,
             memo=f"purchase {purchase.reference}",
         )
-        product_services.purchase_paid(purchase_id=purchase.pk, now=now)
+        if not product_services.purchase_paid(purchase_id=purchase.pk, now=now):
+            # No longer eligible: the transfer above rolls back with this error (nothing spent).
+            raise PaymentError(
+                " ".join(product_services.eligibility(actor, purchase.product, now))
+                or _("This purchase is closed. Start a new one.")
+            )
     purchase.refresh_from_db()
     return purchase
 

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
 
 from bookings import services as booking_services
 from payments import ledger
@@ -187,9 +188,10 @@ def test_who_may_buy_what(sorotan7, plus30):
     with pytest.raises(ProductError):  # earnings pay only Sorotan
         services.purchase_open(buyer=customer, package=plus30, method="earnings", now=NOW)
     type(profile).objects.filter(pk=profile.pk).update(rating_count=2, rating_total=8)  # 4.0 stars
-    assert services.eligibility(profile.user, "sorotan", NOW) == ["Your rating must be at least 4.5."]
-    type(profile).objects.filter(pk=profile.pk).update(rating_total=9, is_listed=False)
-    assert services.eligibility(profile.user, "sorotan", NOW) == ["Your profile must be listed in search."]
+    with translation.override("en"):
+        assert services.eligibility(profile.user, "sorotan", NOW) == ["Your rating must be at least 4.5."]
+        type(profile).objects.filter(pk=profile.pk).update(rating_total=9, is_listed=False)
+        assert services.eligibility(profile.user, "sorotan", NOW) == ["Your profile must be listed in search."]
     Package.objects.filter(pk=plus30.pk).update(active=False)
     plus30.refresh_from_db()
     with pytest.raises(ProductError):
@@ -203,7 +205,8 @@ def test_an_open_safety_report_blocks_sorotan(sorotan7):
     PersonReport.objects.create(
         reporter=new_customer(), reported=profile.user, category="other", description="Perlu diperiksa tim."
     )
-    assert services.eligibility(profile.user, "sorotan", NOW) == ["A safety report about you is still open."]
+    with translation.override("en"):
+        assert services.eligibility(profile.user, "sorotan", NOW) == ["A safety report about you is still open."]
 
 
 def test_pausing_the_profile_pauses_the_promotions_clock(sorotan7):
@@ -246,3 +249,33 @@ def test_the_daily_task_runs_every_part(plus30):
 
     outcome = purchases_daily_task.run()
     assert set(outcome) == {"recognised", "closed", "reminded"}
+
+
+def test_money_for_a_purchase_no_longer_eligible_goes_back_whole(sorotan7):
+    from safety.models import PersonReport
+
+    profile = make_companion()
+    purchase = services.purchase_open(buyer=profile.user, package=sorotan7, method="gateway", now=NOW)
+    payment = checkout(purchase, profile.user)
+    PersonReport.objects.create(
+        reporter=new_customer(), reported=profile.user, category="other", description="Perlu diperiksa tim."
+    )
+    notify(payment)
+    purchase.refresh_from_db()
+    assert purchase.status == "cancelled" and profile.pk not in promoted_profile_ids(NOW + DAY)
+    assert Payment.objects.get(pk=payment.pk).needs_refund
+    assert Refund.objects.get(payment=payment).amount == 70_000
+    assert ledger.balance(ledger.deferred_account(purchase.pk)) == 0 and ledger.check().total == 0
+
+
+def test_a_lost_notification_is_found_by_reconciliation(plus30):
+    customer = new_customer()
+    purchase = services.purchase_open(buyer=customer, package=plus30, method="gateway", now=NOW)
+    payment = checkout(purchase, customer)
+    record = SimulatorTransaction.objects.get(order_id=payment.order_id)
+    record.transaction_status, record.payment_type = ACTIONS["pay_silently"]  # paid; the webhook never came
+    record.save(update_fields=["transaction_status", "payment_type"])
+    assert not is_plus_member(customer, NOW)
+    payment_services.payments_reconcile(now=NOW + payment_services.RECONCILE_AFTER + timedelta(minutes=1))
+    purchase.refresh_from_db()
+    assert purchase.status == "paid" and is_plus_member(customer, purchase.starts_at + DAY)
