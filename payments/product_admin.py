@@ -47,6 +47,27 @@ def product_figures() -> list[dict]:
     return [{**row, "label": labels.get(row["product"], row["product"])} for row in rows]
 
 
+class RunningFilter(admin.SimpleListFilter):
+    """Which purchases hold a promotion or a pass right now, are still to come, or are over."""
+
+    title = _("period")
+    parameter_name = "period"
+
+    def lookups(self, request, model_admin):
+        return (("running", _("Running now")), ("coming", _("Still to come")), ("over", _("Over")))
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        live = queryset.filter(status__in=LIVE)
+        if self.value() == "running":
+            return live.filter(starts_at__lte=now, ends_at__gt=now)
+        if self.value() == "coming":
+            return live.filter(starts_at__gt=now)
+        if self.value() == "over":
+            return live.filter(ends_at__lte=now)
+        return queryset
+
+
 @admin.register(Purchase)
 class PurchaseAdmin(RecordAdminMixin, RupiahAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -62,7 +83,7 @@ class PurchaseAdmin(RecordAdminMixin, RupiahAdminMixin, admin.ModelAdmin):
         "recognised",
         "refunded",
     )
-    list_filter = ("product", "status", "method")
+    list_filter = (RunningFilter, "product", "status", "method")
     search_fields = ("reference", "buyer__email")
     list_select_related = ("buyer",)
     rupiah_fields = ("price", "recognised", "refunded")

@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from payments import ledger
 from payments import services as payment_services
@@ -56,6 +57,9 @@ def test_the_purchase_list_shows_sales_and_revenue_per_product_and_refunds_the_u
     listing = staff_client.get(reverse(PURCHASES)).content.decode()
     assert 'data-testid="product-figures"' in listing and purchase.reference in listing
     assert "Rp\xa049,000" in listing or "Rp 49,000" in listing
+    running = staff_client.get(reverse(PURCHASES), {"period": "running"}).content.decode()
+    over = staff_client.get(reverse(PURCHASES), {"period": "over"}).content.decode()
+    assert purchase.reference not in over and (purchase.reference in running) == (purchase.ends_at > timezone.now())
     # Purchases are read-only; the refund goes through the action.
     assert staff_client.get(reverse("admin:products_purchase_add")).status_code == 403
     staff_client.post(reverse(PURCHASES), {"action": "refund_unused", "_selected_action": [purchase.pk]})
