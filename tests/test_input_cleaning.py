@@ -98,6 +98,8 @@ def test_every_form_uses_the_one_cleaning(form_class):
 def kwargs_for(form_class) -> dict:
     if form_class.__name__ == "BookingRequestForm":
         return {"profile": listed_companion(name="Ayu")}
+    if form_class.__name__ == "PurchaseForm":
+        return {"product": "sorotan"}
     return {}
 
 
