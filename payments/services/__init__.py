@@ -10,7 +10,7 @@
   the unused part).
 
 Imports inside the package go one way: checkout, payouts and refunds import none of the others; purchases
-imports refunds; webhooks imports refunds and purchases; reconciliation imports webhooks and refunds. Their
+imports checkout and refunds; webhooks imports refunds and purchases; reconciliation imports webhooks and refunds. Their
 modules never import this package
 (only callers outside it do), and the Celery tasks are defined beside the service each one runs
 (payments/tasks.py gathers them), so no module imports one that imports it back.

@@ -120,6 +120,12 @@ def payment_checkout(*, booking_id: int, actor: User, finish_url: str, now: date
             finish_url=finish_url,
         )
     # The provider is called after the commit, holding no lock: a slow provider never stalls bookings.
+    return open_checkout_page(payment, request)
+
+
+def open_checkout_page(payment: Payment, request: CheckoutRequest) -> Payment:
+    """Asks the provider for the payment page of a recorded attempt (call after its commit, holding no lock).
+    A refusal marks the attempt failed and raises PaymentError (the payer may try again)."""
     try:
         checkout = get_gateway().create_checkout(request)
     except GatewayError as error:

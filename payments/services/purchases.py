@@ -35,9 +35,10 @@ from companions.models import CompanionProfile
 from core import locks
 from payments import ledger, selectors
 from payments.errors import PaymentError, PaymentNotAllowed
-from payments.gateways import CheckoutRequest, GatewayError, Item, get_gateway
+from payments.gateways import CheckoutRequest, Item
 from payments.locks import lock_get
 from payments.models import Payment
+from payments.services.checkout import open_checkout_page
 from payments.services.refunds import payment_refund_unplaced, refund_open
 from products import services as product_services
 from products.models import Product, Purchase
@@ -105,17 +106,7 @@ def purchase_checkout(*, purchase_id: int, actor: User, finish_url: str, now: da
             expires_at=payment.expires_at,
             finish_url=finish_url,
         )
-    try:
-        checkout = get_gateway().create_checkout(request)
-    except GatewayError as error:
-        Payment.objects.filter(pk=payment.pk).update(
-            status=Payment.Status.FAILED, checkout_response={"error": str(error), **error.response}
-        )
-        logger.warning("checkout for %s failed: %s", payment.order_id, error)
-        raise PaymentError(_("The payment page could not be opened. Please try again in a moment.")) from error
-    Payment.objects.filter(pk=payment.pk).update(redirect_url=checkout.redirect_url, checkout_response=checkout.raw)
-    payment.refresh_from_db()
-    return payment
+    return open_checkout_page(payment, request)
 
 
 def purchase_settled(payment: Payment, *, now: datetime) -> bool:
