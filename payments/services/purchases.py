@@ -20,7 +20,6 @@ reconciliation and refunds as bookings, and booked in the same ledger.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
 from celery import shared_task
@@ -42,8 +41,6 @@ from payments.services.checkout import open_checkout_page
 from payments.services.refunds import payment_refund_unplaced, refund_open
 from products import services as product_services
 from products.models import Product, Purchase
-
-logger = logging.getLogger(__name__)
 
 CHECKOUT_MINUTES = 60
 CHECKOUT_IN_PROGRESS = timedelta(seconds=30)
