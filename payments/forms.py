@@ -1,8 +1,10 @@
 import re
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.formatting import format_rupiah
 from core.forms import Form, RupiahField
 from payments.banks import BANKS
 from payments.models import PAYOUT_MINIMUM
@@ -65,6 +67,11 @@ class PurchaseForm(Form):
 
         super().__init__(*args, **kwargs)
         self.fields["package"].queryset = Package.objects.filter(product=product, active=True).order_by("days")
+        language = get_language() or "id"
+        # "Sorotan 7 hari · Rp 75.000": what it is and what it costs, on the choice itself.
+        self.fields["package"].label_from_instance = lambda package: (
+            f"{package.name} · {format_rupiah(package.price, language=language)}"
+        )
         methods = [(Purchase.Method.GATEWAY, _("Online payment (QRIS, e-wallet, bank transfer, card)"))]
         if product == "sorotan":
             methods.append((Purchase.Method.EARNINGS, _("From my available earnings")))

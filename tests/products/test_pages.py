@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings import services as booking_services
+from core.formatting import format_rupiah
 from payments import ledger
 from payments import services as payment_services
 from payments.gateways.simulator import ACTIONS, notification_for
@@ -49,7 +50,7 @@ def test_a_companion_buys_sorotan_online_and_is_promoted(client, packages):
     profile = make_companion()
     client.force_login(profile.user)
     page = client.get(reverse("payments:sorotan"))
-    assert page.status_code == 200 and b"Sorotan 7 hari" in page.content
+    assert page.status_code == 200 and f"Sorotan 7 hari · {format_rupiah(70_000)}" in page.content.decode()
     answer = client.post(reverse("payments:sorotan"), {"package": packages["sorotan"].pk, "method": "gateway"})
     pay_in_simulator(client, answer)
     purchase = Purchase.objects.get(buyer=profile.user)
