@@ -84,6 +84,11 @@ app.conf.beat_schedule = {
         "task": "privacy.tasks.export_sweep_task",
         "schedule": crontab(minute="*/15"),
     },
+    # Analytics (issue 18): yesterday's rollups (and the day before, for late events), a quiet hour.
+    "analytics-nightly-rollup": {
+        "task": "analytics.tasks.nightly_rollup_task",
+        "schedule": crontab(hour=18, minute=30),  # 01.30 WIB
+    },
     # Paid products (issue 17): deferred revenue recognised day by day, abandoned checkouts closed.
     "payments-purchases-daily": {
         "task": "payments.tasks.purchases_daily_task",

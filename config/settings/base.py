@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "privacy",
     "promotions",
     "products",
+    "analytics",
     "notifications",
     "web",
 ]

@@ -108,6 +108,7 @@ def test_every_marked_string_is_in_both_catalogues(tmp_path):
         "payments",
         "promotions",
         "products",
+        "analytics",
         "notifications",
         "web",
     )
