@@ -63,6 +63,10 @@ def test_the_demo_of_make_run(settings, capsys, caplog, tmp_path, monkeypatch):
     assert_quiet_console_ending_with_the_logins(capsys.readouterr().out + out.getvalue(), caplog)
     assert_reviews_published_and_one_booking_left_to_review()
     assert_levels_earned_by_the_figures()
+    # The analytics have the demo's history rolled up (the dashboard shows numbers after make run).
+    from analytics.models import DailyRollup
+
+    assert DailyRollup.objects.filter(requests__gt=0).values("day").distinct().count() >= 10
     # Every demo companion shows to every visitor at once (none is in the 48 hours of Plus early access).
     from companions.early_access import listed_by
 

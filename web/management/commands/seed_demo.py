@@ -7,6 +7,7 @@ WhatsApp messages land in the dev outbox page as usual. The demo logins are prin
 
 import logging
 from contextlib import contextmanager
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import mail
@@ -14,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
 from accounts import demo as accounts_demo
+from analytics import rollups as analytics_rollups
 from bookings import demo as bookings_demo
 from bookings import levels, reliability
 from chat import demo as chat_demo
@@ -72,6 +74,10 @@ class Command(BaseCommand):
             # What the daily job would show on the demo profiles: the history's levels.
             reliability.recompute()
             levels.recompute()
+            # What the nightly job would have rolled up for the analytics, over the demo's history (issue 18).
+            analytics_rollups.rollup_range(
+                analytics_rollups.yesterday() - timedelta(days=179), analytics_rollups.yesterday()
+            )
             # The locmem backend makes mail.outbox when first used: a run that sent nothing has none.
             kept_back = len(getattr(mail, "outbox", [])) - len(outbox_before)
         mail.outbox = outbox_before  # the seed's emails are dropped, anything sent before stays
