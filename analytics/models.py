@@ -45,6 +45,7 @@ class DailyRollup(models.Model):
         verbose_name = _("daily rollup")
         verbose_name_plural = _("daily rollups")
         ordering = ("-day",)
+        permissions = [("view_dashboard", _("Can view the analytics dashboard"))]
         indexes = [models.Index(fields=["day", "city", "activity"], name="analytics_rollup_day")]
         constraints = [
             models.UniqueConstraint(

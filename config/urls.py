@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("privacy.urls")),
     path("", include("promotions.urls")),
     path("", include("bookings.urls")),
+    path(f"{settings.ADMIN_URL}analytics/", include("analytics.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 
