@@ -208,15 +208,15 @@ class Clock:
 
 
 def random_activity(rng: random.Random, staff) -> None:
-    """A companion's months: bookings left unpaid, paid and held, completed, cancelled by either side (some
-    refunds sent, some still pending), payouts, and a Plus purchase recognised part of the way; each step
-    posted at the next moment of the clock."""
+    """A companion's months: bookings left unpaid, paid and held, completed, cancelled by either side, disputed
+    and resolved (some refunds sent, some still pending), payouts, and a Plus purchase recognised part of the
+    way; each step posted at the next moment of the clock."""
     clock = Clock(rng)
     profile = make_companion()
     services.bank_account_save(profile=profile, bank="bca", account_number="0123456789", holder_name="Ayu Lestari")
     outcomes = sorted(
         (
-            rng.choice(["complete", "complete", "cancel_customer", "cancel_companion", "hold", "unpaid"])
+            rng.choice(["complete", "complete", "cancel_customer", "cancel_companion", "resolve", "hold", "unpaid"])
             for _ in range(5)
         ),
         key=lambda outcome: outcome != "complete",  # the completed ones first, so a sweep completes only them
@@ -234,6 +234,23 @@ def random_activity(rng: random.Random, staff) -> None:
                 # Early (all back) or late (the customer's cancellation leaves a part to the companion and us).
                 late = booking.start - timedelta(hours=rng.choice([2, 20]))
                 cancel(booking, by=outcome.removeprefix("cancel_"), now=rng.choice([NOW, late]))
+    for booking, outcome in bookings:
+        if outcome == "resolve":  # the customer disputes after the meeting; staff decide
+            with clock.step():
+                booking_services.booking_dispute(
+                    booking_id=booking.pk,
+                    actor=booking.customer,
+                    reason="Companion did not come at all.",
+                    now=booking.end + timedelta(hours=1),
+                )
+            with clock.step():
+                booking_services.booking_resolve(
+                    booking_id=booking.pk,
+                    actor=staff,
+                    decision=rng.choice(["release", "full_refund", "partial_refund"]),
+                    refund=booking.total // 3,
+                    now=booking.end + timedelta(hours=2),
+                )
     if rng.random() < 0.7:
         with clock.step():
             send_pending_refunds()
@@ -283,7 +300,7 @@ def ledger_sums(year: int, month: int) -> dict:
     return {"revenue": {kind: amount for kind, amount in revenue.items() if amount}, **sums}
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
 def test_the_statement_equals_the_ledgers_sums_over_random_activity(seed, staff):
     random_activity(random.Random(seed), staff)
     statements = [monthly_statement(*month) for month in MONTHS]
