@@ -246,3 +246,10 @@ def test_the_form_shows_the_default_range(viewer_client, places):
     page = viewer_client.get(URL).content.decode()
     first = yesterday() - timedelta(days=29)
     assert f'value="{first:%Y-%m-%d}"' in page and f'value="{yesterday():%Y-%m-%d}"' in page
+
+
+def test_the_admin_index_links_the_dashboard_for_those_who_may_see_it(client, viewer):
+    client.force_login(viewer)
+    assert 'id="analytics-link"' in client.get(reverse("admin:index")).content.decode()
+    client.force_login(staff_user())
+    assert 'id="analytics-link"' not in client.get(reverse("admin:index")).content.decode()
