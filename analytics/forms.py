@@ -7,6 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from companions.models import Activity, City
+from core.forms import Form
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 731  # two years, a leap day included
@@ -19,7 +20,7 @@ def default_range(today: date) -> tuple[date, date]:
     return last - timedelta(days=DEFAULT_DAYS - 1), last
 
 
-class DashboardFilterForm(forms.Form):
+class DashboardFilterForm(Form):
     start = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

@@ -100,6 +100,8 @@ def kwargs_for(form_class) -> dict:
         return {"profile": listed_companion(name="Ayu")}
     if form_class.__name__ == "PurchaseForm":
         return {"product": "sorotan"}
+    if form_class.__name__ == "DashboardFilterForm":
+        return {"today": timezone.localdate()}
     return {}
 
 
