@@ -7,4 +7,5 @@ app_name = "analytics"
 
 urlpatterns = [
     path("", admin.site.admin_view(views.dashboard), name="dashboard"),
+    path("finance/", admin.site.admin_view(views.finance), name="finance"),
 ]

@@ -1,6 +1,8 @@
 """The staff analytics dashboard (issue 18), in the admin's look. Served through admin_site.admin_view
 (staff only, others go to the admin's login); staff without analytics.view_dashboard get 403."""
 
+from datetime import date, timedelta
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -8,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from analytics.csv_export import csv_response, suppress
+from analytics.finance import monthly_statement
 from analytics.forms import DashboardFilterForm, default_range
 from analytics.selectors import Period, dashboard_figures
 
@@ -25,6 +29,33 @@ LOSS_LABELS = {
     "cancelled_by_companion": gettext_lazy("Cancelled by the companion"),
     "withdrawn": gettext_lazy("Withdrawn by the customer"),
 }
+
+
+EXPORTS = ("daily", "funnel", "losses")
+
+
+def _export(name: str, figures: dict, *, start, end, city, activity):
+    """One chart's numbers as CSV (Excel-friendly; small cells stay "< 5"; text never becomes a formula)."""
+    scope = [
+        start.isoformat(),
+        end.isoformat(),
+        city.name if city else _("All cities"),
+        str(activity) if activity else _("All activities"),
+    ]
+    header = [_("From"), _("To"), _("City"), _("Activity")]
+    if name == "daily":
+        header += [_("Day"), _("GMV"), _("Net revenue")]
+        rows = [[*scope, row["day"], row["gmv"], row["net"]] for row in figures["daily"]]
+    elif name == "funnel":
+        header += [_("Step"), _("This period"), _("Period before")]
+        rows = [
+            [*scope, str(STEP_LABELS[step["name"]]), suppress(step["count"]), suppress(step["before"])]
+            for step in figures["steps"]
+        ]
+    else:
+        header += [_("Outcome"), _("This period")]
+        rows = [[*scope, str(LOSS_LABELS[loss["name"]]), suppress(loss["count"])] for loss in figures["losses"]]
+    return csv_response(f"kompanion-{name}-{start}-{end}.csv", header, rows)
 
 
 def _chart_value(item: dict) -> int | None:
@@ -67,6 +98,9 @@ def dashboard(request):
             "series": [{"label": _("Requests lost"), "data": [_chart_value(loss) for loss in figures["losses"]]}],
         },
     }
+    export = request.GET.get("export")
+    if export in EXPORTS:
+        return _export(export, figures, start=start, end=end, city=city, activity=activity)
     context = {
         **admin.site.each_context(request),
         "title": _("Analytics"),
@@ -77,3 +111,59 @@ def dashboard(request):
         "activity": activity,
     }
     return TemplateResponse(request, "analytics/dashboard.html", context)
+
+
+def _last_month(today):
+    first = today.replace(day=1)
+    previous = first - timedelta(days=1)
+    return previous.year, previous.month
+
+
+def finance(request):
+    """The monthly finance statement from the ledger (analytics/finance.py), with its check against the
+    ledger's own sums: a mismatch is shown, never hidden. ?month=YYYY-MM (default: last month); &format=csv."""
+    if not request.user.has_perm("analytics.view_dashboard"):
+        raise PermissionDenied
+    today = timezone.localdate()
+    year, month = _last_month(today)
+    message = ""
+    asked = request.GET.get("month", "")
+    if asked:
+        try:
+            chosen_year, chosen_month = (int(part) for part in asked.split("-", 1))
+            chosen = date(chosen_year, chosen_month, 1)
+        except ValueError:
+            message = _("Choose a month as YYYY-MM. Showing last month instead.")
+        else:
+            if chosen > today.replace(day=1) or chosen.year < 2020:
+                message = _("There is no statement for that month yet. Showing last month instead.")
+            else:
+                year, month = chosen.year, chosen.month
+    statement = monthly_statement(year, month)
+    labels = {
+        "revenue_total": _("Revenue, total"),
+        "refunds_sent": _("Refunds sent"),
+        "companion_earnings": _("Companion earnings"),
+        "payouts_paid": _("Payouts paid"),
+        "escrow_at_month_end": _("Held in escrow at month end"),
+        "deferred_at_month_end": _("Deferred revenue at month end"),
+    }
+    lines = [
+        (labels.get(key) or _("Revenue: %(kind)s") % {"kind": key.removeprefix("revenue:")}, amount)
+        for key, amount in statement.lines()
+    ]
+    if request.GET.get("format") == "csv":
+        return csv_response(
+            f"kompanion-finance-{year}-{month:02d}.csv",
+            [_("Month"), _("Figure"), _("Rupiah")],
+            [[f"{year}-{month:02d}", label, amount] for label, amount in lines],
+        )
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Finance statement"),
+        "statement": statement,
+        "lines": lines,
+        "month": f"{year}-{month:02d}",
+        "message": message,
+    }
+    return TemplateResponse(request, "analytics/finance.html", context)

@@ -503,7 +503,12 @@ def test_admin_family_rule(clients):
 
     # The analytics dashboard lives under the admin path and follows the same rule (superuser staff here;
     # staff without analytics.view_dashboard get 403: tests/analytics/test_dashboard.py).
-    urls = [reverse("admin:index"), reverse("admin:payments_ledger_check"), reverse("analytics:dashboard")] + [
+    urls = [
+        reverse("admin:index"),
+        reverse("admin:payments_ledger_check"),
+        reverse("analytics:dashboard"),
+        reverse("analytics:finance"),
+    ] + [
         reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry
     ]
     problems = []
