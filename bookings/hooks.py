@@ -228,19 +228,15 @@ def discount_quote(*, customer, profile, activity, start, hours, code: str, now,
     is net of both parts."""
     if _registry.discount_quote is None:
         return None
-    if member_discount:
-        return _registry.discount_quote(
-            customer=customer,
-            profile=profile,
-            activity=activity,
-            start=start,
-            hours=hours,
-            code=code,
-            now=now,
-            member_discount=member_discount,
-        )
     return _registry.discount_quote(
-        customer=customer, profile=profile, activity=activity, start=start, hours=hours, code=code, now=now
+        customer=customer,
+        profile=profile,
+        activity=activity,
+        start=start,
+        hours=hours,
+        code=code,
+        now=now,
+        member_discount=member_discount,
     )
 
 

@@ -108,6 +108,11 @@ class Purchase(models.Model):
     def __str__(self) -> str:
         return self.reference
 
+    @property
+    def payable_online(self) -> bool:
+        """Still waiting for an online payment (the purchase page's Pay button and the checkout ask this)."""
+        return self.status == self.Status.OPEN and self.method == self.Method.GATEWAY
+
 
 class MemberSaving(models.Model):
     """The Kompanion Plus part of a booking's discount (half the service fee, platform-paid), recorded when the

@@ -7,7 +7,7 @@
 - Free cancellation up to 12 hours before the start instead of 24 (`free_cancellation_notice`,
   bookings/policy.py asks it): for a booking requested while a member, or cancelled while one.
 - Early access to companions in their first 48 hours (`sees_new`, companions/early_access.py).
-- The badge companions see on requests (`member_ids`, one query for a list).
+- The badge companions see on requests (products.selectors.plus_member_ids, one query for a list).
 - What Plus saved the member so far (`plus_savings`), for the Plus page.
 
 Member: `products.selectors.is_plus_member(user, now)`; only customers can be (no query for anyone else)."""
@@ -66,11 +66,6 @@ def free_cancellation_notice(*, customer, booked_at: datetime, now: datetime) ->
     return None
 
 
-def member_ids(customer_ids, now: datetime) -> set[int]:
-    """bookings/hooks.py `member_ids`: which of these customers are members at `now` (one query)."""
-    return plus_member_ids(customer_ids, now)
-
-
 def plus_savings(user) -> int:
     """What Plus saved `user` so far, in Rupiah: the member parts of their bookings that were paid and not
     fully refunded (a booking requested but never paid, or cancelled with everything back, saved nothing)."""
@@ -90,5 +85,5 @@ def register() -> None:
     from companions import early_access
 
     hooks.register(member_discount=member_discount, free_cancellation_notice=free_cancellation_notice)
-    hooks.register(member_ids=member_ids)
+    hooks.register(member_ids=plus_member_ids)
     early_access.register(member=is_member)

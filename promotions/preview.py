@@ -22,26 +22,18 @@ def page_quote(
         # No activity chosen yet (the page's first view): the profile's first, as the form preselects it.
         activities = list(profile.activities.all())
         activity = activities[0] if activities else None
+    request = {
+        "customer": customer,
+        "profile": profile,
+        "activity": activity,
+        "start": start,
+        "hours": hours,
+        "now": now,
+        "member_discount": member_discount,
+    }
     if code and activity is not None and services.code_check_allowed(customer):
-        return services.quote(
-            customer=customer,
-            profile=profile,
-            activity=activity,
-            start=start,
-            hours=hours,
-            code=code,
-            now=now,
-            member_discount=member_discount,
-        )
-    plain = services.quote(
-        customer=customer,
-        profile=profile,
-        activity=activity,
-        start=start,
-        hours=hours,
-        now=now,
-        member_discount=member_discount,
-    )
+        return services.quote(**request, code=code)
+    plain = services.quote(**request)
     if not code:
         return plain
     if activity is None:

@@ -474,12 +474,9 @@ class Invitation:
     reward: str
 
 
-def inviter_name(user: User) -> str:
-    """How the invitation page names the inviter: first name and initial, never the full name."""
-    return _friend_name(user)
-
-
-def _friend_name(user: User) -> str:
+def short_name(user: User) -> str:
+    """How invitations name a person (the inviter on the link's page, a friend on the invitations page):
+    first name and initial, never the full name."""
     if user.erased_at is not None:
         return _("Former user")
     parts = (user.full_name or "").split()
@@ -547,7 +544,7 @@ def invitations(user: User) -> list[Invitation]:
         )
         result.append(
             Invitation(
-                friend=_friend_name(friend),
+                friend=short_name(friend),
                 signed_up_at=referral.signed_up_at,
                 status=referral.status,
                 status_label=str(referral.get_status_display()),

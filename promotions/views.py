@@ -79,7 +79,7 @@ def invitation_landing(request: HttpRequest, code: str) -> HttpResponse:
         )
     if link is not None:
         request.session[referrals.SESSION_KEY] = link.code
-    inviter = referrals.inviter_name(link.user) if link is not None else ""
+    inviter = referrals.short_name(link.user) if link is not None else ""
     context = {
         "valid": link is not None,
         "signed_in": False,

@@ -68,7 +68,7 @@ def purchase_checkout(*, purchase_id: int, actor: User, finish_url: str, now: da
     now = now or timezone.now()
     with transaction.atomic():
         purchase = _own_open_purchase(purchase_id, actor)
-        if purchase.method != Purchase.Method.GATEWAY:
+        if not purchase.payable_online:
             raise PaymentError(_("This purchase is paid from your earnings."))
         attempts = Payment.objects.filter(purchase=purchase)
         if attempts.filter(status=Payment.Status.PAID).exists():
