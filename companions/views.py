@@ -118,9 +118,10 @@ def _cache_parts(request: HttpRequest, zone: str, *, known: tuple[str, ...]) -> 
 SEARCH_PARAMETERS = (*SearchForm.base_fields, "page")
 
 
-# Part of the search page's cache key: bump when what it caches changes shape (now: the HTML and the ids
-# of the companions it shows, which are counted as impressions on every view, cached or not).
-SEARCH_PAGE_FORMAT = 2
+# Part of the search page's cache key: bump when what it caches changes shape (now: the HTML, the ids of
+# the companions it shows, counted as impressions on every view, cached or not, and what was searched, for
+# counting the search: city and activity ids, date and start time).
+SEARCH_PAGE_FORMAT = 3
 
 
 @require_GET
@@ -133,11 +134,19 @@ def search(request: HttpRequest) -> HttpResponse:
     # so a promotion that ends (or starts) changes the key at that moment (promoted_facts).
     promoted = promoted_facts.promoted_ids(now)
 
-    def render_content() -> tuple[str, tuple[int, ...]]:
+    def render_content() -> tuple[str, tuple[int, ...], tuple]:
         context.update(_search_context(request, zone, now=now, promoted=promoted))
         template = "companions/_search_results.html" if partial else "companions/search.html#content"
         shown = tuple(card.pk for card in context["cards"])
-        return render_to_string(template, context, request), shown
+        query = context["query"]
+        # What was searched, as the form understood it, for counting the search (cached with the page).
+        searched = (
+            query.city.pk if query.city else None,
+            query.activity.pk if query.activity else None,
+            query.day,
+            query.start_time,
+        )
+        return render_to_string(template, context, request), shown, searched
 
     parts = (
         partial,
@@ -147,12 +156,33 @@ def search(request: HttpRequest) -> HttpResponse:
         tuple(sorted(promoted)),
         SEARCH_PAGE_FORMAT,
     )
-    content, shown = page_cache.cached("search", parts, slug=None, render=render_content)
+    content, shown, searched = page_cache.cached("search", parts, slug=None, render=render_content)
     view_counts.count_impressions(shown, now=now)  # one cache round trip; never raises, never writes to the database
+    if _first_page(request):
+        # One search counted per results shown for new criteria (the full page or the form's HTMX answer);
+        # the pages after the first show more of the same search and are not counted again.
+        city_id, activity_id, day, start_time = searched
+        view_counts.count_search(
+            city_id=city_id,
+            activity_id=activity_id,
+            day=day,
+            start_time=start_time,
+            viewer_time_zone=zone,
+            empty=not shown,
+            now=now,
+        )
     if partial:
         return HttpResponse(content)
     page = {**context, "page_title": _("Find a companion"), "content_html": content}
     return render(request, "companions/cached_page.html", page)
+
+
+def _first_page(request: HttpRequest) -> bool:
+    """Whether the search asked for its first page of results (as Pager reads `page`: missing, junk or < 2)."""
+    try:
+        return int(request.GET.get("page") or 1) < 2
+    except (TypeError, ValueError):
+        return True
 
 
 def _sees_new(request: HttpRequest) -> bool:
