@@ -1,12 +1,19 @@
-"""What the dashboard shows, read from DailyRollup only: three queries whatever the range (the period's
-totals, the comparison period's totals, the period's money per day)."""
+"""What the dashboard shows of bookings and money, read from the rollups only: four queries whatever the
+range (the period's totals, the comparison period's totals, the period's money per day, paid products by
+kind). Today has no stored rollup yet: when the period reaches today, today's figures are computed live from
+its own bookings and purchases (analytics.rollups.compute_day, through indexes: five more queries) and added
+to the stored days before it."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import Q, Sum
+from django.utils import timezone
 
-from analytics.models import DailyRollup
+from analytics.models import DailyProductSales, DailyRollup
+from analytics.rollups import compute_day, compute_product_sales
+from products.models import Product
 
 SMALL_CELL = 5  # counts of people under this are shown as "< 5"
 COUNTS = (
@@ -21,8 +28,9 @@ COUNTS = (
     "cancelled_by_companion",
     "withdrawn",
 )
-MONEY = ("gmv", "service_fees", "commission", "discounts")
+MONEY = ("gmv", "service_fees", "commission", "discounts", "refunds")
 FIELDS = COUNTS + MONEY + ("accept_minutes",)
+NET_PARTS = (("service_fees", 1), ("commission", 1), ("discounts", -1), ("refunds", -1))
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,9 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    def includes(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
     def before(self) -> "Period":
         """The period of the same length that ends the day before this one starts."""
         end = self.start - timedelta(days=1)
@@ -44,8 +55,11 @@ def is_small(count: int) -> bool:
     return 0 < count < SMALL_CELL
 
 
-def _filter(period: Period, city, activity) -> Q:
+def _filter(period: Period, city, activity, *, today: date | None = None) -> Q:
+    """The stored rows of the period (without today's, which are computed live)."""
     where = Q(day__gte=period.start, day__lte=period.end)
+    if today is not None and period.includes(today):
+        where &= Q(day__lt=today)
     if city is not None:
         where &= Q(city=city)
     if activity is not None:
@@ -53,37 +67,91 @@ def _filter(period: Period, city, activity) -> Q:
     return where
 
 
-def _totals(period: Period, city, activity) -> dict[str, int]:
-    sums = DailyRollup.objects.filter(_filter(period, city, activity)).aggregate(**{name: Sum(name) for name in FIELDS})
-    totals = {name: int(sums[name] or 0) for name in FIELDS}
-    totals["net"] = totals["service_fees"] + totals["commission"] - totals["discounts"]
+def _live(period: Period, city, activity, today: date | None) -> list[DailyRollup]:
+    if today is None or not period.includes(today):
+        return []
+    rows = compute_day(today, now=timezone.now())
+    return [
+        row
+        for row in rows
+        if (city is None or row.city_id == city.pk) and (activity is None or row.activity_id == activity.pk)
+    ]
+
+
+def net_revenue(figures: dict) -> int:
+    """Service fees + commission − discounts − what went back of our part in refunds."""
+    return sum(int(figures.get(name) or 0) * sign for name, sign in NET_PARTS)
+
+
+def _totals(period: Period, city, activity, *, today=None, live=()) -> dict[str, int]:
+    where = _filter(period, city, activity, today=today)
+    sums = DailyRollup.objects.filter(where).aggregate(**{name: Sum(name) for name in FIELDS})
+    totals = {name: int(sums[name] or 0) + sum(getattr(row, name) for row in live) for name in FIELDS}
+    totals["net"] = net_revenue(totals)
     totals["accept_average"] = round(totals["accept_minutes"] / totals["accepted"]) if totals["accepted"] else None
     return totals
+
+
+def _products(period: Period, today: date | None) -> dict:
+    """Paid products in the period by kind (platform-wide: the filters do not apply)."""
+    kinds: dict[str, dict[str, int]] = defaultdict(lambda: {"purchases": 0, "sales": 0, "refunds": 0})
+    where = Q(day__gte=period.start, day__lte=period.end)
+    if today is not None and period.includes(today):
+        where &= Q(day__lt=today)
+    rows = (
+        DailyProductSales.objects.filter(where)
+        .values("kind")
+        .annotate(purchases=Sum("purchases"), sales=Sum("sales"), refunds=Sum("refunds"))
+        .order_by("kind")
+    )
+    for row in rows:
+        for name in ("purchases", "sales", "refunds"):
+            kinds[row["kind"]][name] += int(row[name] or 0)
+    if today is not None and period.includes(today):
+        for row in compute_product_sales(today, now=timezone.now()):
+            for name in ("purchases", "sales", "refunds"):
+                kinds[row.kind][name] += getattr(row, name)
+    return {
+        "kinds": [
+            {
+                "kind": kind,
+                "label": str(Product(kind).label) if kind in Product.values else kind,
+                **figures,
+                "small": is_small(figures["purchases"]),
+                "net": figures["sales"] - figures["refunds"],
+            }
+            for kind, figures in sorted(kinds.items())
+        ],
+        "net": sum(figures["sales"] - figures["refunds"] for figures in kinds.values()),
+    }
 
 
 def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def dashboard_figures(*, period: Period, city=None, activity=None) -> dict:
-    now = _totals(period, city, activity)
+def dashboard_figures(*, period: Period, city=None, activity=None, today: date | None = None) -> dict:
+    """The bookings and money figures; `today` (the current Jakarta date) is computed live when in the period."""
+    live = _live(period, city, activity, today)
+    now = _totals(period, city, activity, today=today, live=live)
     before = _totals(period.before(), city, activity)
     rows = (
-        DailyRollup.objects.filter(_filter(period, city, activity))
+        DailyRollup.objects.filter(_filter(period, city, activity, today=today))
         .values("day")
-        .annotate(
-            gmv=Sum("gmv"), service_fees=Sum("service_fees"), commission=Sum("commission"), discounts=Sum("discounts")
-        )
+        .annotate(**{name: Sum(name) for name in ("gmv", "service_fees", "commission", "discounts", "refunds")})
         .order_by("day")
     )
-    by_day = {row["day"]: row for row in rows}
+    by_day: dict[date, dict] = {row["day"]: row for row in rows}
+    if live:
+        by_day[today] = {
+            name: sum(getattr(row, name) for row in live)
+            for name in ("gmv", "service_fees", "commission", "discounts", "refunds")
+        }
     daily = []
     for offset in range(period.days):
         day = period.start + timedelta(days=offset)
         row = by_day.get(day, {})
-        gmv = int(row.get("gmv") or 0)
-        net = int(row.get("service_fees") or 0) + int(row.get("commission") or 0) - int(row.get("discounts") or 0)
-        daily.append({"day": day, "gmv": gmv, "net": net})
+        daily.append({"day": day, "gmv": int(row.get("gmv") or 0), "net": net_revenue(row)})
 
     steps = []
     previous = None
@@ -113,7 +181,11 @@ def dashboard_figures(*, period: Period, city=None, activity=None) -> dict:
                 "share": None if is_small(count) or is_small(now["requests"]) else _share(count, now["requests"]),
             }
         )
+    products = _products(period, today)
     return {
+        "products": products,
+        "net_with_products": now["net"] + products["net"],
+        "take_rate": _share(now["net"], now["gmv"]),
         "period": period,
         "previous": period.before(),
         "now": now,

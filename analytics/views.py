@@ -73,7 +73,7 @@ def dashboard(request):
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         city, activity = form.cleaned_data["city"], form.cleaned_data["activity"]
-    figures = dashboard_figures(period=Period(start, end), city=city, activity=activity)
+    figures = dashboard_figures(period=Period(start, end), city=city, activity=activity, today=today)
     for step in figures["steps"]:
         step["label"] = str(STEP_LABELS[step["name"]])
     for loss in figures["losses"]:

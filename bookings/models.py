@@ -155,6 +155,12 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["companion", "status", "start"], name="bookings_companion_status"),
             models.Index(fields=["customer", "status", "start"], name="bookings_customer_status"),
+            # The analytics rollups read a day's requests, payments and settlements (analytics/rollups.py).
+            models.Index(fields=["created_at"], name="bookings_created_at"),
+            models.Index(fields=["paid_at"], name="bookings_paid_at", condition=models.Q(paid_at__isnull=False)),
+            models.Index(
+                fields=["closed_at"], name="bookings_refunded_closed_at", condition=models.Q(refund_amount__gt=0)
+            ),
         ]
 
     def __str__(self) -> str:

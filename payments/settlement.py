@@ -64,7 +64,7 @@ def booking_settle(*, booking, kind: str) -> None:
     if refund:
         payment = _confirming_payment(booking)
         if payment is not None:
-            refund_open(booking=booking, payment=payment, amount=refund, reason=kind)
+            refund_open(booking=booking, payment=payment, amount=refund, reason=kind, now=booking.closed_at)
 
 
 def booking_left_unpaid(*, booking, keep_payment_id: int | None = None) -> None:

@@ -234,7 +234,7 @@ def purchase_refund_unused(*, purchase_id: int, actor: User, now: datetime | Non
                 amount=unused,
                 memo=f"purchase {purchase.reference}: unused part",
             )
-            refund_open(booking=None, payment=payment, amount=unused, reason="unused")
+            refund_open(booking=None, payment=payment, amount=unused, reason="unused", now=now)
         Purchase.objects.filter(pk=purchase.pk).update(
             status=Purchase.Status.REFUNDED, refunded=unused, ends_at=max(now, purchase.starts_at)
         )

@@ -32,9 +32,10 @@ REFUND_RETRY_BACKOFF_SECONDS = 30
 REFUND_RETRY_BACKOFF_MAX_SECONDS = 3600
 
 
-def refund_open(*, booking, payment: Payment, amount: int, reason: str) -> Refund:
+def refund_open(*, booking, payment: Payment, amount: int, reason: str, now=None) -> Refund:
     """Records the refund (once per payment and reason) and, after commit, sends it through the
-    gateway; methods the gateway cannot refund wait for the customer's bank details instead."""
+    gateway; methods the gateway cannot refund wait for the customer's bank details instead. `now` dates
+    it (the decision's time; the analytics count a refund on that day)."""
     by_api = get_gateway().can_refund(payment.payment_type)
     refund, created = Refund.objects.get_or_create(
         refund_key=f"{payment.order_id}-{reason}"[:50],
@@ -45,6 +46,7 @@ def refund_open(*, booking, payment: Payment, amount: int, reason: str) -> Refun
             "reason": reason,
             "method": Refund.Method.GATEWAY if by_api else Refund.Method.MANUAL,
             "status": Refund.Status.PENDING if by_api else Refund.Status.NEEDS_DETAILS,
+            "created_at": now or timezone.now(),
         },
     )
     if created and by_api:
