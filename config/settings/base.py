@@ -388,6 +388,9 @@ TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 # Twilio callbacks (status, inbound) accepted per client address per minute.
 TWILIO_WEBHOOK_RATE_PER_MINUTE = env.int("TWILIO_WEBHOOK_RATE_PER_MINUTE", default=1200)
+# What one WhatsApp message costs us, whole Rupiah, for the analytics dashboard's cost per booking; 0 = unknown
+# (the cost is then not shown).
+WHATSAPP_PRICE_PER_MESSAGE = env.int("WHATSAPP_PRICE_PER_MESSAGE", default=0)
 
 # Encryption at rest for ID numbers (core/crypto.py): comma-separated Fernet keys, newest first.
 # Unset in dev/test: derived from SECRET_KEY. Production refuses to start without them.
