@@ -17,14 +17,21 @@ Issue 17: `promoted` (tests/bench/promoted.py), the search scenario's searches w
 promoted (Sorotan bought and paid through products.services, picked among those searches' results), measured
 right after `search` in each mode and compared with it (ratios to the trivial page, queries per request);
 the promotions are deleted right after, so plain search never sees them.
+Issue 18: `analytics` (tests/bench/analytics.py), two years of activity seeded once (--analytics-bookings
+1,000,000 bookings over 730 days, --analytics-views 10,000,000 profile views in products.DailyStat, searches in
+analytics.SearchStat), then the nightly rollup of one day and a full recompute of the 730 days (seconds and
+peak memory, each in a fresh process; extrapolated from a --analytics-slice-days slice, and said so, when the
+slice predicts more than --analytics-full-budget seconds), and the staff dashboard (/admin/analytics/, default
+range and two years) p50/p95 as ratios to the trivial page of the same server, with its queries per request.
 
 Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server
 did not start, a request failed, an existing route answered something other than 200 (for the webhook:
 other than 200 or its rate limiter's 429), the booking or payments check found wrong data, a WhatsApp
 delivery was never sent or sent twice, the level job's second run changed something, the promo scenario
 found a booking, redemption or code counter wrong (or an answer other than booked, "used up" or "busy, try
-again"), or a page scenario measured pages without their content (a profile or slot picker not showing
-14 days, or mostly no free time; a reviewed profile not showing its first 10 reviews; best rated results
+again"), the analytics seed or a rollup run went wrong (or left a day without rollup rows) or a dashboard page
+came without its figures, or a page scenario measured pages without their content (a profile or slot picker
+not showing 14 days, or mostly no free time; a reviewed profile not showing its first 10 reviews; best rated results
 out of order; a promoted search page with more than 2 "Promoted" labels, or none on every page; checked
 on every measured page).
 
@@ -41,6 +48,8 @@ on every measured page).
     python -m tests.bench.run --scenarios chat [--runs 3] [--chat-seconds 25] [--chat-connections 64] [--chat-explain]
     python -m tests.bench.run --scenarios trivial,promo [--promo-requests 5] [--lock-timeout-ms 300]
     python -m tests.bench.run --scenarios trivial,search,promoted [--page-cache all|cold|both] [--runs 3]
+    python -m tests.bench.run --scenarios analytics [--analytics-bookings 1000000 --analytics-views 10000000] \
+        [--analytics-slice-days 60 --analytics-full-budget 600]
 
 Every page figure is also given as a ratio to the trivial page measured in the same run and mode (the
 machine's load and speed cancel out): after each run, and in one summary table printed at the very end
@@ -69,7 +78,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from tests.bench import history, promoted, seed
+from tests.bench import analytics, history, promoted, seed
 from tests.bench.load import HEADERS, Result, percentile, run_load
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -249,7 +258,7 @@ SCENARIOS = [
     Scenario("reviewed", "/c/<slug>/", _reviewed_profile_paths, inspect=_reviewed_profile),
 ]  # fmt: skip
 # Measured by their own modules (tests/bench/<name>.py).
-OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention", "promo", "levels", "chat"]
+OTHER_SCENARIOS = ["bookings", "payments", "notifications", "contention", "promo", "levels", "chat", "analytics"]
 
 
 def route_exists(path: str) -> bool:
@@ -646,6 +655,7 @@ def describe_schema() -> str:
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     seed.add_arguments(parser)
+    analytics.add_arguments(parser)
     parser.add_argument("--requests", type=int, default=400, help="measured requests per scenario")
     parser.add_argument(
         "--trivial-requests",
@@ -680,7 +690,9 @@ def parse_arguments() -> argparse.Namespace:
         "both parties every 4 s and 50 messages a second, open loop, then polls a second on one worker; "
         "promo: booking requests by 20 customers at once without and with a shared promo code, and 50 at once "
         "against a code with 10 uses left and a budget for 7; "
-        "promoted: the search scenario's searches with 200 companions promoted (Sorotan), right after search)",
+        "promoted: the search scenario's searches with 200 companions promoted (Sorotan), right after search; "
+        "analytics: two years of bookings and views, the nightly rollup of a day and of the two years, the "
+        "dashboard page)",
     )
     parser.add_argument(
         "--notifications", type=int, default=10_000, help="payments: notifications to post (30%% duplicates)"
@@ -867,8 +879,8 @@ def measure_pages(
 
 
 def run_others(arguments: argparse.Namespace, wanted: set[str], log_path: Path, warmup: int, chat_figures: dict) -> int:
-    """Bookings, payments, notifications, levels, contention, promo and chat, in that order; the first broken one ends
-    the run (its exit status is returned). The chat's rows for the summary go into `chat_figures`."""
+    """Bookings, payments, notifications, levels, contention, promo, chat and analytics, in that order; the first
+    broken one ends the run (its exit status is returned). The chat's rows for the summary go into `chat_figures`."""
     from django.conf import settings
 
     if "bookings" in wanted:
@@ -947,6 +959,10 @@ def run_others(arguments: argparse.Namespace, wanted: set[str], log_path: Path, 
         )
         if not measured:
             print("\nbench: BROKEN: the chat benchmark failed (see above)", file=sys.stderr)
+            return 1
+    if "analytics" in wanted:
+        if not analytics.run(arguments=arguments, log_path=log_path):
+            print("\nbench: BROKEN: the analytics benchmark failed (see above)", file=sys.stderr)
             return 1
     return 0
 
