@@ -11,7 +11,7 @@ its created_at / paid_at / closed_at indexes.
   of them; the money counts the bookings paid that day; `refunds` is what went back of our own part (service
   fee + commission − discount) in the bookings settled with a refund that day;
 - paid products (DailyProductSales, day × Sorotan/Plus): purchases paid that day, and refunds made that day;
-- the other sections (searches and profile views, people, quality, levels) register in DAY_SECTIONS.
+- the other sections (profile views, people, quality, levels) are passed in by analytics/nightly.py.
 
 The main tables are read only here, from `analytics.reading.source()` (a replica when one is configured);
 `compute_day` gives a day's booking cells without saving them (the dashboard's live "today")."""
@@ -38,9 +38,9 @@ S = BookingStatus
 WIB = ZoneInfo("Asia/Jakarta")
 CHUNK_DAYS = 31
 
-# Further per-day rollups: (day, now=, using=) -> rows written. Each replaces its own table's rows for the day.
+# A per-day rollup besides the bookings': (day, now=, using=) -> rows written, replacing its own table's rows
+# for the day. analytics/nightly.py passes every section; this module's own is the paid products'.
 DaySection = Callable[..., int]
-DAY_SECTIONS: list[DaySection] = []
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -175,7 +175,7 @@ def _rollup_product_sales(day: date, *, now: datetime, using: str | None = None)
     return len(rows)
 
 
-DAY_SECTIONS.append(_rollup_product_sales)
+OWN_SECTIONS: tuple[DaySection, ...] = (_rollup_product_sales,)
 
 
 def _save_bookings(day: date, rows: list[DailyRollup]) -> None:
@@ -184,8 +184,16 @@ def _save_bookings(day: date, rows: list[DailyRollup]) -> None:
         DailyRollup.objects.bulk_create(rows)
 
 
-def rollup_range(first: date, last: date, *, now: datetime | None = None, using: str | None = None) -> int:
-    """Recomputes every day from `first` to `last` (inclusive); returns the booking cells written."""
+def rollup_range(
+    first: date,
+    last: date,
+    *,
+    now: datetime | None = None,
+    using: str | None = None,
+    sections: tuple[DaySection, ...] = OWN_SECTIONS,
+) -> int:
+    """Recomputes every day from `first` to `last` (inclusive) with the bookings' rollup and `sections`;
+    returns the booking cells written."""
     if last < first:
         raise ValueError("the range ends before it starts")
     now = now or timezone.now()
@@ -198,16 +206,18 @@ def rollup_range(first: date, last: date, *, now: datetime | None = None, using:
             rows = by_day.get(day, [])
             _save_bookings(day, rows)
             cells += len(rows)
-            for section in DAY_SECTIONS:
+            for section in sections:
                 section(day, now=now, using=using)
             day += timedelta(days=1)
         chunk_start = chunk_end + timedelta(days=1)
     return cells
 
 
-def rollup_day(day: date, *, now: datetime | None = None, using: str | None = None) -> int:
+def rollup_day(
+    day: date, *, now: datetime | None = None, using: str | None = None, sections: tuple[DaySection, ...] = OWN_SECTIONS
+) -> int:
     """Recomputes `day` (Jakarta); returns how many booking cells it has."""
-    return rollup_range(day, day, now=now, using=using)
+    return rollup_range(day, day, now=now, using=using, sections=sections)
 
 
 def yesterday(now: datetime | None = None) -> date:

@@ -126,8 +126,13 @@ def _products(period: Period, today: date | None) -> dict:
     }
 
 
-def _share(part: int, whole: int) -> float | None:
+def share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
+
+
+def paid_requests(*, period: Period, today: date | None = None) -> int:
+    """Requests of the period that were paid, all cities and activities (the per-100 rates' base)."""
+    return _totals(period, None, None, today=today, live=_live(period, None, None, today))["paid"]
 
 
 def dashboard_figures(*, period: Period, city=None, activity=None, today: date | None = None) -> dict:
@@ -166,7 +171,7 @@ def dashboard_figures(*, period: Period, city=None, activity=None, today: date |
                 "before": before[name],
                 "before_small": is_small(before[name]),
                 # The share of the step before that reached this one (none for the first step).
-                "conversion": None if previous is None or hidden else _share(count, previous),
+                "conversion": None if previous is None or hidden else share(count, previous),
             }
         )
         previous = count
@@ -178,14 +183,15 @@ def dashboard_figures(*, period: Period, city=None, activity=None, today: date |
                 "name": name,
                 "count": count,
                 "small": is_small(count),
-                "share": None if is_small(count) or is_small(now["requests"]) else _share(count, now["requests"]),
+                "share": None if is_small(count) or is_small(now["requests"]) else share(count, now["requests"]),
             }
         )
     products = _products(period, today)
     return {
         "products": products,
+        "live": today is not None and period.includes(today),
         "net_with_products": now["net"] + products["net"],
-        "take_rate": _share(now["net"], now["gmv"]),
+        "take_rate": share(now["net"], now["gmv"]),
         "period": period,
         "previous": period.before(),
         "now": now,

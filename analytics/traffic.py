@@ -2,7 +2,7 @@
 
 - Searches are counted in the cache by the search page (companions.view_counts.count_search: one counter
   cell per day encoding hour of the week × city × activity × "showed nobody"), never written to the
-  database on the page. `flush_searches` (every 5 minutes, traffic_tasks.py) decodes the cells and adds
+  database on the page. `flush_searches` (every 5 minutes, analytics/tasks.py) decodes the cells and adds
   them to SearchStat with one INSERT ... ON CONFLICT DO UPDATE per 500 rows, so two flushes (or a flush
   and a retry) add, never overwrite.
 - Profile views are counted per companion into products.DailyStat; `rollup_profile_views(day)` sums them
@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from analytics import reading
@@ -134,6 +135,9 @@ def rollup_profile_views(day: date, *, now: datetime, using: str | None = None) 
     return len(rows)
 
 
+PLACES_SHOWN = 10
+
+
 def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
@@ -162,6 +166,31 @@ def traffic_figures(*, period: Period, city=None, activity=None, today: date) ->
         .annotate(searches=Sum("searches"), empty=Sum("empty"))
         .order_by()
     }
+    # Where to recruit: the city × activity cells of the period, those whose searches most often found nobody.
+    places = []
+    by_place = (
+        SearchStat.objects.filter(where)
+        .values("city__name", "activity__name_id", "activity__name_en")
+        .annotate(searches=Sum("searches"), empty=Sum("empty"))
+        .order_by()
+    )
+    english = (get_language() or "id").startswith("en")
+    for row in by_place:
+        found, nobody = int(row["searches"] or 0), int(row["empty"] or 0)
+        if is_small(found) or not found:
+            continue
+        places.append(
+            {
+                "city": row["city__name"] or _("Any city"),
+                "activity": row["activity__name_en" if english else "activity__name_id"] or _("Any activity"),
+                "searches": found,
+                "empty": nobody,
+                "empty_small": is_small(nobody),
+                "share": None if is_small(nobody) else _share(nobody, found),
+            }
+        )
+    places.sort(key=lambda place: (-(place["share"] or 0), -place["searches"]))
+    places = places[:PLACES_SHOWN]
     searches = sum(found for found, _empty in by_hour.values())
     empty = sum(nobody for _found, nobody in by_hour.values())
 
@@ -210,6 +239,7 @@ def traffic_figures(*, period: Period, city=None, activity=None, today: date) ->
         "profile_views": views,
         "profile_views_small": views is not None and is_small(views),
         "heatmap": heatmap,
+        "places": places,
     }
 
 

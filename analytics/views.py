@@ -13,9 +13,14 @@ from django.utils.translation import gettext_lazy
 from analytics.csv_export import csv_response, suppress
 from analytics.finance import monthly_statement
 from analytics.forms import DashboardFilterForm, default_range
-from analytics.selectors import Period, dashboard_figures
+from analytics.people import PEOPLE_EXPORTS, people_csv, people_figures
+from analytics.quality import QUALITY_EXPORTS, quality_csv, quality_figures
+from analytics.selectors import Period, dashboard_figures, is_small, paid_requests, share
+from analytics.traffic import heatmap_csv, traffic_figures
 
 STEP_LABELS = {
+    "searches": gettext_lazy("Searches"),
+    "profile_views": gettext_lazy("Profile views"),
     "requests": gettext_lazy("Requests"),
     "accepted": gettext_lazy("Accepted"),
     "paid": gettext_lazy("Paid"),
@@ -31,7 +36,34 @@ LOSS_LABELS = {
 }
 
 
-EXPORTS = ("daily", "funnel", "losses")
+EXPORTS = ("daily", "funnel", "losses", "heatmap", *PEOPLE_EXPORTS, *QUALITY_EXPORTS)
+
+
+def _full_funnel(figures: dict, traffic: dict, traffic_before: dict) -> list[dict]:
+    """search → profile view → request → accepted → paid → completed. Profile views are of no activity: with
+    an activity filter that step is left out (requests then follow searches)."""
+    first = [{"name": "searches", "count": traffic["searches"], "before": traffic_before["searches"]}]
+    if traffic["profile_views"] is not None:
+        first.append(
+            {"name": "profile_views", "count": traffic["profile_views"], "before": traffic_before["profile_views"]}
+        )
+    steps, previous = [], None
+    for step in first:
+        count = step["count"]
+        hidden = is_small(count) or (previous is not None and is_small(previous))
+        steps.append(
+            {
+                **step,
+                "small": is_small(count),
+                "before_small": is_small(step["before"]),
+                "conversion": None if previous is None or hidden else share(count, previous),
+            }
+        )
+        previous = count
+    requests = dict(figures["steps"][0])
+    hidden = requests["small"] or is_small(previous)
+    requests["conversion"] = None if hidden else share(requests["count"], previous)
+    return steps + [requests] + figures["steps"][1:]
 
 
 def _export(name: str, figures: dict, *, start, end, city, activity):
@@ -43,6 +75,18 @@ def _export(name: str, figures: dict, *, start, end, city, activity):
         str(activity) if activity else _("All activities"),
     ]
     header = [_("From"), _("To"), _("City"), _("Activity")]
+    extra = None
+    if name == "heatmap":
+        extra = heatmap_csv(figures["traffic"])
+    elif name in PEOPLE_EXPORTS:
+        extra = people_csv(figures["people"], name)
+    elif name in QUALITY_EXPORTS:
+        extra = quality_csv(figures["quality"], name)
+    if extra is not None:
+        extra_header, extra_rows = extra
+        return csv_response(
+            f"kompanion-{name}-{start}-{end}.csv", header + extra_header, [[*scope, *row] for row in extra_rows]
+        )
     if name == "daily":
         header += [_("Day"), _("GMV"), _("Net revenue")]
         rows = [[*scope, row["day"], row["gmv"], row["net"]] for row in figures["daily"]]
@@ -74,6 +118,17 @@ def dashboard(request):
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         city, activity = form.cleaned_data["city"], form.cleaned_data["activity"]
     figures = dashboard_figures(period=Period(start, end), city=city, activity=activity, today=today)
+    traffic = traffic_figures(period=Period(start, end), city=city, activity=activity, today=today)
+    traffic_before = traffic_figures(period=Period(start, end).before(), city=city, activity=activity, today=today)
+    figures["traffic"] = traffic
+    figures["steps"] = _full_funnel(figures, traffic, traffic_before)
+    moment = timezone.now()
+    period = Period(start, end)
+    figures["people"] = people = people_figures(period=period, today=today, now=moment)
+    platform_paid = (
+        figures["now"]["paid"] if city is None and activity is None else paid_requests(period=period, today=today)
+    )
+    figures["quality"] = quality = quality_figures(period=period, paid_bookings=platform_paid, today=today, now=moment)
     for step in figures["steps"]:
         step["label"] = str(STEP_LABELS[step["name"]])
     for loss in figures["losses"]:
@@ -104,8 +159,12 @@ def dashboard(request):
     context = {
         **admin.site.each_context(request),
         "title": _("Analytics"),
+        "today": today,
         "form": form,
         "figures": figures,
+        "traffic": traffic,
+        "people": people,
+        "quality": quality,
         "charts": charts,
         "city": city,
         "activity": activity,

@@ -212,6 +212,8 @@ class BookingEvent(models.Model):
         verbose_name = _("booking event")
         verbose_name_plural = _("booking events")
         ordering = ["created_at", "id"]
+        # The analytics count a day's disputes by their event (analytics/quality.py).
+        indexes = [models.Index(fields=["to_status", "created_at"], name="bookings_event_status_time")]
 
     def __str__(self) -> str:
         return f"{self.booking_id}: {self.from_status or '∅'} → {self.to_status}"

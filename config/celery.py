@@ -89,6 +89,11 @@ app.conf.beat_schedule = {
         "task": "analytics.tasks.nightly_rollup_task",
         "schedule": crontab(hour=18, minute=30),  # 01.30 WIB
     },
+    # Analytics (issue 18): the searches counted in the cache, into the database.
+    "analytics-flush-searches": {
+        "task": "analytics.tasks.flush_searches_task",
+        "schedule": crontab(minute="*/5"),
+    },
     # Paid products (issue 17): deferred revenue recognised day by day, abandoned checkouts closed.
     "payments-purchases-daily": {
         "task": "payments.tasks.purchases_daily_task",

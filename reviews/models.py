@@ -89,6 +89,8 @@ class Review(models.Model):
             ),
         ]
         indexes = [
+            # The analytics count a day's published reviews (analytics/quality.py).
+            models.Index(fields=["published_at"], name="reviews_published_at"),
             # The profile's newest reviews (selectors.public_reviews), hidden ones included (shown as
             # removed): in the index's order, so a companion with hundreds of reviews reads only ten.
             models.Index(

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics.models import DailyRollup
+from analytics.models import DailyRollup, ProfileViewRollup, SearchStat
 from companions.models import Activity, City
 from tests.conftest import STAFF_TOTP_SECRET
 from tests.factories import UserFactory
@@ -120,6 +120,12 @@ def test_figures_against_hand_built_rows(viewer_client, places):
         accept_minutes=15 * 20,
     )
     cell(day - timedelta(days=90), jakarta, activity, requests=999, gmv=99_000_000)
+    # The funnel's first steps: searches (any hour) and profile views, in the period and the one before.
+    SearchStat.objects.create(day=day, hour_of_week=20, city=jakarta, activity=activity, searches=300, empty=30)
+    SearchStat.objects.create(day=day - timedelta(days=3), hour_of_week=44, city=None, searches=100, empty=10)
+    SearchStat.objects.create(day=day - timedelta(days=35), hour_of_week=44, city=jakarta, searches=70, empty=7)
+    ProfileViewRollup.objects.create(day=day, city=jakarta, views=150, computed_at=timezone.now())
+    ProfileViewRollup.objects.create(day=day - timedelta(days=1), city=bandung, views=50, computed_at=timezone.now())
 
     response = viewer_client.get(URL)
     assert response.status_code == 200
@@ -127,8 +133,9 @@ def test_figures_against_hand_built_rows(viewer_client, places):
     now, before = figures["now"], figures["before"]
     assert (now["gmv"], now["net"]) == (7_000_000, 600_000 + 900_000 - 100_000 + 100_000 + 150_000 - 50_000)
     assert (before["gmv"], before["net"]) == (2_000_000, 500_000)
-    assert [step["count"] for step in figures["steps"]] == [50, 40, 30, 25]
-    assert [step["conversion"] for step in figures["steps"]] == [None, 80.0, 75.0, 83.3]
+    assert [step["count"] for step in figures["steps"]] == [400, 200, 50, 40, 30, 25]
+    assert [step["conversion"] for step in figures["steps"]] == [None, 50.0, 25.0, 80.0, 75.0, 83.3]
+    assert figures["steps"][0]["before"] == 70
     assert {loss["name"]: loss["count"] for loss in figures["losses"]} == {
         "declined": 6,
         "unanswered": 4,

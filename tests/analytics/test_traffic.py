@@ -16,6 +16,7 @@ from django.utils import translation
 
 from analytics.models import ProfileViewRollup, SearchStat
 from analytics.selectors import Period
+from analytics.tasks import flush_searches_task
 from analytics.traffic import (
     decode_search_cell,
     heatmap_csv,
@@ -23,7 +24,6 @@ from analytics.traffic import (
     searches_add,
     traffic_figures,
 )
-from analytics.traffic_tasks import flush_searches_task
 from companions import view_counts
 from companions.models import Activity, City
 from core import counters
@@ -210,12 +210,12 @@ def seed_figures():
     return jakarta, bandung, hangout
 
 
-def test_traffic_figures_against_hand_computed_numbers_in_three_queries():
+def test_traffic_figures_against_hand_computed_numbers_in_four_queries():
     jakarta, bandung, hangout = seed_figures()
     period = Period(DAY - timedelta(days=1), DAY)
     with CaptureQueriesContext(connection) as queries:
         figures = traffic_figures(period=period, city=None, activity=None, today=DAY)
-    assert len(queries) == 3  # searches, stored views, today's views live
+    assert len(queries) == 4  # searches by hour, by place, stored views, today's views live
     assert (figures["searches"], figures["empty"], figures["empty_share"]) == (13, 7, 53.8)
     assert figures["profile_views"] == 20 + 6 + 8
     monday_8 = figures["heatmap"][0]["cells"][8]
@@ -224,11 +224,14 @@ def test_traffic_figures_against_hand_computed_numbers_in_three_queries():
     assert tuesday_20["small"] and tuesday_20["share"] is None and tuesday_20["shade"] is None
     assert figures["heatmap"][6]["cells"][23]["searches"] == 0  # before the period
     assert [len(row["cells"]) for row in figures["heatmap"]] == [24] * 7
+    # Where to recruit: only city × activity cells of 5 searches or more; 4 empty of them is a small count.
+    [place] = figures["places"]
+    assert (place["city"], place["searches"], place["empty_small"], place["share"]) == (jakarta.name, 6, True, None)
 
-    # A year: the same three queries.
+    # A year: the same four queries.
     with CaptureQueriesContext(connection) as queries:
         traffic_figures(period=Period(DAY - timedelta(days=364), DAY), city=None, activity=None, today=DAY)
-    assert len(queries) == 3
+    assert len(queries) == 4
 
     in_jakarta = traffic_figures(period=period, city=jakarta, activity=None, today=DAY)
     assert (in_jakarta["searches"], in_jakarta["empty"], in_jakarta["empty_share"]) == (9, 7, 77.8)
@@ -238,7 +241,7 @@ def test_traffic_figures_against_hand_computed_numbers_in_three_queries():
     assert in_bandung["profile_views"] == 6
     with CaptureQueriesContext(connection) as queries:
         by_activity = traffic_figures(period=period, city=None, activity=hangout, today=DAY)
-    assert len(queries) == 1  # views are of no activity: not read
+    assert len(queries) == 2  # views are of no activity: not read
     assert by_activity["profile_views"] is None and by_activity["searches"] == 6
     # A past period reads the stored rows only.
     past = traffic_figures(period=Period(DAY - timedelta(days=3), DAY - timedelta(days=1)), today=DAY)
@@ -257,7 +260,7 @@ def test_the_partial_renders_the_totals_and_the_heat_map_with_classes_and_no_inl
     assert 'class="heat-none" data-testid="heat-1-20">&lt; 5</td>' in html
     assert 'class="heat-none" data-testid="heat-6-23">—</td>' in html
     assert "style=" not in html and "<script" not in html
-    assert html.count('<th scope="col">') == 3 + 1 + 24  # totals header; the heat map's day and hours
+    assert html.count('<th scope="col">') == 3 + 1 + 24 + 4  # totals; the heat map's day and hours; places
     with translation.override("id"):
         indonesian = render_to_string("analytics/_traffic.html", {"traffic": figures})
     assert "Senin" in indonesian and "Minggu" in indonesian

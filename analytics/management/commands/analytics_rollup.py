@@ -5,7 +5,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics.rollups import rollup_range, yesterday
+from analytics.nightly import rollup_range
+from analytics.rollups import yesterday
 
 MAX_DAYS = 2 * 366
 

@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
 from accounts import demo as accounts_demo
+from analytics import demo as analytics_demo
+from analytics import nightly as analytics_nightly
 from analytics import rollups as analytics_rollups
 from bookings import demo as bookings_demo
 from bookings import levels, reliability
@@ -75,7 +77,9 @@ class Command(BaseCommand):
             reliability.recompute()
             levels.recompute()
             # What the nightly job would have rolled up for the analytics, over the demo's history (issue 18).
-            analytics_rollups.rollup_range(
+            # The searches and profile views the counters would have flushed, then every rollup.
+            analytics_demo.seed_traffic(today=analytics_rollups.yesterday() + timedelta(days=1))
+            analytics_nightly.rollup_range(
                 analytics_rollups.yesterday() - timedelta(days=179), analytics_rollups.yesterday()
             )
             # The locmem backend makes mail.outbox when first used: a run that sent nothing has none.
