@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from analytics.models import DailyRollup
+from analytics.models import DailyPeople, DailyQuality, DailyRollup, LevelCount, SearchStat
 from companions.models import Activity, City
 from tests.conftest import STAFF_TOTP_SECRET
 from tests.e2e.helpers import DESKTOP, PHONE, enter_totp, log_in, rupiah_id, save_screenshot, seed_reference_data
@@ -67,6 +67,17 @@ def test_the_dashboard_draws_its_charts_and_the_city_filter_changes_them(
                 commission=gmv // 5,
                 computed_at=timezone.now(),
             )
+    # The second half: searches (Jakarta's evenings often find nobody), people, ratings and levels.
+    for back in range(0, 28):
+        day = yesterday - timedelta(days=back)
+        SearchStat.objects.create(day=day, hour_of_week=19, city=jakarta, activity=activity, searches=20, empty=12)
+        SearchStat.objects.create(day=day, hour_of_week=34, city=bandung, activity=None, searches=10, empty=1)
+        DailyPeople.objects.create(day=day, new_customers=6, new_companions=2, computed_at=timezone.now())
+        DailyQuality.objects.create(
+            day=day, stars_4=5, stars_5=9, whatsapp_sent=40, whatsapp_failed=2, computed_at=timezone.now()
+        )
+    for level, count in (("baru", 40), ("silver", 12), ("gold", 6)):
+        LevelCount.objects.create(day=yesterday, level=level, companions=count)
     total_jakarta = 4_500_000 * 10
     total_bandung = 1_250_000 * 10
 
@@ -81,8 +92,12 @@ def test_the_dashboard_draws_its_charts_and_the_city_filter_changes_them(
     page.goto(f"{admin_root}analytics/")
     expect(page.get_by_test_id("analytics-dashboard")).to_be_visible()
     expect(page.get_by_test_id("gmv")).to_have_text(rupiah_id(total_jakarta + total_bandung))
-    for chart in ("#chart-money", "#chart-funnel", "#chart-losses"):
+    for chart in ("#chart-money", "#chart-funnel", "#chart-losses", "#chart-people", "#chart-ratings", "#chart-levels"):
         expect_drawn(page, chart)
+    expect(page.get_by_test_id("searches")).to_have_text(str(30 * 28))
+    # Monday 19h (Jakarta's evening): 60% of 560 searches found nobody.
+    expect(page.get_by_test_id("heat-0-19")).to_contain_text("60%")
+    expect(page.get_by_test_id("heatmap-box")).to_be_visible()
     name = "360x800" if viewport == PHONE else "1280x800"
     save_screenshot(page, artifacts_dir / f"analytics-dashboard-{name}.png")
     # Nothing wider than the screen (the admin's own layout, at 360 px too).
@@ -93,4 +108,6 @@ def test_the_dashboard_draws_its_charts_and_the_city_filter_changes_them(
     expect(page).to_have_url(re.compile(r"city=bandung"))
     expect(page.get_by_test_id("gmv")).to_have_text(rupiah_id(total_bandung))
     expect(page.get_by_test_id("step-requests").get_by_test_id("count")).to_have_text(str(12 * 10))
+    expect(page.get_by_test_id("searches")).to_have_text(str(10 * 28))
+    expect(page.get_by_test_id("heat-0-19")).to_have_text("—")  # Jakarta's evenings are not Bandung's
     expect_drawn(page, "#chart-money")
