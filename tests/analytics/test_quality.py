@@ -271,4 +271,4 @@ def test_today_is_computed_live_in_a_constant_number_of_queries():
         figures = quality_figures(period=period, paid_bookings=6, today=DAY, now=LATER)
     assert figures["ratings"][4]["count"] == 2 + sum(range(1, 20))  # today's two live, the stored days
     assert figures["whatsapp"]["failed"] == 2
-    assert len(full.captured_queries) == len(empty.captured_queries) == 6  # 4 for today, the days, the levels
+    assert len(full.captured_queries) == len(empty.captured_queries) == 7  # 5 for today, the days, the levels
