@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from django.db import connections, transaction
 from django.db.models import Count, DurationField, Max, Min, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -143,9 +144,34 @@ ORDER BY 1, 2
 """
 
 
+def _cohort_cells_portable(using: str) -> list[tuple[date, int, int]]:
+    """The same cells without PostgreSQL (`make run`'s SQLite, small data): each customer's paid months from
+    the database (grouped there), the cohorts counted here."""
+    months = (
+        Booking.objects.using(using)
+        .filter(paid_at__isnull=False)
+        .annotate(month=TruncMonth("paid_at", tzinfo=WIB))
+        .values_list("customer_id", "month")
+        .distinct()
+        .order_by()
+    )
+    by_customer: dict[int, set[date]] = {}
+    for customer_id, month in months:
+        by_customer.setdefault(customer_id, set()).add(month.date() if isinstance(month, datetime) else month)
+    cells: dict[tuple[date, int], int] = {}
+    for paid_months in by_customer.values():
+        cohort = min(paid_months)
+        for month in paid_months:
+            after = (month.year - cohort.year) * 12 + month.month - cohort.month
+            cells[(cohort, after)] = cells.get((cohort, after), 0) + 1
+    return [(cohort, after, customers) for (cohort, after), customers in sorted(cells.items())]
+
+
 def cohort_cells(*, using: str) -> list[tuple[date, int, int]]:
     """(cohort month, months after, customers) from every paid booking: one grouped query in the database
     (each customer's paid months, then their first), never a loop over bookings."""
+    if connections[using].vendor != "postgresql":
+        return _cohort_cells_portable(using)
     sql = COHORT_SQL.format(bookings=connections[using].ops.quote_name(Booking._meta.db_table))
     with connections[using].cursor() as cursor:
         cursor.execute(sql)
