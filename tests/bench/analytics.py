@@ -690,14 +690,17 @@ def child(first: date, last: date, *, trace: bool) -> dict:
 
 NUMBER = rb"([0-9][0-9.,]*)"
 REQUESTS_SHOWN = re.compile(rb'data-testid="step-requests">.*?data-testid="count">' + NUMBER + rb"<", re.DOTALL)
+DAILY_TABLE = re.compile(rb'<table data-testid="daily-table">(.*?)</table>', re.DOTALL)
 DAY_ROW = re.compile(rb'<th scope="row">\d\d-\d\d-\d{4}</th>')
 
 
 def inspect_dashboard(body: bytes) -> dict[str, int]:
-    """The requests the funnel shows (0 when missing or suppressed) and the days of the daily table."""
+    """The requests the funnel shows (0 when missing or suppressed) and the days of the money table by day
+    (data-testid="daily-table"; other sections have rows by day too)."""
     found = REQUESTS_SHOWN.search(body)
     requests = int(re.sub(rb"[^0-9]", b"", found.group(1))) if found else 0
-    return {"requests": requests, "days": len(DAY_ROW.findall(body))}
+    table = DAILY_TABLE.search(body)
+    return {"requests": requests, "days": len(DAY_ROW.findall(table.group(1))) if table else 0}
 
 
 def ensure_staff():
