@@ -103,7 +103,10 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
 # never stalls on a slow overlay filesystem. max-requests recycles workers to bound slow memory growth. Access log
 # goes to stdout, errors to stderr, through a logger that redacts the calendar-feed token from paths
 # (core/redaction.py). No control socket: nothing in the container uses it and HOME is not writable.
+# config/gunicorn.py: Prometheus' multi-process mode (PROMETHEUS_MULTIPROC_DIR on /dev/shm, emptied at start,
+# an exited worker's files marked dead), so /metrics adds up every worker's figures.
 CMD ["gunicorn", "config.wsgi:application", \
+     "--config", "config/gunicorn.py", \
      "--bind", "0.0.0.0:8000", \
      "--worker-class", "gthread", \
      "--threads", "4", \

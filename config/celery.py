@@ -5,11 +5,15 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from core import metrics
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("kompanion")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Task counts (sent, started, succeeded, failed, retried) and query timings in every process (issue 19).
+metrics.connect()
 
 app.conf.beat_schedule = {
     # Booking deadlines: unanswered requests are declined, unpaid ones expire, ended ones complete.

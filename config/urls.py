@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import SignupView
+from config import metrics
 from core import views as core_views
 from web import views as web_views
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("i18n/setlang/", web_views.set_language, name="set_language"),
     # No trailing slash and no redirect: probes must get the answer itself.
     path("healthz", core_views.healthz, name="healthz"),
+    # Prometheus' scrape (issue 19): a bearer token or an internal network, else 404 (config/metrics.py).
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/", include("accounts.urls")),
     # Same path and name as allauth's own sign-up, declared first so ours (with ?role=) serves it.
     path("accounts/signup/", SignupView.as_view(), name="account_signup"),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from twilio.request_validator import RequestValidator
 
 from accounts.forms import PhoneVerificationCodeForm
-from core import ratelimit
+from core import metrics, ratelimit
 from core.errors import add_error_to_form
 from core.forms import clean_text
 from core.http import limit_body
@@ -51,6 +51,7 @@ def _twilio_webhook(handler):
         except (TooManyFieldsSent, RequestDataTooBig):
             return HttpResponse("Malformed form.", status=400, content_type="text/plain; charset=utf-8")
         if not _twilio_signed(request):
+            metrics.webhook_verdict("twilio", "forged")
             # Only refused requests count against the limit: genuine callbacks (Twilio does not retry
             # a 429 on them) always get through, a forger is slowed down.
             try:
@@ -64,6 +65,7 @@ def _twilio_webhook(handler):
             logger.warning("twilio callback with a bad signature refused")
             return HttpResponse(status=403)
         handler(request)
+        metrics.webhook_verdict("twilio", "accepted")
         return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
     view.__name__ = handler.__name__

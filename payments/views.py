@@ -21,7 +21,7 @@ from bookings import services as booking_services
 from bookings.errors import BookingBusy, BookingError
 from bookings.models import Booking, BookingStatus
 from companions.decorators import companion_required
-from core import after_commit, ratelimit
+from core import after_commit, metrics, ratelimit
 from core.errors import add_error_to_form
 from core.forms import Form as CleanForm
 from core.http import MalformedBody, limit_body, parse_json, too_large_json
@@ -77,6 +77,7 @@ def midtrans_notification(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"status": "error", "reason": "not a notification"}, status=400)
     if not (settings.MIDTRANS_SERVER_KEY and verify_signature(payload, server_key=settings.MIDTRANS_SERVER_KEY)):
         services.payment_record_forged(payload=payload, raw_body=raw_body)
+        metrics.webhook_verdict("midtrans", "forged")
         logger.warning("midtrans notification with a bad signature for order %s", str(payload.get("order_id"))[:64])
         return JsonResponse({"status": "error", "reason": "signature"}, status=403)
     try:
@@ -84,6 +85,7 @@ def midtrans_notification(request: HttpRequest) -> JsonResponse:
     except (OperationalError, BookingBusy, PaymentBusy):
         logger.warning("midtrans notification for %s deferred: database busy", str(payload.get("order_id"))[:64])
         return JsonResponse({"status": "retry"}, status=503)
+    metrics.webhook_verdict("midtrans", notification.verdict)
     return JsonResponse({"status": "ok", "verdict": notification.verdict})
 
 

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django_htmx",
     "template_partials",
+    "django_prometheus",
     "csp",
     "allauth",
     "allauth.account",
@@ -61,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: request latency and errors by view, counted around everything else (issue 19).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.NulInPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,6 +80,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -493,6 +497,15 @@ LOGGING = {
 }
 
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+
+# --- Metrics (issue 19; config/metrics.py, core/metrics.py) -----------------------------------------------
+# /metrics answers Prometheus with `Authorization: Bearer <METRICS_TOKEN>` or from an address inside one of
+# METRICS_ALLOWED_NETWORKS (CIDRs, judged on the TCP peer, never X-Forwarded-For); anybody else gets a 404.
+# Neither set: nobody.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=[])
+# A Celery worker serves its own task counts on this port (same rule as /metrics); 0: not served.
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
 
 SILENCED_SYSTEM_CHECKS = [
     # User.email is unique case-insensitively through a functional UniqueConstraint on Lower(email),
