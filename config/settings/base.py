@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -274,7 +275,13 @@ DEFAULT_USER_TIME_ZONE = "Asia/Jakarta"
 FORMAT_MODULE_PATH = ["core.formats"]
 
 # --- Static & media -----------------------------------------------------------------------------------
-STATIC_URL = "/static/"
+# Static files from a CDN (issue 19): its base URL, ending in "/", e.g. https://cdn.kompanion.id/static/ with
+# the CDN pulling from https://<our host>/static/ (nginx serves them there, hashed and immutable). Empty: we
+# serve them ourselves. Its origin joins the Content-Security-Policy below.
+STATIC_CDN_URL = env.str("STATIC_CDN_URL", default="")
+if STATIC_CDN_URL and (not STATIC_CDN_URL.endswith("/") or not STATIC_CDN_URL.startswith(("https://", "http://"))):
+    raise ImproperlyConfigured('STATIC_CDN_URL must be an absolute URL ending with "/".')
+STATIC_URL = STATIC_CDN_URL or "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
@@ -462,6 +469,11 @@ if AWS_STORAGE_BUCKET_NAME:
     )
     _private_origin = AWS_S3_ENDPOINT_URL or "https://*.amazonaws.com"
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] += sorted({_media_origin, _private_origin})
+if STATIC_CDN_URL:
+    # Scripts, styles, fonts and images of our own, from the CDN's origin.
+    _static_origin = "{0.scheme}://{0.netloc}".format(urlsplit(STATIC_CDN_URL))
+    for _directive in ("script-src", "style-src", "font-src", "img-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(_static_origin)
 # "Pay" posts to us and is redirected to Midtrans' Snap page: browsers apply form-action to that
 # redirect, so Snap's origin is allowed (only as a form target; nothing of theirs runs on our pages).
 _snap = urlsplit(MIDTRANS_SNAP_BASE_URL) if MIDTRANS_SNAP_BASE_URL else None
