@@ -268,13 +268,17 @@ def test_https_proxies_with_the_headers_trusted_proxy_count_one_expects(edge):
 
 
 @needs_nginx
-def test_the_app_always_sees_our_host_name(edge):
+def test_the_app_only_ever_sees_our_host_name(edge):
     """The web service allows the internal name "web" too (Prometheus scrapes web:8000): a client must
-    not be able to pick it, or any other, through the edge."""
-    for host in ("web", "web:8000", "evil.example"):
-        response, content, _ = https_request(edge, "GET", "/", headers={"Host": host})
-        assert response.status == 200
-        assert json.loads(content)["headers"]["host"] == SERVER_NAME, host
+    not be able to pick it, or any other name, through the edge. Other names are sent to ours."""
+    for host in ("web", "web:8000", "www.kompanion.test", "evil.example"):
+        response, _, _ = https_request(edge, "GET", "/cari/?q=1", headers={"Host": host})
+        assert response.status == 301, host
+        assert response.getheader("Location") == f"https://{SERVER_NAME}/cari/?q=1"
+    assert EchoUpstream.seen == []
+    response, content, _ = https_request(edge, "GET", "/", headers={"Host": f"{SERVER_NAME.upper()}:443"})
+    assert response.status == 200
+    assert json.loads(content)["headers"]["host"] == SERVER_NAME
 
 
 @needs_nginx
