@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from analytics import people, quality, rollups, traffic
+from analytics import people, quality, rollups, selectors, traffic
 
 SECTIONS: tuple[rollups.DaySection, ...] = (
     *rollups.OWN_SECTIONS,
@@ -26,6 +26,7 @@ def rollup_range(first: date, last: date, *, now: datetime | None = None, using:
     now = now or timezone.now()
     cells = rollups.rollup_range(first, last, now=now, using=using, sections=SECTIONS)
     people.rollup_cohorts(now=now, using=using)
+    selectors.rollups_changed()
     return cells
 
 

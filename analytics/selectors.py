@@ -8,8 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from analytics.models import DailyProductSales, DailyRollup
 from analytics.rollups import compute_day, compute_product_sales
@@ -31,6 +33,43 @@ COUNTS = (
 MONEY = ("gmv", "service_fees", "commission", "discounts", "refunds")
 FIELDS = COUNTS + MONEY + ("accept_minutes",)
 NET_PARTS = (("service_fees", 1), ("commission", 1), ("discounts", -1), ("refunds", -1))
+
+
+# The rollups change only when a rollup runs (nightly, or the command): the figures of a range without today are
+# kept in the cache until then (a version the rollups bump), for an hour at most. The cache is an optimisation:
+# down, the figures are computed every time.
+FIGURES_CACHE_SECONDS = 3600
+VERSION_KEY = "analytics:rollups-version"
+
+
+def rollups_changed() -> None:
+    """Called after rollups were written: cached dashboard figures are not used again."""
+    cache.set(VERSION_KEY, timezone.now().timestamp(), None)
+
+
+def cached_figures(compute, *, period: "Period", city, activity, today: date):
+    """`compute()`'s figures, from the cache when the range ends before today (no live part) and the rollups
+    have not changed since; a range reaching today is always computed."""
+    if period.includes(today) or period.end > today:
+        return compute()
+    version = cache.get(VERSION_KEY) or 0
+    key = ":".join(
+        (
+            "analytics:figures",
+            str(version),
+            today.isoformat(),
+            period.start.isoformat(),
+            period.end.isoformat(),
+            str(city.pk if city else ""),
+            str(activity.pk if activity else ""),
+            get_language() or "",
+        )
+    )
+    figures = cache.get(key)
+    if figures is None:
+        figures = compute()
+        cache.set(key, figures, FIGURES_CACHE_SECONDS)
+    return figures
 
 
 @dataclass(frozen=True)

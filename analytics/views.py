@@ -15,8 +15,9 @@ from analytics.finance import monthly_statement
 from analytics.forms import DashboardFilterForm, default_range
 from analytics.people import PEOPLE_EXPORTS, people_csv, people_figures
 from analytics.quality import QUALITY_EXPORTS, quality_csv, quality_figures
-from analytics.selectors import Period, dashboard_figures, is_small, paid_requests, share
+from analytics.selectors import Period, cached_figures, dashboard_figures, is_small, paid_requests, share
 from analytics.traffic import heatmap_csv, traffic_figures
+from core.replica import reads_from_replica
 
 STEP_LABELS = {
     "searches": gettext_lazy("Searches"),
@@ -107,6 +108,22 @@ def _chart_value(item: dict) -> int | None:
     return None if item["small"] else item["count"]
 
 
+@reads_from_replica
+def _compute_figures(period: Period, city, activity, today) -> dict:
+    figures = dashboard_figures(period=period, city=city, activity=activity, today=today)
+    traffic = traffic_figures(period=period, city=city, activity=activity, today=today)
+    traffic_before = traffic_figures(period=period.before(), city=city, activity=activity, today=today)
+    figures["traffic"] = traffic
+    figures["steps"] = _full_funnel(figures, traffic, traffic_before)
+    moment = timezone.now()
+    figures["people"] = people_figures(period=period, today=today, now=moment)
+    platform_paid = (
+        figures["now"]["paid"] if city is None and activity is None else paid_requests(period=period, today=today)
+    )
+    figures["quality"] = quality_figures(period=period, paid_bookings=platform_paid, today=today, now=moment)
+    return figures
+
+
 def dashboard(request):
     if not request.user.has_perm("analytics.view_dashboard"):
         raise PermissionDenied
@@ -117,18 +134,14 @@ def dashboard(request):
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         city, activity = form.cleaned_data["city"], form.cleaned_data["activity"]
-    figures = dashboard_figures(period=Period(start, end), city=city, activity=activity, today=today)
-    traffic = traffic_figures(period=Period(start, end), city=city, activity=activity, today=today)
-    traffic_before = traffic_figures(period=Period(start, end).before(), city=city, activity=activity, today=today)
-    figures["traffic"] = traffic
-    figures["steps"] = _full_funnel(figures, traffic, traffic_before)
-    moment = timezone.now()
-    period = Period(start, end)
-    figures["people"] = people = people_figures(period=period, today=today, now=moment)
-    platform_paid = (
-        figures["now"]["paid"] if city is None and activity is None else paid_requests(period=period, today=today)
+    figures = cached_figures(
+        lambda: _compute_figures(Period(start, end), city, activity, today),
+        period=Period(start, end),
+        city=city,
+        activity=activity,
+        today=today,
     )
-    figures["quality"] = quality = quality_figures(period=period, paid_bookings=platform_paid, today=today, now=moment)
+    traffic, people, quality = figures["traffic"], figures["people"], figures["quality"]
     for step in figures["steps"]:
         step["label"] = str(STEP_LABELS[step["name"]])
     for loss in figures["losses"]:
@@ -178,6 +191,7 @@ def _last_month(today):
     return previous.year, previous.month
 
 
+@reads_from_replica
 def finance(request):
     """The monthly finance statement from the ledger (analytics/finance.py), with its check against the
     ledger's own sums: a mismatch is shown, never hidden. ?month=YYYY-MM (default: last month); &format=csv."""

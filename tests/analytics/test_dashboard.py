@@ -10,10 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics import nightly
 from analytics.models import DailyRollup, ProfileViewRollup, SearchStat
+from analytics.selectors import Period, cached_figures, dashboard_figures, rollups_changed
 from companions.models import Activity, City
 from tests.conftest import STAFF_TOTP_SECRET
 from tests.factories import UserFactory
+from tests.resilience.outage import redis_down
 
 pytestmark = pytest.mark.django_db
 
@@ -221,10 +224,15 @@ def test_queries_do_not_grow_with_the_range(viewer_client, places):
     short = count({"start": str(yesterday()), "end": str(yesterday())})
     long = count({"start": str(yesterday() - timedelta(days=700)), "end": str(yesterday())})
     assert short == long
+    rollups_changed()  # as after a nightly run: the figures are read again
     with CaptureQueriesContext(connection) as queries:
         viewer_client.get(URL, {"start": str(yesterday() - timedelta(days=700)), "end": str(yesterday())})
     rollup_reads = [q["sql"] for q in queries if "analytics_dailyrollup" in q["sql"]]
     assert len(rollup_reads) == 3
+    # Until the rollups change again, the same figures come from the cache: no rollup read at all.
+    with CaptureQueriesContext(connection) as queries:
+        viewer_client.get(URL, {"start": str(yesterday() - timedelta(days=700)), "end": str(yesterday())})
+    assert not [q["sql"] for q in queries if "analytics_" in q["sql"]]
     # Only rollups and the filters' own choices: never the bookings or payments tables.
     assert not [q["sql"] for q in queries if "bookings_booking" in q["sql"] or "payments_" in q["sql"]]
 
@@ -260,3 +268,29 @@ def test_the_admin_index_links_the_dashboard_for_those_who_may_see_it(client, vi
     assert 'id="analytics-link"' in client.get(reverse("admin:index")).content.decode()
     client.force_login(staff_user())
     assert 'id="analytics-link"' not in client.get(reverse("admin:index")).content.decode()
+
+
+def test_a_rollup_run_shows_new_figures_at_once(viewer_client, places):
+    jakarta, _bandung, activity = places
+    cell(yesterday(), jakarta, activity, requests=10, gmv=1_000_000)
+    assert viewer_client.get(URL).context["figures"]["now"]["gmv"] == 1_000_000
+    cell(yesterday() - timedelta(days=1), jakarta, activity, requests=10, gmv=500_000)
+    assert viewer_client.get(URL).context["figures"]["now"]["gmv"] == 1_000_000  # cached until a rollup runs
+    nightly.rollup_range(yesterday() - timedelta(days=400), yesterday() - timedelta(days=400))
+    assert viewer_client.get(URL).context["figures"]["now"]["gmv"] == 1_500_000
+
+
+def test_the_figures_are_computed_with_the_cache_down(monkeypatch, places):
+    jakarta, _bandung, activity = places
+    cell(yesterday(), jakarta, activity, requests=10, gmv=1_000_000)
+    period = Period(yesterday() - timedelta(days=29), yesterday())
+
+    def compute():
+        return dashboard_figures(period=period, today=yesterday() + timedelta(days=1))
+
+    with redis_down(monkeypatch):
+        rollups_changed()  # swallowed by the cache
+        figures = cached_figures(
+            compute, period=period, city=None, activity=None, today=yesterday() + timedelta(days=1)
+        )
+    assert figures["now"]["gmv"] == 1_000_000
