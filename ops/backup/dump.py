@@ -4,8 +4,9 @@ snapshot the dump reads, so the restore drill can compare counts exactly even wh
 
     python3 ops/backup/dump.py --database-url postgres://user:pass@host:5432/kompanion --output /backups/x.dump
 
-writes x.dump and x.dump.manifest.json ({"tables": {"accounts_user": 12, ...}, ...}). Needs pg_dump on the
-PATH (or PG_DUMP) and psycopg 3; no Django, so it runs in the backup image (ops/postgres/Dockerfile) as well
+(without --database-url and DATABASE_URL: libpq's PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) writes
+x.dump and x.dump.manifest.json ({"tables": {"accounts_user": 12, ...}, ...}). Needs pg_dump on the PATH (or
+PG_DUMP) and psycopg 3; no Django, so it runs in the backup image (ops/postgres/Dockerfile) as well
 as in a checkout. Exits non-zero on any failure and then leaves no half-written file behind.
 """
 
@@ -31,6 +32,11 @@ TABLES = """
 
 def libpq_environment(database_url: str) -> tuple[dict[str, str], str]:
     """PG* variables for the client programs (the password never on a command line) and the database name."""
+    if not database_url:
+        database = os.environ.get("PGDATABASE", "")
+        if not database:
+            raise SystemExit("give --database-url, or set DATABASE_URL or PGDATABASE (and PGHOST...)")
+        return dict(os.environ), database
     parts = urlsplit(database_url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql", "psql"}:
         raise SystemExit(f"not a PostgreSQL URL: scheme {parts.scheme!r}")
@@ -67,7 +73,7 @@ def dump(database_url: str, output: Path) -> dict:
     partial = output.with_name(output.name + ".partial")
     # One REPEATABLE READ transaction exports its snapshot; pg_dump --snapshot reads exactly that state, and
     # the counts below are taken in it too. The transaction stays open until pg_dump has finished.
-    with psycopg.connect(database_url, autocommit=False) as connection:
+    with psycopg.connect(database_url or "", autocommit=False) as connection:
         connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_export_snapshot(), current_setting('server_version')")
@@ -99,11 +105,11 @@ def dump(database_url: str, output: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""), help="default: $DATABASE_URL")
+    parser.add_argument(
+        "--database-url", default=os.environ.get("DATABASE_URL", ""), help="default: $DATABASE_URL, else PG* variables"
+    )
     parser.add_argument("--output", required=True, type=Path, help="the dump file (custom format)")
     options = parser.parse_args(argv)
-    if not options.database_url:
-        parser.error("give --database-url or set DATABASE_URL")
     partial = options.output.with_name(options.output.name + ".partial")
     try:
         manifest = dump(options.database_url, options.output)
