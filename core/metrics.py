@@ -17,19 +17,26 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from celery import signals as celery_signals
 from django.db.backends.signals import connection_created
+from django_prometheus.cache.metrics import (
+    django_cache_get_fail_total,
+    django_cache_get_total,
+    django_cache_hits_total,
+    django_cache_misses_total,
+)
 from django_prometheus.db.metrics import (
     connections_total,
     errors_total,
     execute_total,
     query_duration_seconds,
 )
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest, multiprocess
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 logger = logging.getLogger(__name__)
@@ -141,6 +148,39 @@ def _instrument_connection(sender, connection, **kwargs) -> None:
         # First, not last: `connection.execute_wrapper()` pops the last wrapper when its block ends, and a
         # connection opened inside such a block must not lose ours to it.
         connection.execute_wrappers.insert(0, QueryTimer(connection.alias, connection.vendor))
+
+
+# --- Cache timings -----------------------------------------------------------------------------------------
+# For core/cache.py's ResilientRedisCache, whose one funnel (_call) every operation passes through; its
+# BACKEND path stays as it is (settings and tests name it). django-prometheus' own get/hit/miss names.
+
+CACHE_SECONDS = Histogram(
+    "kompanion_cache_operation_seconds",
+    "Time of a cache operation against Redis, by operation (get, set, add, delete, incr...)",
+    ["operation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
+CACHE_BACKEND = "redis"
+
+
+@contextmanager
+def timed_cache_operation(operation: str) -> Iterator[None]:
+    """Around one call to Redis: its time, whether it raised or not (a failed get also counts as failed)."""
+    started = time.perf_counter()
+    try:
+        yield
+    except Exception:
+        if operation == "get":
+            django_cache_get_fail_total.labels(backend=CACHE_BACKEND).inc()
+        raise
+    finally:
+        CACHE_SECONDS.labels(operation=operation).observe(time.perf_counter() - started)
+
+
+def cache_get_result(*, hit: bool) -> None:
+    """One cache get answered (by Redis or by the outage's miss): a hit or a miss."""
+    django_cache_get_total.labels(backend=CACHE_BACKEND).inc()
+    (django_cache_hits_total if hit else django_cache_misses_total).labels(backend=CACHE_BACKEND).inc()
 
 
 # --- Celery task counts -----------------------------------------------------------------------------------

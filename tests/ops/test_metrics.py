@@ -9,10 +9,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from celery import signals as celery_signals
 from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
@@ -22,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bookings.models import Booking, BookingStatus
 from config import metrics as config_metrics
 from config.celery import app as celery_app
+from core import metrics as core_metrics
 from core.tasks import apply_deferred_cache_deletes_task
 from notifications.models import Channel, Delivery
 from payments import services as payment_services
@@ -246,6 +250,69 @@ def test_queue_length_and_sent_tasks_are_read_from_the_broker(client, worker_que
     assert value(text, "kompanion_celery_broker_up") == 1
     assert value(text, "kompanion_celery_queue_length", queue=worker_queue) == 3
     assert value(text, "kompanion_celery_tasks_total", task=name, event="sent") == sent + 3
+
+
+def test_a_worker_serves_its_own_counts_under_the_same_rule():
+    core_metrics.CELERY_TASKS.labels(task="tests.metrics.worker", event="succeeded").inc()
+    server = core_metrics.start_worker_metrics_server(port=0, address="127.0.0.1")
+    url = f"http://127.0.0.1:{server.server_port}/metrics"
+    try:
+
+        def status(headers: dict) -> tuple[int, str]:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
+                    return response.status, response.read().decode()
+            except urllib.error.HTTPError as error:
+                return error.code, ""
+
+        assert status({})[0] == 404
+        assert status({"Authorization": "Bearer wrong"})[0] == 404
+        code, text = status({"Authorization": f"Bearer {TOKEN}"})
+        assert code == 200
+        assert value(text, "kompanion_celery_tasks_total", task="tests.metrics.worker", event="succeeded") >= 1
+        with override_settings(METRICS_ALLOWED_NETWORKS=["127.0.0.0/8"]):
+            assert status({})[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_worker_starting_empties_its_metrics_directory(tmp_path, monkeypatch):
+    leftover = tmp_path / "counter_12345.db"
+    leftover.write_bytes(b"from an earlier run")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    # What the worker's main process runs on Celery's worker_init signal (connected by core.metrics.connect()).
+    assert any(receiver is core_metrics._on_worker_init for _, receiver in celery_signals.worker_init.receivers)
+    core_metrics._on_worker_init()
+
+    assert not leftover.exists()
+
+
+# --- Cache timings ----------------------------------------------------------------------------------------------
+
+
+def test_cache_operations_are_timed_and_gets_counted_as_hits_misses_and_failures(client):
+    def calls():
+        with core_metrics.timed_cache_operation("get"):
+            pass
+        core_metrics.cache_get_result(hit=True)
+        core_metrics.cache_get_result(hit=False)
+        with pytest.raises(ConnectionError), core_metrics.timed_cache_operation("get"):
+            raise ConnectionError("redis is down")
+
+    before = scrape(client)
+    calls()
+    after = scrape(client)
+
+    def grew(name, **labels):
+        return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
+
+    assert grew("kompanion_cache_operation_seconds_count", operation="get") == 2
+    assert grew("django_cache_get_total", backend="redis") == 2
+    assert grew("django_cache_get_hits_total", backend="redis") == 1
+    assert grew("django_cache_get_misses_total", backend="redis") == 1
+    assert grew("django_cache_get_fail_total", backend="redis") == 1
 
 
 # --- Business gauges -------------------------------------------------------------------------------------------
