@@ -23,15 +23,17 @@ generate_series on top of the bench companions (tests/bench/seed.py):
 Measured, each in a fresh Python process (its peak memory its own: the rise of the resident set's high-water
 mark, VmHWM reset when the rollup starts, over the RSS after Django's setup; and tracemalloc's peak of Python
 allocations in a second one-day run):
-1. the nightly rollup of a typical day, analytics.rollups.rollup_day (yesterday minus a week), twice: the
+1. the nightly rollup of a typical day, analytics.nightly.rollup_range (yesterday minus a week), twice: the
    second run (a rerun, replacing the day's rows) with tracemalloc on;
-2. a full recompute of the two years, analytics.rollups.rollup_range over the DAYS days: first a slice of
+2. a full recompute of the two years, analytics.nightly.rollup_range over the DAYS days: first a slice of
    --analytics-slice-days (60) days; when the slice says the whole would take longer than
    --analytics-full-budget (600 s), the rest of the days is still recomputed (the dashboard needs them) but
    the printed figure for the two years is the slice's extrapolated, and says so;
 3. the dashboard page (/admin/analytics/, signed in as a staff member with two-factor login and
    analytics.view_dashboard) with its default range (30 days) and a two-year range, on a gunicorn of its
    own, with the trivial page first: p50/p95 and their ratios to the trivial page, and queries per request.
+   Those two are served from the figures' cache after their warm-up (a past range's figures are kept until
+   the rollups change); `dash_cold` is 30-day ranges each ending on another day, so every request computes.
 
 The benchmark breaks (never on timings) when the seed is not what it should be, a rollup process fails or
 leaves no rows for a day with bookings, or a dashboard request answers other than 200 or without its figures.
@@ -653,7 +655,7 @@ def child(first: date, last: date, *, trace: bool) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from analytics import rollups
+    from analytics import nightly
 
     connection.ensure_connection()
     queries = 0
@@ -671,7 +673,7 @@ def child(first: date, last: date, *, trace: bool) -> dict:
     now = timezone.now()
     with connection.execute_wrapper(count):
         started = time.perf_counter()
-        cells = rollups.rollup_day(first, now=now) if first == last else rollups.rollup_range(first, last, now=now)
+        cells = nightly.rollup_range(first, last, now=now)  # every section, then the cohorts, as the nightly task
         seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     return {
@@ -739,7 +741,17 @@ def dashboard_paths() -> dict[str, str]:
 
     first_day, last_day = window(_today())
     url = reverse("analytics:dashboard")
-    return {"dashboard": url, "dashboard_2y": f"{url}?{urlencode({'start': first_day, 'end': last_day})}"}
+    # Cold: a 30-day range ending on a different day for each request, so no request finds its figures in the
+    # cache (the dashboard keeps a past range's figures until the rollups change).
+    cold = [
+        f"{url}?{urlencode({'start': last_day - timedelta(days=back + 29), 'end': last_day - timedelta(days=back)})}"
+        for back in range(1, DAYS - 30)
+    ]
+    return {
+        "dashboard": url,
+        "dashboard_2y": f"{url}?{urlencode({'start': first_day, 'end': last_day})}",
+        "dashboard_cold": cold,
+    }
 
 
 def measure_pages(*, arguments: argparse.Namespace, log_path: Path) -> list[dict]:
@@ -774,14 +786,20 @@ def measure_pages(*, arguments: argparse.Namespace, log_path: Path) -> list[dict
             ("trivial", "/terms/", None, None),
             ("dashboard", paths["dashboard"], {**HEADERS, "Cookie": cookie}, inspect_dashboard),
             ("dash_2y", paths["dashboard_2y"], {**HEADERS, "Cookie": cookie}, inspect_dashboard),
+            ("dash_cold", paths["dashboard_cold"], {**HEADERS, "Cookie": cookie}, inspect_dashboard),
         ]
         for name, path, headers, inspect in pages:
             wanted = requests_for(name, arguments)
-            warmup = run_load(port=port, paths=[path] * arguments.warmup, concurrency=arguments.concurrency,
-                              budget_s=60, headers=headers)  # fmt: skip
+            if isinstance(path, list):  # cold: no warm-up (it would only warm other ranges), each path once
+                measured = path[:wanted]
+                warmup = run_load(port=port, paths=[], concurrency=1, budget_s=1, headers=headers)
+            else:
+                measured = [path] * wanted
+                warmup = run_load(port=port, paths=[path] * arguments.warmup, concurrency=arguments.concurrency,
+                                  budget_s=60, headers=headers)  # fmt: skip
             result = run_load(
                 port=port,
-                paths=[path] * wanted,
+                paths=measured,
                 concurrency=arguments.concurrency,
                 budget_s=arguments.budget,
                 headers=headers,
@@ -804,7 +822,7 @@ def measure_pages(*, arguments: argparse.Namespace, log_path: Path) -> list[dict
             raise Broken(f"{row['scenario']}: {row['non_200']} requests failed of {row['requests']}")
         content = row["content"]
         if row["scenario"] != "trivial":
-            days = 30 if row["scenario"] == "dashboard" else DAYS
+            days = DAYS if row["scenario"] == "dash_2y" else 30
             if not content or content["requests"][0] == 0 or content["days"][0] != days:
                 raise Broken(f"{row['scenario']}: pages without their figures ({content}; want {days} days)")
     return rows
