@@ -129,9 +129,12 @@ class QueryTimer:
     def __init__(self, alias: str, vendor: str):
         self.alias = alias
         self.vendor = vendor
+        # Looked up once per connection, not per query (a multi-process value notices a fork by itself).
+        self.executed = execute_total.labels(alias, vendor)
+        self.duration = query_duration_seconds.labels(alias, vendor)
 
     def __call__(self, execute, sql, params, many, context):
-        execute_total.labels(self.alias, self.vendor).inc(len(params) if many and params else 1)
+        self.executed.inc(len(params) if many and params else 1)
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
@@ -139,7 +142,7 @@ class QueryTimer:
             errors_total.labels(self.alias, self.vendor, type(error).__name__).inc()
             raise
         finally:
-            query_duration_seconds.labels(self.alias, self.vendor).observe(time.perf_counter() - started)
+            self.duration.observe(time.perf_counter() - started)
 
 
 def _instrument_connection(sender, connection, **kwargs) -> None:
