@@ -6,12 +6,15 @@ from celery import Celery
 from celery.schedules import crontab
 
 from core import metrics
+from core.request_id import connect_celery_signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 
 app = Celery("kompanion")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# The request id travels in the task's headers and is set around the task in the worker (core/request_id.py).
+connect_celery_signals()
 # Task counts (sent, started, succeeded, failed, retried) and query timings in every process (issue 19).
 metrics.connect()
 

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last: request latency and errors by view, counted around everything else (issue 19).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Outermost of ours: every response (redirects and errors too) carries X-Request-ID, every log line its id.
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.NulInPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -483,21 +485,32 @@ CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
     else ("https://app.midtrans.com" if MIDTRANS_IS_PRODUCTION else "https://app.sandbox.midtrans.com")
 )
 
-# --- Logging: everything to stdout, one line per record ----------------------------------------------
+# --- Logging: everything to stdout, one record per line ----------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "line" (readable: the default in dev and tests) or "json" (one JSON object per line with timestamp, level,
+# logger, message and request_id: the default in production, config/settings/prod.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="")
+if LOG_FORMAT not in ("", "line", "json"):
+    raise ImproperlyConfigured('LOG_FORMAT must be "line" or "json".')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "line": {"()": "core.log_format.LineFormatter"},
+        "json": {"()": "core.log_format.JsonFormatter"},
     },
-    "filters": {"redact_secrets": {"()": "core.redaction.RedactSecretsFilter"}},
+    "filters": {
+        # Personal data and secrets out of every message and traceback (core/redaction.py).
+        "redact_secrets": {"()": "core.redaction.RedactSecretsFilter"},
+        # The request's (or Celery task's) id on every record (core/request_id.py).
+        "request_id": {"()": "core.request_id.RequestIdFilter"},
+    },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": "line",
-            "filters": ["redact_secrets"],
+            "formatter": LOG_FORMAT or "line",
+            "filters": ["request_id", "redact_secrets"],
         }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
@@ -507,6 +520,19 @@ LOGGING = {
         "django.server": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
     },
 }
+# The worker logs through the handler above (format, redaction, request id), not Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Error reporting: Sentry or a self-hosted GlitchTip (core/error_reporting.py) -------------------------
+# Off unless a DSN is set; personal data is scrubbed by the same rules as the logs (core/redaction.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+# Share of requests and tasks traced for performance; 0 sends errors only.
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from core.error_reporting import init_error_reporting
+
+    init_error_reporting(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
 
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 

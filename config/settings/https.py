@@ -7,7 +7,8 @@ from .base import env
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 # /healthz is probed over plain HTTP by the orchestrator; webhooks must never be redirected.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/"]
+# /metrics: Prometheus scrapes web:8000 inside the compose network over plain HTTP (its token or network guards it).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

@@ -48,3 +48,6 @@ WHATSAPP_BACKEND = "twilio"
 if not SITE_URL.startswith("https://") or "127.0.0.1" in SITE_URL or "localhost" in SITE_URL:  # noqa: F405
     # Every link in emails and WhatsApp, and Twilio's status callbacks, are built from it.
     raise ImproperlyConfigured("Production needs SITE_URL, the public https:// address of the site.")
+
+# Logs as JSON (one object per line, for the log collector) unless LOG_FORMAT says "line".
+LOGGING["handlers"]["stdout"]["formatter"] = LOG_FORMAT or "json"  # noqa: F405
