@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
+from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             for item in dumps(s3):
                 print(f"{item['LastModified'].isoformat()}  {item['Size']:>12}  {item['Key']}")
-    except (BotoCoreError, ClientError, OSError) as error:
+    except (Boto3Error, BotoCoreError, ClientError, OSError) as error:
         print(f"{options.command} failed: {error}", file=sys.stderr)
         return 1
     return 0
