@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import (
     BooleanField,
     CharField,
@@ -640,9 +640,16 @@ def _with_ids(shape: tuple, values: dict, name: str, ids) -> tuple[tuple, dict]:
     return (tuple(sorted(values)), *shape[1:]), values
 
 
+def _reading_connection():
+    """The connection the router reads companions from (the read replica on the search page, when safe:
+    core/db_router.py), as a queryset would: these two queries run their compiled SQL by hand."""
+    return connections[router.db_for_read(CompanionProfile)]
+
+
 def _rows(shape: tuple, values: dict, *, offset: int, limit: int) -> list[tuple[int, str]]:
     if limit <= 0:
         return []
+    connection = _reading_connection()
     sql, params = _compiled(shape, values, connection)
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} LIMIT %s OFFSET %s", [*_bound(params, values, connection), limit, offset])
@@ -655,6 +662,7 @@ def search_count(query: SearchQuery, *, limit: int, now: datetime | None = None)
     if searched is None:
         return 0
     shape, values = searched
+    connection = _reading_connection()
     sql, params = _compiled(shape, values, connection)
     with connection.cursor() as cursor:
         # Django's own compiled SQL around the limit; every value is a parameter.

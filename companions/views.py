@@ -46,6 +46,7 @@ from companions.models import CompanionPhoto, CompanionProfile, TimeOff
 from companions.search_render import SearchBoundField
 from core.errors import add_error_to_form
 from core.i18n import TIME_ZONE_ABBREVIATIONS, IndonesianTimeZone
+from core.replica import reads_from_replica
 
 PAGE_SIZE = 24
 MAX_PAGE = 1000
@@ -125,6 +126,7 @@ SEARCH_PAGE_FORMAT = 3
 
 
 @require_GET
+@reads_from_replica
 def search(request: HttpRequest) -> HttpResponse:
     zone = viewer_time_zone(request)
     partial = bool(request.htmx and not request.htmx.boosted)
@@ -277,6 +279,7 @@ PROFILE_PAGE_FORMAT = 2
 
 
 @require_GET
+@reads_from_replica
 def profile_page(request: HttpRequest, slug: str) -> HttpResponse:
     zone = viewer_time_zone(request)
     context: dict = {}

@@ -127,6 +127,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Read replica (optional): a streaming standby of the primary. Only views marked @reads_from_replica (search,
+# profiles, the analytics pages) and the analytics rollups read from it, and only when that is safe: not
+# within REPLICA_PIN_SECONDS of the browser's last write, not inside a transaction on the primary, not when
+# it lags more than REPLICA_MAX_LAG_SECONDS or is down (core/db_router.py). Writes always go to the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
+REPLICA_MAX_LAG_SECONDS = env.int("REPLICA_MAX_LAG_SECONDS", default=30)
+if DATABASE_REPLICA_URL:
+    if "postgresql" not in DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs PostgreSQL for DATABASE_URL as well.")
+    replica = env.db_url_config(DATABASE_REPLICA_URL)
+    replica_options = {**DATABASES["default"].get("OPTIONS", {}), **replica.get("OPTIONS", {})}
+    # Read-only even if the URL names a primary by mistake; a replica that does not answer is given up on
+    # quickly (the router then reads from the primary) rather than holding a request for the OS timeout.
+    replica_options["options"] = " ".join(
+        filter(None, [replica_options.get("options", ""), "-c default_transaction_read_only=on"])
+    )
+    replica_options.setdefault("connect_timeout", 3)
+    DATABASES["replica"] = {
+        **replica,
+        "OPTIONS": replica_options,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        # In tests the replica is never created, flushed or migrated: it is pointed at the primary's test
+        # database by name, which reaches it through streaming replication (tests/ops/test_replica.py).
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
+    # Innermost, so it sees the view's writes: a browser that wrote reads from the primary for a while.
+    MIDDLEWARE = [*MIDDLEWARE, "core.replica.ReplicaPinMiddleware"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery --------------------------------------------------------------------------------
