@@ -9,7 +9,7 @@ import logging
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
-from core.redaction import redact
+from core.redaction import redact, redact_data
 
 LINE_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
@@ -25,6 +25,20 @@ class LineFormatter(logging.Formatter):
         return redact(super().formatStack(stack_info))
 
 
+# Written by the formatter itself; the message and traceback are redacted already.
+_OWN_FIELDS = frozenset({"timestamp", "level", "logger", "message", "request_id", "exc_info", "stack_info"})
+
+
+def _is_plain(value) -> bool:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _is_plain(item) for key, item in value.items())
+    return False
+
+
 class JsonFormatter(_JsonFormatter):
     """One JSON object per line: timestamp (ISO 8601, UTC), level, logger, message, request_id, and any
     `extra=` fields; a traceback as exc_info."""
@@ -38,6 +52,15 @@ class JsonFormatter(_JsonFormatter):
     def add_fields(self, log_data, record, message_dict) -> None:
         super().add_fields(log_data, record, message_dict)
         log_data.setdefault("request_id", getattr(record, "request_id", None) or "-")
+
+    def process_log_record(self, log_data):
+        """`extra=` fields are printed too (django.request's records carry the request, whose repr holds the
+        query string): each goes through the same rules, objects as their text."""
+        processed = super().process_log_record(log_data)
+        own = {key: value for key, value in processed.items() if key in _OWN_FIELDS}
+        extra = {key: value if _is_plain(value) else str(value) for key, value in processed.items() if key not in own}
+        # By key too: extra={"email": ...} loses its value.
+        return {**own, **redact_data(extra)}
 
     def formatException(self, ei) -> str:  # noqa: N802
         return redact(super().formatException(ei))

@@ -81,7 +81,11 @@ def logging_view(request):
     return HttpResponse("ok")
 
 
-urlpatterns = [path("log/", logging_view)]
+def refusing_view(request):
+    return HttpResponse("no", status=400)
+
+
+urlpatterns = [path("log/", logging_view), path("refuse/", refusing_view)]
 
 
 @pytest.fixture
@@ -107,4 +111,16 @@ def test_a_request_logs_json_with_its_id_and_the_nik_redacted(json_stdout):
     [record] = [json.loads(line) for line in json_stdout.getvalue().splitlines() if "kompanion.view" in line]
     assert record["request_id"] == "req-json-9" == response["X-Request-ID"]
     assert record["message"] == "looked up NIK [redacted] for [redacted]"
+    assert NIK not in json_stdout.getvalue() and EMAIL not in json_stdout.getvalue()
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_the_request_object_djangos_records_carry_is_redacted_too(json_stdout):
+    """django.request's records carry the request (its repr has the query string) as an extra field."""
+    response = Client().get(f"/refuse/?email={EMAIL}&nik={NIK}")
+    assert response.status_code == 400
+
+    [record] = [json.loads(line) for line in json_stdout.getvalue().splitlines() if "django.request" in line]
+    assert record["message"] == "Bad Request: /refuse/" and record["status_code"] == 400
+    assert "/refuse/" in record["request"]
     assert NIK not in json_stdout.getvalue() and EMAIL not in json_stdout.getvalue()
