@@ -29,6 +29,10 @@ from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
+from core import metrics
+
+_MISSING = object()  # a get's own default, to tell a hit from a miss
+
 logger = logging.getLogger(__name__)
 
 FALLBACK_TABLE = "core_cache_fallback"
@@ -110,12 +114,13 @@ class ResilientRedisCache(RedisCache):
             self._last_logged = now
             logger.warning("cache unavailable, serving without it: %s: %s", type(error).__name__, error)
 
-    def _call(self, keys, fallback, miss, operation):
-        """Runs `operation()` against Redis. On failure: CacheUnavailable inside unguarded(); else
-        `fallback()` when every key is one PostgreSQL keeps; else `miss()`."""
+    def _call(self, keys, fallback, miss, operation, name="other"):
+        """Runs `operation()` against Redis (timed for /metrics under `name`). On failure: CacheUnavailable
+        inside unguarded(); else `fallback()` when every key is one PostgreSQL keeps; else `miss()`."""
         if not self.is_down():
             try:
-                return operation()
+                with metrics.timed_cache_operation(name):
+                    return operation()
             except (RedisError, OSError) as error:
                 self._failed(error)
                 failure = error
@@ -137,12 +142,15 @@ class ResilientRedisCache(RedisCache):
         )
 
     def get(self, key, default=None, version=None):
-        return self._call(
+        found = self._call(
             [key],
-            lambda: self._fallback.get(key, default, version),
-            lambda: default,
-            lambda: super(ResilientRedisCache, self).get(key, default, version),
+            lambda: self._fallback.get(key, _MISSING, version),
+            lambda: _MISSING,
+            lambda: super(ResilientRedisCache, self).get(key, _MISSING, version),
+            name="get",
         )
+        metrics.cache_get_result(hit=found is not _MISSING)  # an outage's miss counts as a miss
+        return default if found is _MISSING else found
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call(

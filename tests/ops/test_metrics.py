@@ -58,6 +58,13 @@ def scrape(client, **extra) -> str:
     return response.content.decode()
 
 
+def registry_samples() -> str:
+    """This process's metrics in the text format, straight from the registry (no request, no cache read)."""
+    from prometheus_client import REGISTRY, generate_latest
+
+    return generate_latest(REGISTRY).decode()
+
+
 def value(text: str, name: str, **labels) -> float | None:
     """The sample `name` with exactly these labels (a subset match), or None when absent."""
     for family in text_string_to_metric_families(text):
@@ -301,9 +308,10 @@ def test_cache_operations_are_timed_and_gets_counted_as_hits_misses_and_failures
         with pytest.raises(ConnectionError), core_metrics.timed_cache_operation("get"):
             raise ConnectionError("redis is down")
 
-    before = scrape(client)
+    # Read from the registry, not through /metrics: a scrape reads the (Redis) cache itself.
+    before = registry_samples()
     calls()
-    after = scrape(client)
+    after = registry_samples()
 
     def grew(name, **labels):
         return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
@@ -526,3 +534,32 @@ def test_gunicorn_config_empties_the_directory_at_start_and_sets_it_for_the_work
     assert result.stdout.strip() == str(directory)
     assert not list(directory.glob("*.db"))
     assert value(run_child(directory, "read"), "kompanion_webhook_verdicts_total") is None
+
+
+def test_the_production_cache_times_its_calls_and_counts_hits_and_misses(client, monkeypatch):
+    """ResilientRedisCache itself (production's cache) feeds the cache metrics: a get that finds its key is a
+    hit, one that does not is a miss, and with Redis down the miss and the failure are counted too."""
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    from tests.resilience.outage import dead_redis_url, production_settings
+
+    live = production_settings(monkeypatch, os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"))
+    dead = production_settings(monkeypatch, dead_redis_url())
+    before = registry_samples()
+    with override_settings(CACHES={"default": {**live["CACHES"]["default"], "KEY_PREFIX": "metrics-test"}}):
+        cache = caches["default"]
+        cache.set("seen", 1, 30)
+        assert cache.get("seen") == 1 and cache.get("never-set") is None
+    with override_settings(CACHES={"default": {**dead["CACHES"]["default"], "KEY_PREFIX": "metrics-test"}}):
+        assert caches["default"].get("seen", "fallback") == "fallback"
+    after = registry_samples()
+
+    def grew(name, **labels):
+        return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
+
+    assert grew("django_cache_get_hits_total", backend="redis") == 1
+    assert grew("django_cache_get_misses_total", backend="redis") == 2
+    assert grew("django_cache_get_fail_total", backend="redis") == 1
+    assert grew("kompanion_cache_operation_seconds_count", operation="get") == 3
+    assert grew("kompanion_cache_operation_seconds_count", operation="other") >= 1  # the set
