@@ -152,6 +152,8 @@ class DailyStat(models.Model):
         verbose_name_plural = _("daily statistics")
         ordering = ("-day", "profile")
         constraints = [models.UniqueConstraint(fields=["profile", "day"], name="products_dailystat_one_per_day")]
+        # The analytics' nightly profile-views rollup reads one day of every companion (analytics/traffic.py).
+        indexes = [models.Index(fields=["day"], name="products_dailystat_day")]
 
     def __str__(self) -> str:
         return f"{self.profile_id} {self.day}"
