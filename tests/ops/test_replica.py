@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.db import connections, transaction
+from django.http import HttpResponse
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -242,3 +243,26 @@ def test_a_replica_that_fails_during_the_page_is_answered_from_the_primary(clien
     assert searched_on(primary)
     assert not replica.replica_usable()
     assert db_router.read_alias(explicit=True) == "default"
+
+
+def test_a_write_during_a_get_pins_the_rest_of_the_request_and_the_browser(rf):
+    ayu = companion("Ayu")
+    wait_for_replica("pg_last_wal_replay_lsn")
+
+    def reads_from(request) -> HttpResponse:
+        with replica.replica_reads():
+            return HttpResponse(CompanionProfile.objects.all().db)
+
+    def writes_then_reads_from(request) -> HttpResponse:
+        CompanionProfile.objects.filter(pk=ayu.pk).update(bio="Baru saja diubah, dan harus terbaca dari primer.")
+        return reads_from(request)
+
+    quiet = replica.ReplicaPinMiddleware(reads_from)(rf.get("/"))
+    assert quiet.content == b"replica" and replica.PIN_COOKIE not in quiet.cookies
+
+    wrote = replica.ReplicaPinMiddleware(writes_then_reads_from)(rf.get("/"))
+    assert wrote.content == b"default" and replica.PIN_COOKIE in wrote.cookies
+
+    pinned = rf.get("/")
+    pinned.COOKIES[replica.PIN_COOKIE] = wrote.cookies[replica.PIN_COOKIE].value
+    assert replica.ReplicaPinMiddleware(reads_from)(pinned).content == b"default"
