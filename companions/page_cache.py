@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import cache as core_cache
+from core import replica
 
 SEARCH_VERSION_KEY = "companions:pages:search-version"
 # Bumped by edits that can show on any page (a city or activity renamed, a slug changed in the admin).
@@ -56,13 +57,11 @@ def _fresh_version() -> int:
 
 
 def _bump(key: str) -> None:
-    """Never raises for a cache outage: the key is then deleted later (a missing version is a new one)."""
+    """Never raises for a cache outage: the key is then deleted later (a missing version is a new one).
+    The new version is the time of the change (microseconds): `_storable` asks how recent it is."""
     try:
         with core_cache.unguarded():
-            try:
-                cache.incr(key)
-            except ValueError:  # not there (evicted or never read): any new number invalidates
-                cache.set(key, _fresh_version(), timeout=None)
+            cache.set(key, _fresh_version(), timeout=None)
     except core_cache.CacheUnavailable:
         core_cache.delete_later([key])
 
@@ -169,7 +168,11 @@ def cached_many(
         for index, value in zip(missing, rendered, strict=True):
             values[index] = value
         # A value of None (nothing to show for that entry any more) is returned, not stored.
-        stored = {keys[index]: (versions[index], values[index]) for index in missing if values[index] is not None}
+        stored = {
+            keys[index]: (versions[index], values[index])
+            for index in missing
+            if values[index] is not None and _storable(*versions[index])
+        }
         cache.set_many(stored, timeout=settings.COMPANION_FRAGMENT_CACHE_SECONDS)  # never raises
     return values
 
@@ -186,6 +189,18 @@ def cached_fragment(kind: str, parts: tuple, *, slug: str, render: Callable[[], 
         return render()
     key = _key(kind, (slug, *parts))
     return _versioned(key, PROFILE_VERSION_KEY.format(slug=slug), settings.COMPANION_FRAGMENT_CACHE_SECONDS, render)
+
+
+def _storable(*versions: int) -> bool:
+    """Whether a value just rendered may be stored under these versions. Not when it was read from the
+    replica within REPLICA_MAX_LAG_SECONDS of the newest change: the replica may not have replayed that
+    change yet, and a stale page stored under the new version would be served until it expires. It is
+    rendered again on the next request instead (the replica catches up; after the window, it is stored)."""
+    scope = replica.current_scope()
+    if scope is None or not scope.used_replica:
+        return True
+    newest = max((version for version in versions if isinstance(version, int)), default=0)
+    return time.time() - newest / 1_000_000 > settings.REPLICA_MAX_LAG_SECONDS
 
 
 def _versioned(key: str, version_key: str, timeout: int, render: Callable[[], object | None]):
@@ -208,7 +223,7 @@ def _versioned(key: str, version_key: str, timeout: int, render: Callable[[], ob
     if entry is not None and entry[0] == version:
         return entry[1]
     value = render()
-    if value is not None:
+    if value is not None and _storable(*version):
         cache.set(key, (version, value), timeout=timeout)  # never raises
     return value
 

@@ -1,5 +1,6 @@
 """Cached search and profile content: served without the database, and never stale after a write."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -150,3 +151,33 @@ def test_admin_edits_of_names_and_profiles_show_at_once(client, staff, django_ca
     assert queries > 0 and "Nongkrong santai" in fresh.content.decode()
     fresh_search, queries = get(client, search, {"city": "bandung"})
     assert queries > 0
+
+
+def test_a_page_read_from_a_replica_right_after_a_change_is_not_stored(settings, monkeypatch):
+    """A replica may not have replayed a change yet: what it rendered within REPLICA_MAX_LAG_SECONDS of the
+    change is served but not stored under the new version (it would stay stale until it expires)."""
+    from companions import page_cache
+    from core import replica
+
+    settings.REPLICA_MAX_LAG_SECONDS = 30
+    renders = []
+
+    def render():
+        renders.append(1)
+        return f"page {len(renders)}"
+
+    def fetch():
+        with replica.replica_reads() as scope:
+            scope.used_replica = True  # what the router marks when a read of this scope went to the replica
+            return page_cache.cached("test-replica", ("a",), slug="ayu", render=render)
+
+    page_cache.profile_changed("ayu")
+    assert (fetch(), fetch()) == ("page 1", "page 2")  # rendered each time, nothing stored
+    later = time.time() + 31
+    monkeypatch.setattr(page_cache.time, "time", lambda: later)
+    assert (fetch(), fetch()) == ("page 3", "page 3")  # the window passed: stored again
+    # Read from the primary, a page is stored at once.
+    page_cache.profile_changed("ayu")
+    with replica.replica_reads():
+        assert page_cache.cached("test-replica", ("b",), slug="ayu", render=render) == "page 4"
+        assert page_cache.cached("test-replica", ("b",), slug="ayu", render=render) == "page 4"
