@@ -22,6 +22,8 @@ help:
 	@echo "             and slot picker (cache off, then warm; BENCH_ARGS='--runs 3'), a summary of ratios to the trivial"
 	@echo "             page at the end; then bookings, Midtrans notifications and WhatsApp deliveries (checked);"
 	@echo "             analytics: two years (1M bookings, 10M views), the nightly rollup, its full recompute, the dashboard"
+	@echo "make soak    locust for 120 s with 30 users (browse, request, accept, pay, chat) against gunicorn + a Celery worker"
+	@echo "             on kompanion_soak; prints req/s, p50/p95, errors; checks ledger and overlaps (SOAK_ARGS='--users 50')"
 	@echo "make css     rebuild static/css/app.css with Tailwind (needs npm)"
 	@echo "make totp    print the demo admin's current two-factor code"
 	@echo "make format  ruff format + fix"
@@ -63,6 +65,12 @@ test: install translations lint
 # Any options of tests/bench/run.py, e.g. make bench BENCH_ARGS="--scenarios trivial,search,profile,slots,terms_in --runs 3"
 bench: install translations
 	$(PY) -m tests.bench.run $(BENCH_ARGS)
+
+# Load and soak (issue 19): tests/soak/run.py; fails on a broken run, a failed check or over 5% errors.
+# SOAK_ARGS="--capacity" measures one web process on the browse mix instead.
+.PHONY: soak
+soak: install translations
+	$(PY) -m tests.soak.run $(SOAK_ARGS)
 
 format: install
 	$(VENV)/bin/ruff format .

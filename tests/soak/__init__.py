@@ -1,0 +1,1 @@
+"""Load and soak (issue 19): a locust scenario against gunicorn + PostgreSQL + Redis + a Celery worker."""
