@@ -91,7 +91,7 @@ _LONG_HEX = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{40,}(?![0-9A-Za-z])")
 _SENSITIVE_NAME = "|".join(sorted(SENSITIVE_WORDS, key=len, reverse=True))
 # name=value, name: value, "name": "value", 'name': 'value' (in a query string, a repr, JSON, a sentence).
 _PAIR = re.compile(
-    rf"(?<![A-Za-z])((?:[A-Za-z]+[_-])*(?:{_SENSITIVE_NAME})(?:[_-][A-Za-z]+)*)([\"']?\s*[:=]\s*[\"']?)"
+    rf"(?<![A-Za-z])((?:[A-Za-z]+[_-])*(?:{_SENSITIVE_NAME})(?:[_-][A-Za-z]+)*)([\"']?\s*(?:=|:(?!:))\s*[\"']?)"
     r"([^\s,;&\"'}\])]+)",
     re.IGNORECASE,
 )

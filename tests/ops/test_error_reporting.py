@@ -18,6 +18,7 @@ import sentry_sdk
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -79,7 +80,14 @@ def failing_view(request):
     return _look_up_person(request)
 
 
-urlpatterns = [path("explode/", failing_view)]
+def shared_link_view(request, token):
+    from accounts.models import User
+
+    # A query whose parameter is an email: spans carry the SQL, never its parameters.
+    return HttpResponse(str(User.objects.filter(email__iexact=request.GET.get("email", "")).count()))
+
+
+urlpatterns = [path("explode/", failing_view), path("shared/<str:token>/", shared_link_view)]
 
 
 @app.task(name="tests.ops.error_reporting.failing_task")
@@ -133,8 +141,9 @@ class FakeSentry:
         with self.received:
             return b"\n".join(self.bodies)
 
-    def events(self) -> list[dict]:
-        """The error events among the envelopes' items (header line, item header line, payload line...)."""
+    def events(self, kind: str = "event") -> list[dict]:
+        """The items of one type (an error "event", a "span" container...) in the envelopes (header line, then
+        item header line and payload line for each item)."""
         events = []
         with self.received:
             bodies = list(self.bodies)
@@ -144,7 +153,7 @@ class FakeSentry:
             while index + 1 < len(lines):
                 item_header = json.loads(lines[index])
                 payload = lines[index + 1]
-                if item_header.get("type") == "event":
+                if item_header.get("type") == kind:
                     events.append(json.loads(payload))
                 index += 2
         return events
@@ -179,9 +188,14 @@ def assert_no_secret_in(raw: bytes) -> None:
 
 
 @pytest.fixture
-def fake_sentry():
+def traces_sample_rate():
+    return 0.0
+
+
+@pytest.fixture
+def fake_sentry(traces_sample_rate):
     fake = FakeSentry()
-    init_error_reporting(dsn=fake.dsn, environment="test")
+    init_error_reporting(dsn=fake.dsn, environment="test", traces_sample_rate=traces_sample_rate)
     assert sentry_sdk.get_client().is_active()
     try:
         yield fake
@@ -255,6 +269,24 @@ def test_a_failing_request_reaches_the_reporter_without_personal_data(fake_sentr
     assert any("verification failed" in json.dumps(event.get("logentry") or "") for event in events)
 
     assert_no_secret_in(fake_sentry.raw())
+
+
+@override_settings(ROOT_URLCONF=__name__)
+@pytest.mark.parametrize("traces_sample_rate", [1.0])
+def test_performance_spans_carry_no_secret_either(fake_sentry, db):
+    request = RequestFactory().get(
+        f"/shared/{TOKEN}/?email={EMAIL}&nik={NIK}", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    status, headers = wsgi_call(request)
+    assert status.startswith("200")
+
+    sentry_sdk.flush(timeout=10)
+    with fake_sentry.received:
+        fake_sentry.received.wait_for(lambda: fake_sentry.bodies, timeout=10)
+    raw = fake_sentry.raw()
+    assert b'"type":"span"' in raw, raw[:500]
+    assert b"/shared/{token}/" in raw  # the route names the request's span, not the path
+    assert_no_secret_in(raw)
 
 
 def test_a_failing_celery_task_reaches_the_reporter_without_personal_data(fake_sentry):
