@@ -44,6 +44,9 @@ ACTIVITY = re.compile(r'name="activity" value="([\w-]+)"')
 BOOKING_URL = re.compile(r"/bookings/(KMP-[A-Z0-9]+)/$")
 ACCEPT_FORM = re.compile(r'action="/bookings/(KMP-[A-Z0-9]+)/accept/"')
 SIMULATOR_URL = re.compile(r"/payments/simulator/[^/]+/$")
+ALERT = re.compile(r'role="alert"[^>]*>(.*?)</(?:div|ul)>', re.DOTALL)
+TAG = re.compile(r"<[^>]+>")
+REFUSALS = (409, 422)  # bookings/views.py: the time was just taken (409), or it cannot be booked (422)
 
 outcomes: Counter = Counter()  # what the journeys did, written to SOAK_OUTPUT at the end
 pending_companions: deque = deque()  # companions with a request waiting (email), oldest first
@@ -69,6 +72,12 @@ def _log_in(user: HttpUser, email: str) -> bool:
     signed_in = answer.ok and "/accounts/login/" not in answer.url
     outcomes["logins" if signed_in else "logins_refused"] += 1
     return signed_in
+
+
+def _alert(body: str) -> str:
+    """The first alert's words (the reason a form was refused), shortened."""
+    found = ALERT.search(body)
+    return " ".join(html.unescape(TAG.sub(" ", found.group(1))).split())[:90] if found else "(no alert)"
 
 
 def _next_customer() -> str:
@@ -142,7 +151,7 @@ class CustomerUser(HttpUser):
         if not activities or not start:
             outcomes["booking_form_unexpected"] += 1
             return None
-        answer = self.client.post(
+        with self.client.post(
             link,
             data={
                 "csrfmiddlewaretoken": _csrf(self, form.text),
@@ -155,10 +164,18 @@ class CustomerUser(HttpUser):
                 "safety": "on",
             },
             name="booking request (POST)",
-        )
-        found = BOOKING_URL.search(answer.url)
+            catch_response=True,
+        ) as answer:
+            found = BOOKING_URL.search(answer.url)
+            if not found and answer.status_code in REFUSALS:
+                # The page's answer to a time that cannot be had (taken meanwhile, or the customer already
+                # holds a booking then): the site working. Counted with its reason, not failed.
+                answer.success()
+                outcomes["requests_refused"] += 1
+                outcomes[f"refused {answer.status_code}: {_alert(answer.text)}"] += 1
+                return None
         if not found:
-            outcomes["requests_refused"] += 1  # the time was taken meanwhile, or the customer holds it already
+            outcomes["booking_request_unexpected"] += 1
             return None
         outcomes["requested"] += 1
         pending_companions.append(companion_email)

@@ -22,11 +22,12 @@ Exits 2 when the soak itself broke (the server or the worker did not start or di
 1 when a check failed or more than --max-error-rate of the requests failed (said loudly), otherwise 0.
 
     python -m tests.soak.run [--soak-seconds 120] [--users 30] [--spawn-rate 10] [--workers 2 --threads 4]
-    python -m tests.soak.run --capacity [--capacity-users 2,4,8,16] [--step-seconds 20]   # one web process
+    python -m tests.soak.run --capacity [--capacity-users 2,4,8,16,32] [--step-seconds 20]   # one web process
 
 --capacity measures what ONE web process (gunicorn 1 worker x --threads) serves on the browse mix alone, in a
-closed loop (no think time) at each concurrency: requests/s, p50 and p95, and the best rate with p95 under
---p95-budget-ms (500). --json PATH also writes every figure and check (tests/soak/test_soak_smoke.py reads it).
+closed loop (no think time) at each concurrency after an uncounted warm-up (the caches filled as in a running
+site): requests/s, p50 and p95, PostgreSQL's transactions/s, and the best rate with p95 under --p95-budget-ms
+(500). --json PATH also writes every figure and check (tests/soak/test_soak_smoke.py reads it).
 """
 
 import argparse
@@ -34,6 +35,7 @@ import csv
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -428,6 +430,18 @@ def check_world(*, since: datetime) -> dict:
     }
 
 
+TASK_DONE = re.compile(r"Task ([\w.]+)\[[^\]]+\] succeeded in ([0-9.]+)s")
+
+
+def worker_tasks(log_path: Path) -> dict[str, tuple[int, float]]:
+    """Tasks the worker finished (its INFO log): name -> (how many, mean seconds)."""
+    done: dict[str, list[float]] = {}
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    for name, seconds in TASK_DONE.findall(text):
+        done.setdefault(name, []).append(float(seconds))
+    return {name: (len(times), sum(times) / len(times)) for name, times in sorted(done.items())}
+
+
 def worker_errors(log_path: Path) -> list[str]:
     lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
     return [line for line in lines if "raised unexpected" in line or "ERROR/" in line or "Traceback" in line]
@@ -525,6 +539,13 @@ def soak(arguments: argparse.Namespace) -> dict:
         )
     print(f"soak: load average before {load_before}, after {load_after}")
 
+    tasks = worker_tasks(worker_log)
+    print(
+        f"soak: the worker finished {sum(count for count, _mean in tasks.values()):,} tasks: "
+        + ", ".join(
+            f"{name.rsplit('.', 1)[-1]} {count} (mean {mean * 1000:.0f} ms)" for name, (count, mean) in tasks.items()
+        )
+    )
     world = check_world(since=since)
     errors = worker_errors(worker_log)
     world["checks"]["worker queue emptied"] = (left == 0, f"{left} tasks left in the queue")
@@ -545,6 +566,7 @@ def soak(arguments: argparse.Namespace) -> dict:
         "load_after": load_after,
         "checks": {name: passed for name, (passed, _detail) in world["checks"].items()},
         "paid_in_soak": world["paid_in_soak"],
+        "worker_tasks": tasks,
         "bookings_made": world["bookings_made"],
     }
 
@@ -570,8 +592,23 @@ def capacity(arguments: argparse.Namespace) -> dict:
     levels = []
     try:
         wait_until_healthy(server, port=port, timeout_s=60)
+        # A warm-up first, not counted: the page and fragment caches filled as in a running site, so that the
+        # first level does not pay for every later one's cache.
+        run_locust(
+            port=port,
+            users=8,
+            spawn_rate=8,
+            seconds=arguments.warmup_seconds,
+            plan_path=plan_path,
+            out_dir=out_dir,
+            tag="capacity-warmup",
+            think_scale=0,
+            only_browse=True,
+        )
         for users in [int(value) for value in arguments.capacity_users.split(",")]:
             load = load_average()
+            sampler = PostgresSampler()
+            sampler.start()
             rows, _outcomes = run_locust(
                 port=port,
                 users=users,
@@ -583,13 +620,15 @@ def capacity(arguments: argparse.Namespace) -> dict:
                 think_scale=0,
                 only_browse=True,
             )
+            postgres = sampler.stop()
             total = figures_of(rows[-1])
-            total.update(users=users, load=load)
+            total.update(users=users, load=load, postgres=postgres)
             levels.append(total)
             print(
                 f"capacity: 1 process x {arguments.threads} threads, {users:>3} users closed loop: "
                 f"{total['rps']:6.1f} requests/s, p50 {total['p50_ms']:5.0f} ms, p95 {total['p95_ms']:5.0f} ms, "
-                f"{total['failures']} failed; load average {load}"
+                f"{total['failures']} failed; PostgreSQL {postgres.get('transactions_per_s', 0):.0f} transactions/s, "
+                f"{postgres.get('connections_max', 0)} connections; load average {load}"
             )
     finally:
         stop_server(server)
@@ -621,8 +660,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reseed", action="store_true", help="drop the soak database and seed it again")
     parser.add_argument("--max-error-rate", type=float, default=0.05)
     parser.add_argument("--capacity", action="store_true", help="measure one web process instead of soaking")
-    parser.add_argument("--capacity-users", default="2,4,8,16")
+    parser.add_argument("--capacity-users", default="2,4,8,16,32")
     parser.add_argument("--step-seconds", type=int, default=20)
+    parser.add_argument("--warmup-seconds", type=int, default=15, help="before the capacity levels, not counted")
     parser.add_argument("--p95-budget-ms", type=int, default=500)
     parser.add_argument("--out-dir", default=None, help="CSV, logs (default SOAK_ROOT/run)")
     parser.add_argument("--json", default=None, help="also write the figures and checks here")
