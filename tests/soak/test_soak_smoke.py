@@ -21,7 +21,7 @@ from tests.conftest import requires_postgresql, requires_redis
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-pytestmark = [requires_postgresql, requires_redis, pytest.mark.celery_worker, pytest.mark.django_db]
+pytestmark = [requires_postgresql, requires_redis, pytest.mark.celery_worker]
 
 
 def _maintenance(statement: str) -> None:
@@ -40,8 +40,9 @@ def _maintenance(statement: str) -> None:
 
 
 @pytest.fixture
-def soak_database_url(django_db_blocker):
-    """A copy of the migrated test database under a name containing "soak" (tests/soak/settings.py)."""
+def soak_database_url(django_db_setup, django_db_blocker):
+    """A copy of the migrated test database under a name containing "soak" (tests/soak/settings.py). No
+    django_db mark: the test holds no transaction of its own on the database being copied."""
     settings = connection.settings_dict
     name = f"{settings['NAME']}_soak"
     with django_db_blocker.unblock():
