@@ -26,3 +26,31 @@ def child_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+# gunicorn's own error and access logs in the app's format (JSON in production: LOG_FORMAT, or prod settings'
+# default), through the same redaction filter as every other log line (core/redaction.py).
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or (
+    "json" if os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith(".prod") else "line"
+)
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "line": {"()": "core.log_format.LineFormatter"},
+        "json": {"()": "core.log_format.JsonFormatter"},
+    },
+    "filters": {"redact_secrets": {"()": "core.redaction.RedactSecretsFilter"}},
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT if LOG_FORMAT in ("line", "json") else "line",
+            "filters": ["redact_secrets"],
+        }
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+    },
+}
