@@ -18,7 +18,7 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import get_language
@@ -85,6 +85,14 @@ def searches_add(day: date, counts: dict[int, int]) -> None:
     """Adds a day's counter cells (cell -> count) to SearchStat, rows made when missing. One statement per
     500 rows, each adding to the row it meets (the unique cell, NULLs equal), so concurrent flushes add up."""
     rows = _search_rows(counts)
+    if connection.vendor != "postgresql":  # make run's SQLite: row by row (its writes are serialised anyway)
+        for hour, city, activity, searches, empty in rows:
+            cell = {"day": day, "hour_of_week": hour, "city_id": city, "activity_id": activity}
+            if not SearchStat.objects.filter(**cell).update(
+                searches=F("searches") + searches, empty=F("empty") + empty
+            ):
+                SearchStat.objects.create(**cell, searches=searches, empty=empty)
+        return
     table = SearchStat._meta.db_table
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]

@@ -29,6 +29,7 @@ from companions.models import Activity, City
 from core import counters
 from products.models import DailyStat
 from tests.bookings.helpers import NOW, make_companion
+from tests.conftest import requires_postgresql
 from tests.factories import CustomerFactory
 from tests.products.sorotan_helpers import clock
 from tests.resilience.outage import redis_down
@@ -136,6 +137,7 @@ def test_unknown_cities_and_activities_are_dropped_not_crashing(clock):
 
 
 @pytest.mark.django_db(transaction=True)
+@requires_postgresql
 def test_concurrent_flushes_add_up_never_overwrite():
     jakarta = city("jakarta").pk
     known = view_counts.search_cell(hour_of_week=7, city_id=jakarta, activity_id=None, empty=True)

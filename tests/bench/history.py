@@ -194,10 +194,11 @@ PLAN_TYPES = [
 
 CUSTOMERS_SQL = """
 INSERT INTO accounts_user (password, is_superuser, email, full_name, phone, role, preferred_language, time_zone,
-                           whatsapp_opt_in, avatar, is_staff, is_active, date_joined, email_notifications)
+                           whatsapp_opt_in, avatar, is_staff, is_active, date_joined, email_notifications,
+                           marketing_opt_in, message_emails, has_blocks)
 SELECT %(password)s, false, 'customer' || lpad(n::text, 6, '0') || '@' || %(domain)s,
        (%(names)s::text[])[1 + n %% cardinality(%(names)s::text[])] || ' Pelanggan ' || n, '', 'customer',
-       %(language)s, %(time_zone)s, false, '', false, true, %(joined)s, true
+       %(language)s, %(time_zone)s, false, '', false, true, %(joined)s, true, false, true, false
 FROM generate_series(0, %(customers)s - 1) AS n
 """
 
@@ -208,7 +209,7 @@ INSERT INTO bookings_booking (
     reference, customer_id, companion_id, start, "end", hold_until, activity_id, meeting_place, note, status,
     hourly_rate, hours, subtotal, service_fee, discount, total, commission_basis_points, commission,
     companion_earnings, response_deadline, payment_deadline, complete_after, created_at, accepted_at, paid_at,
-    closed_at, refund_amount, settled_companion_earnings, cancelled_by, reason)
+    closed_at, refund_amount, settled_companion_earnings, cancelled_by, reason, cancelled_for_safety)
 WITH drawn AS MATERIALIZED (
     SELECT p.*, i, random() AS u_kind, random() AS u_jitter, random() AS u_hours, random() AS u_lead,
            random() AS u_answer, random() AS u_close, random() AS u_customer, random() AS u_regular
@@ -276,7 +277,8 @@ SELECT %(prefix)s || lpad((f.first_number + f.i)::text, 8, '0'),
        CASE f.kind WHEN 'companion_cancelled' THEN 'companion' WHEN 'customer_cancelled' THEN 'customer'
                    ELSE '' END,
        CASE f.kind WHEN 'companion_cancelled' THEN 'Bench: mohon maaf, saya sakit.'
-                   WHEN 'unanswered' THEN 'no answer before the deadline' ELSE '' END
+                   WHEN 'unanswered' THEN 'no answer before the deadline' ELSE '' END,
+       false
 FROM final f
 """
 
