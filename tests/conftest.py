@@ -1,3 +1,4 @@
+import logging
 import os
 import re
 import time
@@ -268,9 +269,13 @@ def worker_queue():
     }
     saved = {key: app.conf.get(key) for key in overrides}
     app.conf.update(overrides)
+    # start_worker's app.log.setup sets the root logger to the worker's level (ERROR): put it back, or every
+    # later test in this process loses its WARNING and INFO lines.
+    root_level = logging.getLogger().level
     try:
         yield queue
     finally:
+        logging.getLogger().setLevel(root_level)
         with app.connection_for_write() as conn:
             conn.default_channel.queue_delete(queue)
         app.conf.update(saved)

@@ -67,13 +67,18 @@ def captured_lines():
     handler.addFilter(RedactSecretsFilter())
     handler.setFormatter(JsonFormatter())
     loggers = [view_logger, task_logger]
+    # Their own level: an embedded Celery worker started earlier in this process (start_worker's
+    # app.log.setup) leaves the root logger at ERROR, which would drop these WARNING lines.
+    levels = {item: item.level for item in loggers}
     for item in loggers:
         item.addHandler(handler)
+        item.setLevel(logging.INFO)
     try:
         yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     finally:
         for item in loggers:
             item.removeHandler(handler)
+            item.setLevel(levels[item])
 
 
 def test_the_middleware_is_outermost_of_ours_and_the_filter_on_the_handler():
