@@ -54,6 +54,9 @@ MATRIX: dict[str, Row] = {
     "terms": same("200"),
     "privacy": same("200"),
     "healthz": same("200"),
+    # Prometheus' scrape (issue 19): only with METRICS_TOKEN or from METRICS_ALLOWED_NETWORKS, both unset
+    # here, so the same 404 as a page that does not exist, whoever asks (tests/ops/test_metrics.py).
+    "metrics": same("404"),
     "set_language": same("405"),  # POST only (CSRF-protected form)
     # accounts (ours)
     "accounts:settings": signed_in("200"),
