@@ -201,6 +201,16 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
+# Queues (issue 19, docs/scaling.md). CELERY_SPLIT_QUEUES sends payments' tasks to the "payments" queue and
+# notifications' (WhatsApp, email) to "notifications", the rest staying on "celery", so a slow or failing
+# Twilio never delays a payment. A worker started without -Q consumes all three, so turning it on needs no
+# other change; scaling is then a worker of its own per queue (`celery -A config worker -Q payments`).
+CELERY_SPLIT_QUEUES = env.bool("CELERY_SPLIT_QUEUES", default=False)
+if CELERY_SPLIT_QUEUES:
+    from kombu import Queue
+
+    CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "payments", "notifications")]
+    CELERY_TASK_ROUTES = {"payments.*": {"queue": "payments"}, "notifications.*": {"queue": "notifications"}}
 
 # --- Auth & accounts --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
