@@ -234,6 +234,22 @@ def site_directives(name: str) -> list[str]:
     return re.findall(rf"^\s*{re.escape(name)}\s+([^;]+);", TEMPLATE.read_text(), flags=re.MULTILINE)
 
 
+def run_tls_script(site: Path, live: Path) -> None:
+    """ops/nginx/40-kompanion-tls.sh on `site`, as the nginx image runs it at start (no reload loop)."""
+    subprocess.run(
+        ["sh", str(TLS_SCRIPT)],
+        env={
+            "PATH": os.environ["PATH"],
+            "SERVER_NAME": SERVER_NAME,
+            "KOMPANION_NGINX_CONF": str(site),
+            "KOMPANION_LETSENCRYPT_LIVE": str(live),
+            "KOMPANION_NGINX_RELOAD_LOOP": "no",
+        },
+        check=True,
+        capture_output=True,
+    )
+
+
 @needs_nginx
 def test_plain_http_redirects_to_the_configured_host_but_serves_acme_challenges(edge):
     response, _ = http_request(edge, "/cari/?kota=jakarta")
@@ -350,18 +366,7 @@ def test_without_a_certificate_nginx_starts_on_http_alone(tmp_path):
     (tmp_path / "live").mkdir()
     assert nginx_test(conf, tmp_path).returncode != 0  # the certificate files do not exist
 
-    subprocess.run(
-        ["sh", str(TLS_SCRIPT)],
-        env={
-            "PATH": os.environ["PATH"],
-            "SERVER_NAME": SERVER_NAME,
-            "KOMPANION_NGINX_CONF": str(site),
-            "KOMPANION_LETSENCRYPT_LIVE": str(tmp_path / "live"),
-            "KOMPANION_NGINX_RELOAD_LOOP": "no",
-        },
-        check=True,
-        capture_output=True,
-    )
+    run_tls_script(site, tmp_path / "live")
     assert "listen 127.0.0.1" in site.read_text()
     assert "ssl_certificate" not in site.read_text()
     checked = nginx_test(conf, tmp_path)
@@ -373,16 +378,5 @@ def test_with_a_certificate_the_tls_script_keeps_https(tmp_path):
     site = tmp_path / "kompanion.conf"
     site.write_text(render(tmp_path, http_port=free_port(), https_port=free_port(), upstream_port=free_port()))
     make_certificate(tmp_path / "live" / SERVER_NAME)
-    subprocess.run(
-        ["sh", str(TLS_SCRIPT)],
-        env={
-            "PATH": os.environ["PATH"],
-            "SERVER_NAME": SERVER_NAME,
-            "KOMPANION_NGINX_CONF": str(site),
-            "KOMPANION_LETSENCRYPT_LIVE": str(tmp_path / "live"),
-            "KOMPANION_NGINX_RELOAD_LOOP": "no",
-        },
-        check=True,
-        capture_output=True,
-    )
+    run_tls_script(site, tmp_path / "live")
     assert "ssl_certificate " in site.read_text()
