@@ -74,6 +74,11 @@ def value(text: str, name: str, **labels) -> float | None:
     return None
 
 
+def grown(before: str, after: str, name: str, **labels) -> float:
+    """How much the sample `name` (these labels) grew between two readings of the registry."""
+    return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
+
+
 def delta(client, action, name: str, **labels) -> float:
     before = value(scrape(client), name, **labels) or 0
     action()
@@ -313,14 +318,11 @@ def test_cache_operations_are_timed_and_gets_counted_as_hits_misses_and_failures
     calls()
     after = registry_samples()
 
-    def grew(name, **labels):
-        return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
-
-    assert grew("kompanion_cache_operation_seconds_count", operation="get") == 2
-    assert grew("django_cache_get_total", backend="redis") == 2
-    assert grew("django_cache_get_hits_total", backend="redis") == 1
-    assert grew("django_cache_get_misses_total", backend="redis") == 1
-    assert grew("django_cache_get_fail_total", backend="redis") == 1
+    assert grown(before, after, "kompanion_cache_operation_seconds_count", operation="get") == 2
+    assert grown(before, after, "django_cache_get_total", backend="redis") == 2
+    assert grown(before, after, "django_cache_get_hits_total", backend="redis") == 1
+    assert grown(before, after, "django_cache_get_misses_total", backend="redis") == 1
+    assert grown(before, after, "django_cache_get_fail_total", backend="redis") == 1
 
 
 # --- Business gauges -------------------------------------------------------------------------------------------
@@ -555,11 +557,8 @@ def test_the_production_cache_times_its_calls_and_counts_hits_and_misses(client,
         assert caches["default"].get("seen", "fallback") == "fallback"
     after = registry_samples()
 
-    def grew(name, **labels):
-        return (value(after, name, **labels) or 0) - (value(before, name, **labels) or 0)
-
-    assert grew("django_cache_get_hits_total", backend="redis") == 1
-    assert grew("django_cache_get_misses_total", backend="redis") == 2
-    assert grew("django_cache_get_fail_total", backend="redis") == 1
-    assert grew("kompanion_cache_operation_seconds_count", operation="get") == 3
-    assert grew("kompanion_cache_operation_seconds_count", operation="other") >= 1  # the set
+    assert grown(before, after, "django_cache_get_hits_total", backend="redis") == 1
+    assert grown(before, after, "django_cache_get_misses_total", backend="redis") == 2
+    assert grown(before, after, "django_cache_get_fail_total", backend="redis") == 1
+    assert grown(before, after, "kompanion_cache_operation_seconds_count", operation="get") == 3
+    assert grown(before, after, "kompanion_cache_operation_seconds_count", operation="other") >= 1  # the set
