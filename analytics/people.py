@@ -24,7 +24,7 @@ from accounts.models import Role, User
 from analytics.csv_export import suppress
 from analytics.models import CohortRetention, DailyPeople
 from analytics.reading import source
-from analytics.rollups import WIB, day_bounds
+from analytics.rollups import WIB, day_bounds, replace_day_row
 from analytics.selectors import Period, is_small
 from bookings.models import Booking
 from companions.models import CompanionProfile
@@ -119,11 +119,7 @@ def compute_people(day: date, *, now: datetime, using: str, snapshot: bool = Tru
 def rollup_people(day: date, *, now: datetime | None = None, using: str | None = None) -> int:
     """Recomputes `day` (Jakarta) into DailyPeople, replacing its row; returns 1."""
     now = now or timezone.now()
-    row = compute_people(day, now=now, using=using or source())
-    with transaction.atomic():
-        DailyPeople.objects.filter(day=day).delete()
-        row.save()
-    return 1
+    return replace_day_row(compute_people(day, now=now, using=using or source()))
 
 
 COHORT_SQL = """

@@ -24,7 +24,7 @@ from analytics.csv_export import suppress
 from analytics.models import DailyQuality, LevelCount
 from analytics.people import takes_snapshot
 from analytics.reading import source
-from analytics.rollups import day_bounds
+from analytics.rollups import day_bounds, replace_day_row
 from analytics.selectors import Period, is_small
 from bookings.models import BookingEvent, BookingStatus
 from companions.models import CompanionProfile, Level, VerificationStatus
@@ -72,11 +72,7 @@ def compute_quality(day: date, *, now: datetime, using: str) -> DailyQuality:
 def rollup_quality(day: date, *, now: datetime | None = None, using: str | None = None) -> int:
     """Recomputes `day` (Jakarta) into DailyQuality, replacing its row; returns 1."""
     now = now or timezone.now()
-    row = compute_quality(day, now=now, using=using or source())
-    with transaction.atomic():
-        DailyQuality.objects.filter(day=day).delete()
-        row.save()
-    return 1
+    return replace_day_row(compute_quality(day, now=now, using=using or source()))
 
 
 def compute_levels(*, using: str) -> list[LevelCount]:

@@ -48,6 +48,14 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+def replace_day_row(row) -> int:
+    """Stores `row` (a one-row-per-day rollup: DailyPeople, DailyQuality) in place of its day's; returns 1."""
+    with transaction.atomic():
+        type(row).objects.filter(day=row.day).delete()
+        row.save()
+    return 1
+
+
 def _by_day(rows) -> dict[tuple, dict]:
     """{(day, city_id, activity_id): figures} from rows grouped by their rolled-up day."""
     cells = {}
