@@ -43,12 +43,18 @@ def configure_django() -> None:
 
 
 def _maintenance_connection():
+    return direct_connection("postgres")
+
+
+def direct_connection(dbname: str | None = None):
+    """A psycopg connection of its own (autocommit), outside Django's, with the default database's credentials:
+    to `dbname`, by default the configured database itself."""
     import psycopg
     from django.conf import settings
 
     database = settings.DATABASES["default"]
     return psycopg.connect(
-        dbname="postgres",
+        dbname=dbname or database["NAME"],
         user=database.get("USER") or None,
         password=database.get("PASSWORD") or None,
         host=database.get("HOST") or None,

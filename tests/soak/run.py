@@ -229,19 +229,9 @@ class PostgresSampler:
         self._thread = threading.Thread(target=self._run, daemon=True, name="soak-pg-sampler")
 
     def _connect(self):
-        import psycopg
-        from django.conf import settings
+        from tests.bench.seed import direct_connection
 
-        database = settings.DATABASES["default"]
-        return psycopg.connect(
-            dbname=database["NAME"],
-            user=database.get("USER") or None,
-            password=database.get("PASSWORD") or None,
-            host=database.get("HOST") or None,
-            port=database.get("PORT") or None,
-            autocommit=True,
-            connect_timeout=5,
-        )
+        return direct_connection()
 
     def _run(self) -> None:
         with self._connect() as connection:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 
+from tests.bench.seed import direct_connection
 from tests.conftest import requires_postgresql, requires_redis
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -25,17 +26,7 @@ pytestmark = [requires_postgresql, requires_redis, pytest.mark.celery_worker]
 
 
 def _maintenance(statement: str) -> None:
-    import psycopg
-
-    settings = connection.settings_dict
-    with psycopg.connect(
-        dbname="postgres",
-        user=settings.get("USER") or None,
-        password=settings.get("PASSWORD") or None,
-        host=settings.get("HOST") or None,
-        port=settings.get("PORT") or None,
-        autocommit=True,
-    ) as maintenance:
+    with direct_connection("postgres") as maintenance:
         maintenance.execute(statement)
 
 
