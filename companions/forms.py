@@ -101,8 +101,17 @@ def reference_copy() -> tuple[int, dict[str, list]] | None:
     """This process's copy of the reference lists and the global version it was read at, without asking
     the cache whether that version still stands: whoever uses it must compare the version with the
     current one afterwards (the search view: in the same round trip as its cards) and start again with
-    `reference_lists` when they differ."""
+    `reference_lists` when they differ. None while versions are not tracked: a copy left from when they were
+    could never be confirmed, so the caller would build its page twice."""
+    if not page_cache.versions_tracked():
+        return None
     return _reference_lists
+
+
+def forget_reference_copy() -> None:
+    """Drops this process's copy (tests: it belongs to the database and cache of the test that read it)."""
+    global _reference_lists
+    _reference_lists = None
 
 
 def reference_lists(fields) -> dict[str, list]:

@@ -188,10 +188,15 @@ def _identity_images_on_the_current_private_storage(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Rate-limit counters and cached sessions must not leak between tests."""
+    """Rate-limit counters and cached sessions must not leak between tests, nor this process's copy of the
+    search's reference lists (read at a global version of the cache just emptied)."""
+    from companions.forms import forget_reference_copy
+
     clear_test_cache()
+    forget_reference_copy()
     yield
     clear_test_cache()
+    forget_reference_copy()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from companions import page_cache
+from companions import forms, page_cache
 from companions.models import CompanionPhoto, CompanionProfile
 from tests.companions.helpers import listed_companion
 from tests.companions.test_search_render import next_saturday
@@ -133,3 +133,21 @@ def test_cards_render_while_redis_is_down(client, cache_on, monkeypatch):
         again = client.get(URL, {"city": "jakarta", "sort": "newest"})
     assert first.status_code == again.status_code == 200
     assert card_names(first) == {ayu.slug: "Ayu"} and card_names(again) == {ayu.slug: "Ayu Baru"}
+
+
+def test_a_copy_of_the_reference_lists_left_from_when_versions_were_tracked_is_not_used(client, settings):
+    """A process keeps the cities, activities and languages at the cache's global version while versions are
+    tracked; with them off (page and fragment caches off) that copy can never be confirmed, and used it made
+    the search build its page twice (12 queries instead of 8)."""
+    params = {"city": "jakarta", "activity": "hangout", "date": next_saturday().isoformat(), "time": "10:00"}
+    for index in range(3):
+        full_companion(f"a{index}")
+    settings.COMPANION_FRAGMENT_CACHE_SECONDS = 60
+    forms.reference_lists(dict(forms.SearchForm.base_fields))  # a copy kept at the version of that moment
+    assert forms._reference_lists is not None
+    settings.COMPANION_FRAGMENT_CACHE_SECONDS = 0
+
+    queries, cards, statements = queries_for(client, params)
+
+    assert cards == 3
+    assert queries <= 8, "\n".join(statements)
