@@ -42,10 +42,6 @@ def configure_django() -> None:
     django.setup()
 
 
-def _maintenance_connection():
-    return direct_connection("postgres")
-
-
 def direct_connection(dbname: str | None = None):
     """A psycopg connection of its own (autocommit), outside Django's, with the default database's credentials:
     to `dbname`, by default the configured database itself."""
@@ -73,7 +69,7 @@ def ensure_database(*, recreate: bool) -> None:
 
     name = settings.DATABASES["default"]["NAME"]
     connections.close_all()
-    with _maintenance_connection() as maintenance:
+    with direct_connection("postgres") as maintenance:
         if recreate:
             maintenance.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         exists = maintenance.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
