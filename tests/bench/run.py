@@ -24,16 +24,15 @@ peak memory, each in a fresh process; extrapolated from a --analytics-slice-days
 slice predicts more than --analytics-full-budget seconds), and the staff dashboard (/admin/analytics/, default
 range and two years) p50/p95 as ratios to the trivial page of the same server, with its queries per request.
 
-Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server
-did not start, a request failed, an existing route answered something other than 200 (for the webhook:
-other than 200, its rate limiter's 429 or its "busy, retry" 503), the booking or payments check found wrong
-data, a WhatsApp delivery was never sent or sent twice, the level job's second run changed something, the
-promo scenario found a booking, redemption or code counter wrong (or an answer other than booked, "used up" or
-"busy, try again"), the analytics seed or a rollup run went wrong (or left a day without rollup rows) or a dashboard page
-came without its figures, or a page scenario measured pages without their content (a profile or slot picker
-not showing 14 days, or mostly no free time; a reviewed profile not showing its first 10 reviews; best rated results
-out of order; a promoted search page with more than 2 "Promoted" labels, or none on every page; checked
-on every measured page).
+Prints figures; never fails on them. Exits non-zero only when the benchmark itself broke: the server did not start,
+a request failed, an existing route answered something other than 200 (for the webhook: other than 200, its rate
+limiter's 429 or its "busy, retry" 503), the booking or payments check found wrong data, a WhatsApp delivery was
+never sent or sent twice, the level job's second run changed something, the promo scenario found a booking,
+redemption or code counter wrong (or an answer other than booked, "used up" or "busy, try again"), the analytics
+seed or a rollup run went wrong (or left a day without rollup rows) or a dashboard page came without its figures,
+or a page scenario measured pages without their content (a profile or slot picker not showing 14 days, or mostly no
+free time; a reviewed profile not showing its first 10 reviews; best rated results out of order; a promoted search
+page with more than 2 "Promoted" labels, or none on every page; checked on every measured page).
 
     python -m tests.bench.run [--requests 400] [--concurrency 8] [--workers 2] [--scenarios trivial,search]
     python -m tests.bench.run --scenarios trivial,search,profile,slots,terms_in --runs 3 \
